@@ -1,0 +1,154 @@
+"""`habeas log ...`: the formats an outside verifier reads. Keep them byte-exact."""
+
+from __future__ import annotations
+
+import base64
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+from habeas.bootstrap import open_ledger, read_key
+from habeas.cli.main import app, err, settings_of
+from habeas.errors import HabeasError
+from habeas.ledger.note import NoteError, Verifier, format_tlog_proof, format_vkey, parse_vkey
+from habeas.ledger.verify import verify_log
+
+log_app = typer.Typer(
+    help=(
+        "The verifiable log: signed checkpoints (C2SP), leaves, inclusion and consistency proofs, verification.\n\n"
+        "Example: `habeas log prove 42 > entry42.proof` then anyone holding the verifier key "
+        "(`habeas log key`) and the leaf (`habeas log leaf 42`) can check it."
+    ),
+    no_args_is_help=True,
+)
+app.add_typer(log_app, name="log")
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+@log_app.command("key")
+def key_cmd(ctx: typer.Context) -> None:
+    """Print the verifier key line (name+keyid+base64 key) that checkpoints are signed with."""
+    _write(format_vkey(read_key(settings_of(ctx).key_path).verifier()) + "\n")
+
+
+@log_app.command("checkpoint")
+def checkpoint_cmd(
+    ctx: typer.Context,
+    size: Annotated[int | None, typer.Option(help="The checkpoint signed at this tree size.", min=0)] = None,
+) -> None:
+    """Print the latest signed checkpoint (a C2SP signed note), or the one signed at --size."""
+    ledger = open_ledger(settings_of(ctx))
+    _write(ledger.checkpoint(size).note)
+
+
+@log_app.command("checkpoints")
+def checkpoints_cmd(ctx: typer.Context) -> None:
+    """One line per stored checkpoint: size, time signed (UTC), root hash (base64)."""
+    from habeas.storage import ledger_store
+
+    ledger = open_ledger(settings_of(ctx))
+    with ledger.engine.connect() as conn:
+        for cp in ledger_store.iter_checkpoints(conn):
+            sys.stdout.write(f"{cp.size} {cp.signed_at} {base64.b64encode(cp.root).decode()}\n")
+
+
+@log_app.command("leaf")
+def leaf_cmd(ctx: typer.Context, index: Annotated[int, typer.Argument(help="0-based leaf index.")]) -> None:
+    """Write the exact leaf bytes (the canonical public entry, RFC 8785 JSON) to stdout."""
+    ledger = open_ledger(settings_of(ctx))
+    sys.stdout.buffer.write(ledger.leaf(index))
+    sys.stdout.flush()
+
+
+@log_app.command("prove")
+def prove_cmd(ctx: typer.Context, index: Annotated[int, typer.Argument(help="0-based leaf index.")]) -> None:
+    """Print a c2sp.org/tlog-proof@v1 proof of that leaf against the latest checkpoint."""
+    ledger = open_ledger(settings_of(ctx))
+    cp = ledger.checkpoint()
+    _write(format_tlog_proof(index, ledger.inclusion_proof(index, cp.size), cp.note))
+
+
+@log_app.command("prove-consistency")
+def prove_consistency_cmd(
+    ctx: typer.Context,
+    old: Annotated[int, typer.Argument(help="The older tree size.")],
+    new: Annotated[int | None, typer.Argument(help="The newer size; default the latest checkpoint.")] = None,
+) -> None:
+    """Print the RFC 9162 consistency proof from OLD to NEW: base64 hashes, one a line."""
+    ledger = open_ledger(settings_of(ctx))
+    if new is None:
+        new = ledger.checkpoint().size
+    _write("".join(base64.b64encode(h).decode() + "\n" for h in ledger.consistency_proof(old, new)))
+
+
+@log_app.command("verify")
+def verify_cmd(
+    ctx: typer.Context,
+    from_checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-checkpoint", help="A signed checkpoint you already trust: verify only what came after it."
+        ),
+    ] = None,
+    vkey: Annotated[
+        str | None, typer.Option(help="The verifier key to trust (default: the one of --key).")
+    ] = None,
+) -> None:
+    """Recompute every leaf, tile and checkpoint; exit 0 if the log holds, 1 naming the first bad index."""
+    settings = settings_of(ctx)
+    verifier = _verifier(vkey, settings.key_path)
+    trusted = None
+    if from_checkpoint is not None:
+        try:
+            trusted = from_checkpoint.read_text()
+        except OSError as e:
+            raise HabeasError(f"cannot read the trusted checkpoint {from_checkpoint}: {e.strerror}") from e
+    ledger = open_ledger(settings)
+    with ledger.engine.connect() as conn:
+        total = ledger.size()
+        with Progress(
+            "verifying", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True,
+            disable=not err.is_terminal,
+        ) as bar:
+            task = bar.add_task("verify", total=total)
+            try:
+                report = verify_log(
+                    conn, verifier, origin=verifier.name, trusted=trusted,
+                    progress=lambda n: bar.update(task, completed=n),
+                )
+            except NoteError as e:
+                raise HabeasError(f"the trusted checkpoint {from_checkpoint}: {e}") from e
+    if report.ok:
+        if report.size == 0:
+            what = "an empty log"
+        elif report.entries_checked == 0:
+            what = f"nothing new since the trusted size {report.start}; the stored tree there matches it"
+        else:
+            what = f"entries {report.start}..{report.size - 1}"
+        _write(
+            f"OK: {what} verified against {report.checkpoints_checked} signed checkpoints; "
+            f"{report.private_checked} private payloads match, {report.private_erased} erased\n"
+        )
+        return
+    for p in report.problems[:10]:
+        err.print(f"[bold red]FAIL[/] {p}")
+    first = report.first_bad_index
+    raise HabeasError(
+        "the log does not verify" + (f": first bad index {first}" if first is not None else "")
+    )
+
+
+def _verifier(vkey: str | None, key_path: Path) -> Verifier:
+    if vkey is None:
+        return read_key(key_path).verifier()
+    try:
+        return parse_vkey(vkey)
+    except NoteError as e:
+        raise HabeasError(f"--vkey is not a verifier key: {e}") from e

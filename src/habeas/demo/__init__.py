@@ -1,0 +1,1 @@
+"""Synthetic demonstration data and scenarios (labelled synthetic: no real person appears)."""

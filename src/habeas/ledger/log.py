@@ -1,0 +1,245 @@
+"""The log: append with group commit, signed checkpoints, proofs.
+
+Writes go through :meth:`Ledger.write`. Callers in many threads hand in jobs; one of them becomes the leader,
+takes every job queued so far and runs them all in a single database transaction, each inside a savepoint so
+one refused command does not sink the others, then signs one checkpoint for the batch, commits, and only then
+answers every caller. That is group commit: one fsync and one signature for many appends.
+
+Across processes the database serialises writers (SQLite's write lock, PostgreSQL's row lock on the head), and
+the head row is compared-and-swapped on the tree size, so a writer with a stale view fails instead of forking
+the log.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError
+
+from habeas.ledger import merkle
+from habeas.ledger.entry import PreparedEntry, iso_utc, leaf_bytes
+from habeas.ledger.note import Checkpoint, Signer, sign_note
+from habeas.ledger.tiles import Frontier, TileReader
+from habeas.storage import ledger_store as store
+from habeas.storage.errors import StorageError
+
+T = TypeVar("T")
+Clock = Callable[[], datetime]
+
+
+class LogError(Exception):
+    """A request the log cannot answer: an index past the end, a size with no checkpoint."""
+
+
+@dataclass
+class Appended:
+    """What one caller's append became."""
+
+    seqs: list[int]
+    size: int = 0
+    checkpoint: str = ""
+
+
+@dataclass
+class Appender:
+    """Handed to each job inside the batch transaction: assigns sequence numbers and buffers rows."""
+
+    conn: Connection
+    frontier: Frontier
+    entries: list[tuple[int, str, str, bytes, bytes]] = field(default_factory=list)
+    private: list[tuple[int, bytes, bytes]] = field(default_factory=list)
+    tile_hashes: list[tuple[int, int, bytes]] = field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        return self.frontier.size
+
+    def append(self, prepared: Iterable[PreparedEntry]) -> list[int]:
+        seqs = []
+        push, leaf_hash = self.frontier.push, merkle.leaf_hash
+        entries, private, tiles = self.entries, self.private, self.tile_hashes
+        for p in prepared:
+            seq = self.frontier.size
+            leaf = leaf_bytes(p.head, seq)
+            h = leaf_hash(leaf)
+            push(h, tiles)
+            entries.append((seq, p.type, p.stream, leaf, h))
+            if p.payload is not None and p.salt is not None:
+                private.append((seq, p.salt, p.payload))
+            seqs.append(seq)
+        return seqs
+
+    def mark(self) -> tuple[Frontier, int, int, int]:
+        return self.frontier.copy(), len(self.entries), len(self.private), len(self.tile_hashes)
+
+    def reset(self, mark: tuple[Frontier, int, int, int]) -> None:
+        self.frontier, e, p, t = mark[0].copy(), mark[1], mark[2], mark[3]
+        del self.entries[e:], self.private[p:], self.tile_hashes[t:]
+
+
+Job = Callable[[Connection, Appender], Any]
+
+
+@dataclass
+class _Pending:
+    job: Job
+    future: Future[Any]
+    isolated: bool
+
+
+class Ledger:
+    """The append-only log over one database, signing checkpoints with one key."""
+
+    def __init__(self, engine: Engine, signer: Signer, origin: str, clock: Clock) -> None:
+        self.engine = engine
+        self.signer = signer
+        self.origin = origin
+        self.clock = clock
+        self._queue: list[_Pending] = []
+        self._queue_lock = threading.Lock()
+        self._leader = threading.Lock()
+        # The right edge of the tree as last written by this process, valid while the head still shows it.
+        self._frontier: tuple[int, bytes, Frontier] | None = None
+        self._tiles: OrderedDict[tuple[int, int], Sequence[bytes]] = OrderedDict()
+        self.batches = 0
+
+    # -- writing ---------------------------------------------------------------------------------------------
+
+    def append(self, prepared: Sequence[PreparedEntry]) -> Appended:
+        """Append entries as one caller; they get consecutive sequence numbers."""
+        seqs: list[int] = self.write(lambda _conn, app: app.append(prepared), isolated=False)
+        return Appended(seqs=seqs)
+
+    def write(self, job: Callable[[Connection, Appender], T], *, isolated: bool = True) -> T:
+        """Run ``job`` in the next batch transaction and return its result once the batch has committed.
+
+        ``isolated`` jobs run in a savepoint so that an exception undoes only their own work. Plain appends
+        cannot fail half-way and skip the savepoint's two round trips.
+        """
+        fut: Future[T] = Future()
+        with self._queue_lock:
+            self._queue.append(_Pending(job, fut, isolated))
+        with self._leader:
+            if not fut.done():
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                self._run_batch(batch)
+        return fut.result()
+
+    def _run_batch(self, batch: list[_Pending]) -> None:
+        results: list[tuple[_Pending, Any]] = []
+        try:
+            with self.engine.connect().execution_options(habeas_write=True) as conn, conn.begin():
+                size, root = store.lock_head(conn)
+                app = Appender(conn, self._frontier_for(conn, size, root))
+                for pending in batch:
+                    if not pending.isolated:
+                        results.append((pending, pending.job(conn, app)))
+                        continue
+                    mark = app.mark()
+                    savepoint = conn.begin_nested()
+                    try:
+                        value = pending.job(conn, app)
+                    except Exception as e:  # noqa: BLE001 - handed to that caller, the batch goes on
+                        savepoint.rollback()
+                        app.reset(mark)
+                        pending.future.set_exception(e)
+                        continue
+                    savepoint.commit()
+                    results.append((pending, value))
+                checkpoint = self._finish(conn, app, expected=size) if app.entries else None
+        except DBAPIError as e:
+            self._frontier = None
+            err = StorageError(f"the database refused the write: {e.orig}")
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(err)
+            return
+        except BaseException as e:
+            self._frontier = None
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(e)
+            if not isinstance(e, Exception):
+                raise
+            return
+        self.batches += 1
+        if checkpoint is not None:
+            self._frontier = (app.size, app.frontier.root(), app.frontier)
+        for pending, value in results:
+            if isinstance(value, Appended) and checkpoint is not None:
+                value.size, value.checkpoint = app.size, checkpoint
+            pending.future.set_result(value)
+
+    def _finish(self, conn: Connection, app: Appender, *, expected: int) -> str:
+        root = app.frontier.root()
+        # Compare-and-swap first: a writer that lost the race fails here, before writing a single row.
+        store.cas_head(conn, expected=expected, size=app.size, root=root)
+        store.insert_entries(conn, app.entries)
+        store.insert_private(conn, app.private)
+        store.insert_tile_hashes(conn, app.tile_hashes)
+        note = sign_note(Checkpoint(self.origin, app.size, root).body(), [self.signer])
+        store.insert_checkpoint(
+            conn, store.StoredCheckpoint(app.size, root, note, iso_utc(self.clock()))
+        )
+        return note
+
+    def _frontier_for(self, conn: Connection, size: int, root: bytes) -> Frontier:
+        cached = self._frontier
+        if cached is not None and cached[0] == size and cached[1] == root:
+            return cached[2].copy()
+        frontier = Frontier.load(self._reader(conn), size)
+        if frontier.root() != root:
+            raise StorageError(
+                f"the stored tree of size {size} does not match the head's root: run `habeas log verify`"
+            )
+        return frontier
+
+    # -- reading ---------------------------------------------------------------------------------------------
+
+    def _reader(self, conn: Connection) -> TileReader:
+        return TileReader(lambda lvl, start, n: store.read_tile_hashes(conn, lvl, start, n), _cache=self._tiles)
+
+    def size(self) -> int:
+        with self.engine.connect() as conn:
+            return store.read_head(conn)[0]
+
+    def checkpoint(self, size: int | None = None) -> store.StoredCheckpoint:
+        with self.engine.connect() as conn:
+            cp = store.read_checkpoint(conn, size)
+        if cp is None:
+            raise LogError("the log has no checkpoint yet" if size is None else f"no checkpoint at size {size}")
+        return cp
+
+    def leaf(self, index: int) -> bytes:
+        with self.engine.connect() as conn:
+            leaf = store.read_leaf(conn, index)
+            if leaf is None:
+                size = store.read_head(conn)[0]
+                raise LogError(f"no leaf at index {index}: the log has {size} entries (0 to {size - 1})")
+        return leaf
+
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        with self.engine.connect() as conn:
+            head = store.read_head(conn)[0]
+            if not 0 <= index < size <= head:
+                raise LogError(f"no leaf {index} in a tree of size {size} (the log has {head} entries)")
+            return merkle.inclusion_proof(self._reader(conn), index, size)
+
+    def consistency_proof(self, old: int, new: int) -> list[bytes]:
+        with self.engine.connect() as conn:
+            head = store.read_head(conn)[0]
+            if not 0 <= old <= new <= head:
+                raise LogError(f"no consistency proof from size {old} to {new} (the log has {head} entries)")
+            return merkle.consistency_proof(self._reader(conn), old, new)
+
+    def root(self, size: int) -> bytes:
+        with self.engine.connect() as conn:
+            return merkle.tree_root(self._reader(conn), size)

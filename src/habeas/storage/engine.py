@@ -1,0 +1,92 @@
+"""Engines for the two supported databases, configured the same way wherever they are made.
+
+SQLite is the embedded default: WAL so readers never wait for the writer, ``synchronous=FULL`` so an
+acknowledged append survives a power cut as well as a crash, and a busy timeout so a second writer process
+waits for the lock instead of failing at once. PostgreSQL goes through psycopg 3.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import NullPool
+
+from habeas.storage.errors import StorageError
+
+DEFAULT_URL = "sqlite:///./habeas.db"
+_SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def normalise_url(url: str) -> str:
+    """Accept ``postgresql://`` and ``postgres://`` and point them at psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file a SQLite URL names, or None for memory and other databases."""
+    u = make_url(normalise_url(url))
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+def make_engine(url: str, *, schema: str | None = None, must_exist: bool = False, **kw: Any) -> Engine:
+    """An engine for ``url``; ``schema`` (PostgreSQL) puts every table in a schema of its own (tests use it).
+
+    ``must_exist`` refuses a SQLite path that is not there yet, so a mistyped ``--db`` on a read command says so
+    instead of creating an empty database.
+    """
+    url = normalise_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as e:
+        raise StorageError(f"cannot read the database URL {url!r}: {e}") from e
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        path = sqlite_path(url)
+        if path is not None:
+            if must_exist and not path.exists():
+                raise StorageError(f"no database at {path}: run `habeas init` first, or pass --db")
+            if not path.parent.exists():
+                raise StorageError(f"the folder {path.parent} for the database does not exist")
+        engine = create_engine(url, poolclass=NullPool, **kw)
+        _configure_sqlite(engine)
+        return engine
+    if backend == "postgresql":
+        connect_args: dict[str, Any] = {}
+        if schema is not None:
+            if not _SCHEMA_NAME.match(schema):
+                raise StorageError(f"bad schema name {schema!r}")
+            connect_args["options"] = f"-csearch_path={schema}"
+        return create_engine(url, connect_args=connect_args, pool_pre_ping=True, **kw)
+    raise StorageError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql://...")
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # pysqlite's own transaction handling issues BEGIN lazily and never BEGIN IMMEDIATE; we take it over so a
+        # write transaction holds the write lock from its first statement (see storage.ledger_store.write_lock).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("habeas_write") else "BEGIN")

@@ -1,0 +1,267 @@
+"""The ledger's storage contract: every read and write the log makes, on either database.
+
+Functions take a Connection inside the caller's transaction, so a command's ledger rows and projection rows
+commit together. Hot paths (appending and verifying) use the driver's executemany and plain cursors through
+SQLAlchemy's ``exec_driver_sql``: at a million rows the per-row cost of building Core statements shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy.exc import DBAPIError
+
+from habeas.ledger.merkle import EMPTY_ROOT
+from habeas.storage.errors import AppendOnlyViolation, ConcurrencyConflict, StorageError
+from habeas.storage.schema import (
+    APPEND_ONLY_TABLES,
+    NO_UPDATE_TABLES,
+    ledger_checkpoint,
+    ledger_entry,
+    ledger_head,
+    ledger_private,
+    metadata,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCheckpoint:
+    size: int
+    root: bytes
+    note: str
+    signed_at: str
+
+
+def _param(conn: Connection) -> str:
+    return "?" if conn.dialect.name == "sqlite" else "%s"
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table, the append-only triggers and the head row; safe to run again."""
+    with engine.begin() as conn:
+        metadata.create_all(conn)
+        install_triggers(conn)
+        if conn.execute(select(ledger_head.c.size)).first() is None:
+            conn.execute(ledger_head.insert().values(id=1, size=0, root=EMPTY_ROOT))
+
+
+def install_triggers(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        for table in APPEND_ONLY_TABLES + NO_UPDATE_TABLES:
+            ops = ("UPDATE", "DELETE") if table in APPEND_ONLY_TABLES else ("UPDATE",)
+            for op in ops:
+                conn.exec_driver_sql(
+                    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"
+                )
+        return
+    conn.exec_driver_sql(
+        "CREATE OR REPLACE FUNCTION habeas_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
+        "BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP "
+        "USING ERRCODE = 'integrity_constraint_violation'; END $$"
+    )
+    for table in APPEND_ONLY_TABLES + NO_UPDATE_TABLES:
+        ops = "UPDATE OR DELETE" if table in APPEND_ONLY_TABLES else "UPDATE"
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+        conn.exec_driver_sql(
+            f"CREATE TRIGGER {table}_append_only BEFORE {ops} ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION habeas_refuse_change()"
+        )
+        if table in APPEND_ONLY_TABLES:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+            conn.exec_driver_sql(
+                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION habeas_refuse_change()"
+            )
+
+
+def drop_triggers(conn: Connection) -> None:
+    """Only for tamper tests: what an attacker with database access would do first."""
+    for table in APPEND_ONLY_TABLES + NO_UPDATE_TABLES:
+        if conn.dialect.name == "sqlite":
+            for op in ("update", "delete"):
+                conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_{op}")
+        else:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+
+
+def has_schema(conn: Connection) -> bool:
+    return bool(conn.dialect.has_table(conn, "ledger_head"))
+
+
+def lock_head(conn: Connection) -> tuple[int, bytes]:
+    """The log's size and root, locked until the transaction ends.
+
+    On PostgreSQL ``FOR UPDATE`` serialises writers, so commit order equals sequence order. On SQLite the write
+    transaction began IMMEDIATE and already holds the database's one write lock.
+    """
+    stmt = select(ledger_head.c.size, ledger_head.c.root).where(ledger_head.c.id == 1)
+    if conn.dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    row = conn.execute(stmt).first()
+    if row is None:
+        raise StorageError("the database has no ledger: run `habeas init` first")
+    return int(row.size), bytes(row.root)
+
+
+def read_head(conn: Connection) -> tuple[int, bytes]:
+    row = conn.execute(select(ledger_head.c.size, ledger_head.c.root).where(ledger_head.c.id == 1)).first()
+    if row is None:
+        raise StorageError("the database has no ledger: run `habeas init` first")
+    return int(row.size), bytes(row.root)
+
+
+def cas_head(conn: Connection, *, expected: int, size: int, root: bytes) -> None:
+    """Move the head from ``expected`` to ``size``, or refuse if another writer moved it first."""
+    result = conn.execute(
+        ledger_head.update()
+        .where(ledger_head.c.id == 1, ledger_head.c.size == expected)
+        .values(size=size, root=root)
+    )
+    if result.rowcount != 1:
+        found, _ = read_head(conn)
+        raise ConcurrencyConflict(expected, found)
+
+
+def insert_entries(conn: Connection, rows: Sequence[tuple[int, str, str, bytes, bytes]]) -> None:
+    """Rows of (seq, type, stream, leaf, leaf_hash)."""
+    p = _param(conn)
+    _executemany(
+        conn,
+        f"INSERT INTO ledger_entry (seq, type, stream, leaf, leaf_hash) VALUES ({p}, {p}, {p}, {p}, {p})",
+        rows,
+    )
+
+
+def insert_private(conn: Connection, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
+    """Rows of (seq, salt, payload)."""
+    if rows:
+        p = _param(conn)
+        _executemany(conn, f"INSERT INTO ledger_private (seq, salt, payload) VALUES ({p}, {p}, {p})", rows)
+
+
+def insert_tile_hashes(conn: Connection, rows: Sequence[tuple[int, int, bytes]]) -> None:
+    """Rows of (tile level >= 1, index, hash)."""
+    if rows:
+        p = _param(conn)
+        _executemany(conn, f"INSERT INTO ledger_tile_hash (tile_level, idx, hash) VALUES ({p}, {p}, {p})", rows)
+
+
+def _executemany(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    try:
+        conn.exec_driver_sql(sql, list(rows))
+    except DBAPIError as e:
+        raise StorageError(f"the database refused the append: {e.orig}") from e
+
+
+def insert_checkpoint(conn: Connection, cp: StoredCheckpoint) -> None:
+    conn.execute(
+        ledger_checkpoint.insert().values(size=cp.size, root=cp.root, note=cp.note, signed_at=cp.signed_at)
+    )
+
+
+def read_tile_hashes(conn: Connection, tile_level: int, start: int, count: int) -> list[bytes]:
+    """Hashes ``start .. start + count - 1`` of a tile level, as far as they exist (one range read)."""
+    p = _param(conn)
+    if tile_level == 0:
+        sql = f"SELECT leaf_hash FROM ledger_entry WHERE seq >= {p} AND seq < {p} ORDER BY seq"
+        params: tuple[int, ...] = (start, start + count)
+    else:
+        sql = (
+            f"SELECT hash FROM ledger_tile_hash WHERE tile_level = {p} AND idx >= {p} AND idx < {p} ORDER BY idx"
+        )
+        params = (tile_level, start, start + count)
+    return [bytes(r[0]) for r in conn.exec_driver_sql(sql, params)]
+
+
+def read_leaf(conn: Connection, seq: int) -> bytes | None:
+    row = conn.execute(select(ledger_entry.c.leaf).where(ledger_entry.c.seq == seq)).first()
+    return None if row is None else bytes(row.leaf)
+
+
+def count_entries(conn: Connection) -> int:
+    p = conn.exec_driver_sql("SELECT COUNT(*), COALESCE(MAX(seq) + 1, 0) FROM ledger_entry").one()
+    return int(p[1])
+
+
+def read_checkpoint(conn: Connection, size: int | None = None) -> StoredCheckpoint | None:
+    stmt = select(ledger_checkpoint)
+    stmt = (
+        stmt.order_by(ledger_checkpoint.c.size.desc()).limit(1)
+        if size is None
+        else stmt.where(ledger_checkpoint.c.size == size)
+    )
+    row = conn.execute(stmt).first()
+    if row is None:
+        return None
+    return StoredCheckpoint(int(row.size), bytes(row.root), row.note, row.signed_at)
+
+
+def iter_checkpoints(conn: Connection) -> Iterator[StoredCheckpoint]:
+    for row in conn.execute(select(ledger_checkpoint).order_by(ledger_checkpoint.c.size)):
+        yield StoredCheckpoint(int(row.size), bytes(row.root), row.note, row.signed_at)
+
+
+def iter_entries(
+    conn: Connection, start: int = 0, end: int | None = None, chunk: int = 10_000
+) -> Iterator[list[tuple[int, bytes, bytes]]]:
+    """Chunks of (seq, leaf, leaf_hash) in seq order, keyset-paginated so memory stays flat."""
+    p = _param(conn)
+    pos = start
+    while end is None or pos < end:
+        stop = pos + chunk if end is None else min(end, pos + chunk)
+        rows = [
+            (int(r[0]), bytes(r[1]), bytes(r[2]))
+            for r in conn.exec_driver_sql(
+                f"SELECT seq, leaf, leaf_hash FROM ledger_entry WHERE seq >= {p} AND seq < {p} ORDER BY seq",
+                (pos, stop),
+            )
+        ]
+        if not rows:
+            return
+        yield rows
+        pos = stop
+
+
+def iter_tile_level(conn: Connection, tile_level: int) -> Iterator[tuple[int, bytes]]:
+    p = _param(conn)
+    for r in conn.exec_driver_sql(
+        f"SELECT idx, hash FROM ledger_tile_hash WHERE tile_level = {p} ORDER BY idx", (tile_level,)
+    ):
+        yield int(r[0]), bytes(r[1])
+
+
+def max_tile_level(conn: Connection) -> int:
+    row = conn.exec_driver_sql("SELECT COALESCE(MAX(tile_level), 0) FROM ledger_tile_hash").one()
+    return int(row[0])
+
+
+def read_private(conn: Connection, start: int, end: int) -> dict[int, tuple[bytes, bytes]]:
+    rows = conn.execute(
+        select(ledger_private).where(ledger_private.c.seq >= start, ledger_private.c.seq < end)
+    )
+    return {int(r.seq): (bytes(r.salt), bytes(r.payload)) for r in rows}
+
+
+def read_private_one(conn: Connection, seq: int) -> tuple[bytes, bytes] | None:
+    r = conn.execute(select(ledger_private).where(ledger_private.c.seq == seq)).first()
+    return None if r is None else (bytes(r.salt), bytes(r.payload))
+
+
+def erase_private(conn: Connection, seqs: Sequence[int]) -> int:
+    """Delete the salt and payload of these entries (a lawful erasure); the leaves stay."""
+    if not seqs:
+        return 0
+    try:
+        result = conn.execute(ledger_private.delete().where(ledger_private.c.seq.in_(list(seqs))))
+    except DBAPIError as e:
+        raise AppendOnlyViolation(f"the database refused the erasure: {e.orig}") from e
+    return int(result.rowcount)
+
+
+def execute_text(conn: Connection, sql: str, **params: Any) -> None:
+    conn.execute(text(sql), params)
