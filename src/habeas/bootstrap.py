@@ -92,12 +92,15 @@ def init(settings: Settings, origin: str = DEFAULT_ORIGIN, *, schema: str | None
 def open_ledger(
     settings: Settings, *, clock: Callable[[], datetime] = utc_now, schema: str | None = None
 ) -> Ledger:
-    signer = read_key(settings.key_path)
     engine = open_engine(settings, schema=schema)
-    with engine.connect() as conn:
-        if not ledger_store.has_schema(conn):
-            engine.dispose()
-            raise HabeasError(f"{settings.db_url} holds no habeas ledger: run `habeas init` first")
+    try:
+        with engine.connect() as conn:
+            if not ledger_store.has_schema(conn):
+                raise HabeasError(f"{settings.db_url} holds no habeas ledger: run `habeas init` first")
+        signer = read_key(settings.key_path)
+    except BaseException:
+        engine.dispose()
+        raise
     # The key name is the log's origin: one key, one log.
     return Ledger(engine, signer, signer.name, clock)
 

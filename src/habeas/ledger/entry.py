@@ -68,7 +68,7 @@ def commitment(salt: bytes, payload: bytes) -> bytes:
 
 def prepare_entry(
     *,
-    type: str,  # noqa: A002 - the field is called type in the ledger format
+    type: str,
     stream: str,
     occurred_at: datetime,
     recorded_at: datetime,

@@ -114,8 +114,8 @@ class Ledger:
 
     def append(self, prepared: Sequence[PreparedEntry]) -> Appended:
         """Append entries as one caller; they get consecutive sequence numbers."""
-        seqs: list[int] = self.write(lambda _conn, app: app.append(prepared), isolated=False)
-        return Appended(seqs=seqs)
+        # The batch fills in size and checkpoint once it has committed.
+        return self.write(lambda _conn, app: Appended(seqs=app.append(prepared)), isolated=False)
 
     def write(self, job: Callable[[Connection, Appender], T], *, isolated: bool = True) -> T:
         """Run ``job`` in the next batch transaction and return its result once the batch has committed.
@@ -147,7 +147,7 @@ class Ledger:
                     savepoint = conn.begin_nested()
                     try:
                         value = pending.job(conn, app)
-                    except Exception as e:  # noqa: BLE001 - handed to that caller, the batch goes on
+                    except Exception as e:
                         savepoint.rollback()
                         app.reset(mark)
                         pending.future.set_exception(e)

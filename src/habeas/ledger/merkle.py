@@ -165,11 +165,16 @@ def verify_consistency(
 ) -> None:
     """RFC 9162 section 2.1.4.2.
 
-    Equal sizes and the empty old tree are decided before any hash is read, as RFC 9162 does: the roots are then
-    only compared (or not needed), so their length is not this function's business.
+    Equal sizes are decided by comparing the roots alone (the transparency-dev probes accept any bytes there).
+    RFC 9162 leaves size 0 undefined; we accept it only from the empty tree's root, with an empty proof.
     """
     if not 0 <= old <= new:
         raise ProofError(f"size {old} cannot be consistent with a smaller size {new}")
+    if old == 0:
+        # Every tree extends the empty one, but only if the "old root" really is the empty tree's root.
+        if old_root != EMPTY_ROOT:
+            raise ProofError("the root of the empty tree is SHA-256 of nothing")
+        _check_hash("new root", new_root)
     if old == new:
         if proof:
             raise ProofError("a proof between equal sizes must be empty")

@@ -91,15 +91,15 @@ def verify_log(
     start = 0
     frontier = Frontier()
     if trusted is not None:
-        cp = _open_checkpoint(trusted, verifier, origin)
-        start = cp.size
+        trusted_cp = _open_checkpoint(trusted, verifier, origin)
+        start = trusted_cp.size
         reader = TileReader(lambda lvl, s, n: store.read_tile_hashes(conn, lvl, s, n))
         try:
             frontier = Frontier.load(reader, start)
         except merkle.ProofError as e:
             problems.append(Problem(None, f"the log no longer holds the trusted size {start}: {e}"))
             return report
-        if frontier.root() != cp.root:
+        if frontier.root() != trusted_cp.root:
             problems.append(Problem(None, f"the stored tree at the trusted size {start} has another root"))
             return report
     report.start = start

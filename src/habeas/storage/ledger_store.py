@@ -51,8 +51,8 @@ def create_schema(engine: Engine) -> None:
 def install_triggers(conn: Connection) -> None:
     if conn.dialect.name == "sqlite":
         for table in APPEND_ONLY_TABLES + NO_UPDATE_TABLES:
-            ops = ("UPDATE", "DELETE") if table in APPEND_ONLY_TABLES else ("UPDATE",)
-            for op in ops:
+            refused = ("UPDATE", "DELETE") if table in APPEND_ONLY_TABLES else ("UPDATE",)
+            for op in refused:
                 conn.exec_driver_sql(
                     f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
                     f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {op} refused'); END"
@@ -60,7 +60,7 @@ def install_triggers(conn: Connection) -> None:
         return
     conn.exec_driver_sql(
         "CREATE OR REPLACE FUNCTION habeas_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        "BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP "
+        "BEGIN RAISE EXCEPTION '%% is append-only: %% refused', TG_TABLE_NAME, TG_OP "
         "USING ERRCODE = 'integrity_constraint_violation'; END $$"
     )
     for table in APPEND_ONLY_TABLES + NO_UPDATE_TABLES:

@@ -1,0 +1,3 @@
+from habeas.cli.main import run
+
+run()

@@ -1,0 +1,138 @@
+"""JSON-safe encoding of domain values, driven by the dataclass field types.
+
+Supported types: ``str``, ``int``, ``bool``, ``None``, ``Decimal`` (as a string, so no float ever reaches the
+canonical JSON), ``datetime`` (ISO 8601 UTC with ``Z``), ``date`` (ISO 8601), ``bytes`` (standard base64),
+enums (their value), ``tuple[X, ...]`` (a list), ``dict[str, Any]`` (an already JSON-safe object), ``X |
+None`` and nested frozen dataclasses (an object). Decoding is the exact inverse: ``decode(encode(v, T), T) ==
+v`` for every value the domain builds.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import dataclasses
+import types
+import typing
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any
+
+from habeas.domain.errors import InvalidField
+from habeas.domain.values import format_utc, parse_utc
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def field_types(cls: type) -> dict[str, Any]:
+    """Resolved annotations of a dataclass (cached: resolution is slow and the classes never change)."""
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    return hints
+
+
+def encode(value: Any, tp: Any) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        return encode(value, inner)
+    if origin is tuple:
+        inner = typing.get_args(tp)[0]
+        return [encode(v, inner) for v in value]
+    if origin is dict:
+        return copy.deepcopy(value)  # already JSON: an entry body carried inside a correction
+    if dataclasses.is_dataclass(tp):
+        hints = field_types(tp)  # type: ignore[arg-type]
+        return {f.name: encode(getattr(value, f.name), hints[f.name]) for f in dataclasses.fields(tp)}
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return value.value
+    if tp is datetime:
+        return format_utc(value)
+    if tp is date:
+        return value.isoformat()
+    if tp is Decimal:
+        return str(value)
+    if tp is bytes:
+        return base64.b64encode(value).decode("ascii")
+    if tp in (str, int, bool):
+        return value
+    raise TypeError(f"no JSON encoding for {tp!r}")
+
+
+def decode(data: Any, tp: Any, field: str = "value") -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        if data is None:
+            return None
+        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        return decode(data, inner, field)
+    if origin is tuple:
+        _expect(field, data, list)
+        inner = typing.get_args(tp)[0]
+        return tuple(decode(v, inner, field) for v in data)
+    if origin is dict:
+        return copy.deepcopy(_expect(field, data, dict))
+    if dataclasses.is_dataclass(tp):
+        _expect(field, data, dict)
+        return decode_fields(tp, data)  # type: ignore[arg-type]
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        try:
+            return tp(data)
+        except ValueError as e:
+            raise InvalidField(field, data, f"not a {tp.__name__}") from e
+    if tp is datetime:
+        return parse_utc(_expect(field, data, str))
+    if tp is date:
+        try:
+            return date.fromisoformat(_expect(field, data, str))
+        except ValueError as e:
+            raise InvalidField(field, data, "not an ISO 8601 date") from e
+    if tp is Decimal:
+        try:
+            return Decimal(_expect(field, data, str))
+        except InvalidOperation as e:
+            raise InvalidField(field, data, "not a decimal") from e
+    if tp is bytes:
+        try:
+            return base64.b64decode(_expect(field, data, str), validate=True)
+        except binascii.Error as e:
+            raise InvalidField(field, data, "not base64") from e
+    if tp is bool:
+        return _expect(field, data, bool)
+    if tp is int:
+        if isinstance(data, bool):
+            raise InvalidField(field, data, "not an int")
+        return _expect(field, data, int)
+    if tp is str:
+        return _expect(field, data, str)
+    raise TypeError(f"no JSON decoding for {tp!r}")
+
+
+def decode_fields(cls: type[Any], data: dict[str, Any], *, only: typing.Container[str] | None = None) -> Any:
+    """Build ``cls`` from a dict of encoded fields (all of them, or those in ``only`` plus ``extra``)."""
+    return cls(**decode_kwargs(cls, data, only=only))
+
+
+def decode_kwargs(
+    cls: type[Any], data: dict[str, Any], *, only: typing.Container[str] | None = None
+) -> dict[str, Any]:
+    hints = field_types(cls)
+    names = [f.name for f in dataclasses.fields(cls) if only is None or f.name in only]
+    unknown = set(data) - set(names)
+    if unknown:
+        raise InvalidField(cls.__name__, sorted(unknown), "unknown fields")
+    missing = [n for n in names if n not in data]
+    if missing:
+        raise InvalidField(cls.__name__, missing, "missing fields")
+    return {n: decode(data[n], hints[n], n) for n in names}
+
+
+def _expect(field: str, data: Any, tp: type) -> Any:
+    if not isinstance(data, tp):
+        raise InvalidField(field, data, f"not a JSON {tp.__name__}")
+    return data

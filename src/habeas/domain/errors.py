@@ -1,0 +1,129 @@
+"""Named refusals of the domain.
+
+Every error carries the ids it is about as attributes and a one-line message naming them. ``code`` is the
+stable slug the HTTP layer puts in an RFC 9457 problem ``type``; ``http_status`` is the status it maps to (404
+for an unknown record, 409 for a refused transition or a conflict with the current state, 422 for invalid
+input).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """Base of every refusal the domain makes."""
+
+    code: ClassVar[str] = "domain-error"
+    http_status: ClassVar[int] = 400
+
+
+class InvalidField(DomainError):
+    """A field's value is malformed or inconsistent with another field."""
+
+    code = "invalid-field"
+    http_status = 422
+
+    def __init__(self, field: str, value: Any, reason: str) -> None:
+        self.field = field
+        self.value = value
+        self.reason = reason
+        super().__init__(f"invalid {field} {value!r}: {reason}")
+
+
+class UnknownRecord(DomainError):
+    """A record the command refers to does not exist."""
+
+    code = "unknown-record"
+    http_status = 404
+
+    def __init__(self, kind: str, record_id: str) -> None:
+        self.kind = kind
+        self.record_id = record_id
+        super().__init__(f"unknown {kind} {record_id!r}")
+
+
+class AlreadyExists(DomainError):
+    """A record with this id is already registered."""
+
+    code = "already-exists"
+    http_status = 409
+
+    def __init__(self, kind: str, record_id: str) -> None:
+        self.kind = kind
+        self.record_id = record_id
+        super().__init__(f"{kind} {record_id!r} already exists")
+
+
+class InvalidTransition(DomainError):
+    """A custody transition not allowed from the person's current state."""
+
+    code = "invalid-transition"
+    http_status = 409
+
+    def __init__(self, person_id: str, from_state: str, to_state: str) -> None:
+        self.person_id = person_id
+        self.from_state = from_state
+        self.to_state = to_state
+        super().__init__(f"person {person_id!r} cannot go from {from_state} to {to_state}")
+
+
+class InvalidStatusChange(DomainError):
+    """A status change a record's transition table does not allow (e.g. an allegation)."""
+
+    code = "invalid-status-change"
+    http_status = 409
+
+    def __init__(self, kind: str, record_id: str, from_status: str, to_status: str) -> None:
+        self.kind = kind
+        self.record_id = record_id
+        self.from_status = from_status
+        self.to_status = to_status
+        super().__init__(f"{kind} {record_id!r} cannot go from {from_status} to {to_status}")
+
+
+class PersonWasMerged(DomainError):
+    """The person record was merged into another; commands must name the surviving record."""
+
+    code = "person-merged"
+    http_status = 409
+
+    def __init__(self, person_id: str, into_person_id: str) -> None:
+        self.person_id = person_id
+        self.into_person_id = into_person_id
+        super().__init__(f"person {person_id!r} was merged into {into_person_id!r}")
+
+
+class PersonWasErased(DomainError):
+    """The person's personal data was erased; no new personal data may be attached."""
+
+    code = "person-erased"
+    http_status = 409
+
+    def __init__(self, person_id: str) -> None:
+        self.person_id = person_id
+        super().__init__(f"person {person_id!r} was erased")
+
+
+class Refused(DomainError):
+    """A command that conflicts with the current state for a reason named by ``reason`` (a short slug)."""
+
+    code = "refused"
+    http_status = 409
+
+    def __init__(self, kind: str, record_id: str, reason: str) -> None:
+        self.kind = kind
+        self.record_id = record_id
+        self.reason = reason
+        super().__init__(f"{kind} {record_id!r} refused: {reason}")
+
+
+class UnknownEventType(DomainError):
+    """A stored entry names an event type this code does not know (a newer writer, or corruption)."""
+
+    code = "unknown-event-type"
+    http_status = 500
+
+    def __init__(self, event_type: str) -> None:
+        self.event_type = event_type
+        super().__init__(f"unknown event type {event_type!r}")

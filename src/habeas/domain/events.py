@@ -1,0 +1,130 @@
+"""Event vocabulary, the event base class and reconstruction of events from stored entries.
+
+An event is a frozen keyword-only dataclass. Fields declared ``field(default=..., metadata=PRIVATE)`` hold
+personal data (names, birth dates, document numbers, health and family details): they go only into
+:meth:`Event.private`, the payload the ledger keeps in its private table and commits to by hash. Everything
+else goes into :meth:`Event.public`, which ends up in the public leaf. ``stream`` is the opaque id of the
+subject (a person, a court order, a facility...), never a name, and is carried by the entry itself, not in
+either payload.
+
+Private fields always have a default: after an erasure the private payload is gone, and ``event_from(type,
+stream, public, None)`` must still rebuild the projections; it then gives the event with its private fields at
+their defaults.
+
+Concrete events live beside their concept (``people``, ``legal``, ``custody``...) and register themselves here
+by their ``TYPE``; importing :mod:`habeas.domain` imports them all.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from habeas.domain.codec import decode_kwargs, encode, field_types
+from habeas.domain.errors import InvalidField, UnknownEventType
+from habeas.domain.values import require_aware, require_id
+
+_PRIVATE_KEY = "private"
+PRIVATE: Mapping[str, bool] = MappingProxyType({_PRIVATE_KEY: True})
+"""Field metadata marking personal data: ``name: str | None = field(default=None, metadata=PRIVATE)``."""
+
+
+class EventType(StrEnum):
+    """Stable dotted names: they are written into the ledger, so a value here never changes meaning."""
+
+    PERSON_REGISTERED = "person.registered"
+    PERSON_ADMISSION_RECORDED = "person.admission.recorded"
+    PERSON_MERGED = "person.merged"
+    PERSON_ERASED = "person.erased"
+    ALLEGATION_RECORDED = "allegation.recorded"
+    ALLEGATION_STATUS_CHANGED = "allegation.status_changed"
+    CONVICTION_RECORDED = "conviction.recorded"
+    REMOVAL_ORDER_RECORDED = "legal.removal_order.recorded"
+    PROTECTION_RECORDED = "legal.protection.recorded"
+    STAY_RECORDED = "legal.stay.recorded"
+    COURT_ORDER_RECORDED = "legal.court_order.recorded"
+    NOTICE_SERVED = "legal.notice.served"
+    COUNSEL_RECORDED = "legal.counsel.recorded"
+    CONSULAR_RECORDED = "legal.consular.recorded"
+    FACILITY_REGISTERED = "facility.registered"
+    UNIT_REGISTERED = "unit.registered"
+    AGENCY_REGISTERED = "agency.registered"
+    OFFICER_REGISTERED = "officer.registered"
+    CUSTODY_CHANGED = "custody.changed"
+    ENTRY_CORRECTED = "entry.corrected"
+
+
+_REGISTRY: dict[EventType, type[Event]] = {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    """Base of every event. ``occurred_at`` is when it happened in the world (UTC); recording may be later."""
+
+    TYPE: ClassVar[EventType]
+
+    stream: str
+    occurred_at: datetime
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        event_type = cls.__dict__.get("TYPE")
+        if event_type is not None:
+            if event_type in _REGISTRY:
+                raise TypeError(f"two event classes for {event_type}")
+            _REGISTRY[event_type] = cls
+
+    def __post_init__(self) -> None:
+        require_id("stream", self.stream)
+        object.__setattr__(self, "occurred_at", require_aware("occurred_at", self.occurred_at))
+
+    @classmethod
+    def private_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get(_PRIVATE_KEY))
+
+    @classmethod
+    def public_names(cls) -> tuple[str, ...]:
+        return tuple(
+            f.name for f in dataclasses.fields(cls) if not f.metadata.get(_PRIVATE_KEY) and f.name != "stream"
+        )
+
+    def public(self) -> dict[str, Any]:
+        """The JSON-safe public body: no names, birth dates or document numbers."""
+        hints = field_types(type(self))
+        return {n: encode(getattr(self, n), hints[n]) for n in self.public_names()}
+
+    def private(self) -> dict[str, Any] | None:
+        """The JSON-safe personal data, or ``None`` when this event type carries none."""
+        names = self.private_names()
+        if not names:
+            return None
+        hints = field_types(type(self))
+        return {n: encode(getattr(self, n), hints[n]) for n in names}
+
+
+def event_class(event_type: str) -> type[Event]:
+    try:
+        return _REGISTRY[EventType(event_type)]
+    except (ValueError, KeyError) as e:
+        raise UnknownEventType(event_type) from e
+
+
+def registered_types() -> frozenset[EventType]:
+    return frozenset(_REGISTRY)
+
+
+def event_from(type: str, stream: str, public: dict[str, Any], private: dict[str, Any] | None) -> Event:
+    """Rebuild an event from a stored entry; ``private=None`` (erased) gives the private fields' defaults."""
+    cls = event_class(type)
+    kwargs = decode_kwargs(cls, public, only=set(cls.public_names()))
+    private_names = cls.private_names()
+    if private is not None:
+        if not private_names:
+            raise InvalidField("private", private, f"{type} carries no private payload")
+        kwargs |= decode_kwargs(cls, private, only=set(private_names))
+    return cls(stream=stream, **kwargs)

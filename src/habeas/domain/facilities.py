@@ -1,0 +1,238 @@
+"""Facilities, their units and cells, agencies and officers; capacity computed from floor area.
+
+The declared capacity of a facility or unit is recorded as declared; :func:`computed_capacity` gives the
+figure its floor area allows under a named standard, so both can be shown side by side.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, ClassVar
+
+from habeas.domain.errors import AlreadyExists, InvalidField, UnknownRecord
+from habeas.domain.events import PRIVATE, Event, EventType
+from habeas.domain.people import Sex
+from habeas.domain.values import require_country, require_id, require_not_future, require_slug, require_text
+
+if TYPE_CHECKING:
+    from habeas.domain.commands import RegisterAgency, RegisterFacility, RegisterOfficer, RegisterUnit
+
+ED25519_PUBLIC_KEY_SIZE = 32
+
+
+class CapacityStandard(StrEnum):
+    """Floor area per person in a shared cell, sanitary annex excluded."""
+
+    CPT = "cpt"  # Council of Europe CPT: 4 m² per person in shared cells
+    ICRC = "icrc"  # ICRC: 3.4 m² per person
+
+
+M2_PER_PERSON: Mapping[CapacityStandard, Decimal] = {
+    CapacityStandard.CPT: Decimal("4.0"),
+    CapacityStandard.ICRC: Decimal("3.4"),
+}
+
+
+def computed_capacity(floor_area_m2: Decimal, standard: CapacityStandard) -> int:
+    """People the floor area allows under ``standard``, rounded down (Decimal: 100 / 3.4 = 29.41...)."""
+    if floor_area_m2 < 0:
+        raise InvalidField("floor_area_m2", floor_area_m2, "negative")
+    return math.floor(floor_area_m2 / M2_PER_PERSON[CapacityStandard(standard)])
+
+
+class DetentionCategory(StrEnum):
+    """Mandela rule 11 and APT guidance: these are held apart."""
+
+    MIGRATION = "migration"
+    UNTRIED = "untried"
+    CONVICTED = "convicted"
+    CIVIL = "civil"
+
+
+class AgeGroup(StrEnum):
+    ADULT = "adult"
+    JUVENILE = "juvenile"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Separation:
+    """Who a unit is for; ``None`` / empty means not restricted on that axis."""
+
+    sex: Sex | None = None
+    categories: tuple[DetentionCategory, ...] = ()
+    age_group: AgeGroup | None = None
+    organisation: str | None = None  # a unit reserved to one alleged organisation, so rivals are kept apart
+
+
+@dataclass(frozen=True, kw_only=True)
+class FacilityRegistered(Event):
+    """``stream`` is the facility id. ``code`` is an external code (e.g. ICE DETLOC)."""
+
+    TYPE: ClassVar[EventType] = EventType.FACILITY_REGISTERED
+
+    name: str
+    country: str
+    facility_type: str
+    operating_agency_id: str | None = None
+    operator_name: str | None = None
+    code: str | None = None
+    address: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    declared_capacity: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnitRegistered(Event):
+    """``stream`` is the facility id; a unit (block, cell) belongs to exactly one facility."""
+
+    TYPE: ClassVar[EventType] = EventType.UNIT_REGISTERED
+
+    unit_id: str
+    label: str
+    floor_area_m2: Decimal
+    declared_beds: int
+    separation: Separation
+    parent_unit_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgencyRegistered(Event):
+    """``stream`` is the agency id."""
+
+    TYPE: ClassVar[EventType] = EventType.AGENCY_REGISTERED
+
+    name: str
+    country: str
+    kind: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfficerRegistered(Event):
+    """``stream`` is the officer id; the officer's name and badge are personal data, the key is not."""
+
+    TYPE: ClassVar[EventType] = EventType.OFFICER_REGISTERED
+
+    agency_id: str
+    role: str
+    public_key: bytes
+    name: str | None = field(default=None, metadata=PRIVATE)
+    badge_number: str | None = field(default=None, metadata=PRIVATE)
+
+
+@dataclass(frozen=True, kw_only=True)
+class UnitRef:
+    unit_id: str
+    facility_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfficerRef:
+    officer_id: str
+    agency_id: str
+
+
+def _optional_text(field: str, value: str | None, max_len: int = 300) -> str | None:
+    return None if value is None else require_text(field, value, max_len=max_len)
+
+
+def register_facility(
+    cmd: RegisterFacility, *, already_registered: bool, agency_exists: bool, now: datetime
+) -> list[Event]:
+    if already_registered:
+        raise AlreadyExists("facility", cmd.facility_id)
+    if cmd.operating_agency_id is not None and not agency_exists:
+        raise UnknownRecord("agency", cmd.operating_agency_id)
+    if cmd.declared_capacity is not None and cmd.declared_capacity < 0:
+        raise InvalidField("declared_capacity", cmd.declared_capacity, "negative")
+    return [
+        FacilityRegistered(
+            stream=require_id("facility_id", cmd.facility_id),
+            occurred_at=require_not_future("occurred_at", cmd.occurred_at, now),
+            name=require_text("name", cmd.name, max_len=300),
+            country=require_country("country", cmd.country),
+            facility_type=require_text("facility_type", cmd.facility_type, max_len=100),
+            operating_agency_id=cmd.operating_agency_id,
+            operator_name=_optional_text("operator_name", cmd.operator_name),
+            code=_optional_text("code", cmd.code, 64),
+            address=_optional_text("address", cmd.address),
+            city=_optional_text("city", cmd.city),
+            region=_optional_text("region", cmd.region),
+            postal_code=_optional_text("postal_code", cmd.postal_code, 32),
+            declared_capacity=cmd.declared_capacity,
+        )
+    ]
+
+
+def register_unit(
+    cmd: RegisterUnit,
+    *,
+    facility_exists: bool,
+    existing_unit: UnitRef | None,
+    parent: UnitRef | None,
+    now: datetime,
+) -> list[Event]:
+    if not facility_exists:
+        raise UnknownRecord("facility", cmd.facility_id)
+    if existing_unit is not None:
+        raise AlreadyExists("unit", cmd.unit_id)
+    if cmd.parent_unit_id is not None and (parent is None or parent.facility_id != cmd.facility_id):
+        raise UnknownRecord("unit", cmd.parent_unit_id)
+    if not cmd.floor_area_m2.is_finite() or cmd.floor_area_m2 <= 0:
+        raise InvalidField("floor_area_m2", cmd.floor_area_m2, "not a positive number of square metres")
+    if cmd.declared_beds < 0:
+        raise InvalidField("declared_beds", cmd.declared_beds, "negative")
+    return [
+        UnitRegistered(
+            stream=cmd.facility_id,
+            occurred_at=require_not_future("occurred_at", cmd.occurred_at, now),
+            unit_id=require_id("unit_id", cmd.unit_id),
+            label=require_text("label", cmd.label, max_len=100),
+            floor_area_m2=cmd.floor_area_m2,
+            declared_beds=cmd.declared_beds,
+            separation=cmd.separation,
+            parent_unit_id=cmd.parent_unit_id,
+        )
+    ]
+
+
+def register_agency(cmd: RegisterAgency, *, already_registered: bool, now: datetime) -> list[Event]:
+    if already_registered:
+        raise AlreadyExists("agency", cmd.agency_id)
+    return [
+        AgencyRegistered(
+            stream=require_id("agency_id", cmd.agency_id),
+            occurred_at=require_not_future("occurred_at", cmd.occurred_at, now),
+            name=require_text("name", cmd.name, max_len=300),
+            country=require_country("country", cmd.country),
+            kind=require_slug("kind", cmd.kind),
+        )
+    ]
+
+
+def register_officer(
+    cmd: RegisterOfficer, *, already_registered: bool, agency_exists: bool, now: datetime
+) -> list[Event]:
+    if already_registered:
+        raise AlreadyExists("officer", cmd.officer_id)
+    if not agency_exists:
+        raise UnknownRecord("agency", cmd.agency_id)
+    if len(cmd.public_key) != ED25519_PUBLIC_KEY_SIZE:
+        raise InvalidField("public_key", cmd.public_key.hex(), "not a 32-byte Ed25519 public key")
+    return [
+        OfficerRegistered(
+            stream=require_id("officer_id", cmd.officer_id),
+            occurred_at=require_not_future("occurred_at", cmd.occurred_at, now),
+            agency_id=cmd.agency_id,
+            role=require_slug("role", cmd.role),
+            public_key=cmd.public_key,
+            name=require_text("name", cmd.name, max_len=200),
+            badge_number=cmd.badge_number,
+        )
+    ]

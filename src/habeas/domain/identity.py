@@ -1,0 +1,175 @@
+"""Name folding, duplicate-identity warnings, registration and explicit merges.
+
+Registration never merges: it returns warnings naming the records that look like the same person, and a person
+is merged only by an explicit :class:`~habeas.domain.commands.MergePersons`, which is itself an entry.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, ClassVar
+
+from habeas.domain.errors import AlreadyExists, InvalidField
+from habeas.domain.events import PRIVATE, Event, EventType
+from habeas.domain.people import (
+    Identifier,
+    PartialDate,
+    PersonName,
+    PersonRegistered,
+    PersonState,
+    Transliteration,
+    check_codes,
+    require_person,
+)
+from habeas.domain.values import require_id, require_not_future
+
+if TYPE_CHECKING:
+    from habeas.domain.commands import MergePersons, RegisterPerson
+
+_DROPPED = {"'", "\u2019", "\u02bc", "`"}  # apostrophes join: O'Brien == OBrien
+
+
+def fold(text: str) -> str:
+    """Accents stripped (NFKD), case folded, punctuation and hyphens as spaces, spaces collapsed."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = []
+    for ch in decomposed:
+        if unicodedata.combining(ch) or ch in _DROPPED:
+            continue
+        kept.append(ch if ch.isalnum() else " ")
+    return " ".join("".join(kept).casefold().split())
+
+
+def name_key(text: str) -> tuple[str, ...]:
+    """Folded tokens in sorted order, so surname order does not matter: "García Pérez" == "Perez Garcia"."""
+    return tuple(sorted(fold(text).split()))
+
+
+class IdentityMatch(StrEnum):
+    SAME_IDENTIFIER = "same_identifier"
+    SAME_NAME_AND_BIRTH_DATE = "same_name_and_birth_date"
+    SAME_NAME_AND_COMPATIBLE_BIRTH_DATE = "same_name_and_compatible_birth_date"
+    MANUAL_REVIEW = "manual_review"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonIdentity:
+    """The identifying facts of a registered person that duplicate detection compares."""
+
+    person_id: str
+    name: PersonName | None = None
+    aliases: tuple[str, ...] = ()
+    transliterations: tuple[Transliteration, ...] = ()
+    date_of_birth: PartialDate | None = None
+    identifiers: tuple[Identifier, ...] = ()
+
+    @classmethod
+    def of(cls, event: PersonRegistered) -> PersonIdentity:
+        return cls(
+            person_id=event.stream,
+            name=event.name,
+            aliases=event.aliases,
+            transliterations=event.transliterations,
+            date_of_birth=event.date_of_birth,
+            identifiers=event.identifiers,
+        )
+
+    def name_keys(self) -> frozenset[tuple[str, ...]]:
+        texts = [*self.aliases, *(t.name.full() for t in self.transliterations)]
+        if self.name is not None:
+            texts.append(self.name.full())
+        return frozenset(k for k in map(name_key, texts) if k)
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdentityWarning:
+    """Not an error: the new record may be the same person as ``other_person_id``."""
+
+    other_person_id: str
+    reason: IdentityMatch
+
+
+def find_duplicates(new: PersonIdentity, existing: Iterable[PersonIdentity]) -> list[IdentityWarning]:
+    """Warnings for every existing record sharing an identifier, or a folded name and a compatible birth date.
+
+    A birth date known on one side only does not count: a common name alone is not a warning.
+    """
+    warnings: list[IdentityWarning] = []
+    ids = set(new.identifiers)
+    keys = new.name_keys()
+    for other in existing:
+        if other.person_id == new.person_id:
+            continue
+        if ids & set(other.identifiers):
+            warnings.append(
+                IdentityWarning(other_person_id=other.person_id, reason=IdentityMatch.SAME_IDENTIFIER)
+            )
+        a, b = new.date_of_birth, other.date_of_birth
+        if a is None or b is None or not keys & other.name_keys() or not a.compatible(b):
+            continue
+        reason = (
+            IdentityMatch.SAME_NAME_AND_BIRTH_DATE
+            if a == b
+            else IdentityMatch.SAME_NAME_AND_COMPATIBLE_BIRTH_DATE
+        )
+        warnings.append(IdentityWarning(other_person_id=other.person_id, reason=reason))
+    return sorted(warnings, key=lambda w: (w.other_person_id, w.reason))
+
+
+def register_person(
+    cmd: RegisterPerson, *, existing: Sequence[PersonIdentity], now: datetime
+) -> tuple[list[Event], list[IdentityWarning]]:
+    """Register a person; ``existing`` are the candidates the services found (by identifier or name)."""
+    person_id = require_id("person_id", cmd.person_id)
+    if any(p.person_id == person_id for p in existing):
+        raise AlreadyExists("person", person_id)
+    check_codes(cmd.nationalities, cmd.country_of_birth, cmd.languages)
+    if len(set(cmd.identifiers)) != len(cmd.identifiers):
+        raise InvalidField("identifiers", cmd.identifiers, "the same identifier twice")
+    event = PersonRegistered(
+        stream=person_id,
+        occurred_at=require_not_future("occurred_at", cmd.occurred_at, now),
+        sex=cmd.sex,
+        nationalities=cmd.nationalities,
+        country_of_birth=cmd.country_of_birth,
+        languages=cmd.languages,
+        name=cmd.name,
+        aliases=cmd.aliases,
+        transliterations=cmd.transliterations,
+        date_of_birth=cmd.date_of_birth,
+        identifiers=cmd.identifiers,
+    )
+    return [event], find_duplicates(PersonIdentity.of(event), existing)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonMerged(Event):
+    """``stream`` (the duplicate record) is the same person as ``into_person_id``, which survives."""
+
+    TYPE: ClassVar[EventType] = EventType.PERSON_MERGED
+
+    into_person_id: str
+    basis: IdentityMatch
+    note: str | None = field(default=None, metadata=PRIVATE)
+
+
+def merge_persons(
+    cmd: MergePersons, *, survivor: PersonState | None, duplicate: PersonState | None, now: datetime
+) -> list[Event]:
+    if cmd.person_id == cmd.duplicate_id:
+        raise InvalidField("duplicate_id", cmd.duplicate_id, "a person cannot be merged into itself")
+    require_person(survivor, cmd.person_id)
+    require_person(duplicate, cmd.duplicate_id)
+    return [
+        PersonMerged(
+            stream=cmd.duplicate_id,
+            occurred_at=require_not_future("occurred_at", cmd.occurred_at, now),
+            into_person_id=cmd.person_id,
+            basis=cmd.basis,
+            note=cmd.note,
+        )
+    ]

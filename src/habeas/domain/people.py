@@ -1,0 +1,282 @@
+"""People: identifiers, names, partial birth dates, and the Mandela rule 7 admission record.
+
+Names, birth dates, identifiers and everything in the admission record except its legal authority are
+personal data: they are private fields of the events. Nationality, country of birth, sex and languages stay
+public because the transparency reports (counts by nationality) and the separation rules (Mandela rule 11)
+need them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING, ClassVar
+
+from habeas.domain.errors import InvalidField, PersonWasErased, PersonWasMerged, UnknownRecord
+from habeas.domain.events import PRIVATE, Event, EventType
+from habeas.domain.values import (
+    require_aware,
+    require_country,
+    require_id,
+    require_language,
+    require_not_future,
+    require_text,
+)
+
+if TYPE_CHECKING:
+    from habeas.domain.commands import RecordAdmission
+
+_A_NUMBER = re.compile(r"A?(\d{8,9})")
+_DOCUMENT = re.compile(r"[A-Z0-9]{1,24}")
+_SCRIPT = re.compile(r"[A-Z][a-z]{3}")
+MAX_SURNAMES = 2
+
+
+class IdentifierKind(StrEnum):
+    A_NUMBER = "a_number"
+    NATIONAL_ID = "national_id"
+    PASSPORT = "passport"
+
+
+def normalize_a_number(text: str) -> str:
+    """``A-123-456-789``, ``a123456789`` → ``A123456789``; ``12345678`` → ``A012345678`` (9 digits)."""
+    compact = re.sub(r"[\s-]", "", text).upper()
+    match = _A_NUMBER.fullmatch(compact)
+    if match is None:
+        raise InvalidField("a_number", text, "not an A-number (A followed by 8 or 9 digits)")
+    return "A" + match.group(1).zfill(9)
+
+
+def normalize_document(text: str) -> str:
+    """Passport and national-id numbers: upper case, without spaces, dashes, dots or slashes."""
+    compact = re.sub(r"[\s./-]", "", text).upper()
+    if not _DOCUMENT.fullmatch(compact):
+        raise InvalidField("document_number", text, "not 1-24 letters and digits")
+    return compact
+
+
+@dataclass(frozen=True, kw_only=True)
+class Identifier:
+    """A document identifier; ``value`` is normalised on construction, so equal documents compare equal."""
+
+    kind: IdentifierKind
+    value: str
+    country: str
+
+    def __post_init__(self) -> None:
+        try:
+            kind = IdentifierKind(self.kind)
+        except ValueError as e:
+            raise InvalidField("kind", self.kind, "not a_number, national_id or passport") from e
+        normalize = normalize_a_number if kind is IdentifierKind.A_NUMBER else normalize_document
+        object.__setattr__(self, "kind", kind)
+        object.__setattr__(self, "value", normalize(self.value))
+        require_country("country", self.country)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonName:
+    """Given names in order and up to two surnames (paternal, maternal) in the order the person uses."""
+
+    given_names: tuple[str, ...] = ()
+    surnames: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.surnames) > MAX_SURNAMES:
+            raise InvalidField("surnames", self.surnames, "more than two surnames")
+        if not self.given_names and not self.surnames:
+            raise InvalidField("name", self, "neither given names nor surnames")
+        object.__setattr__(
+            self, "given_names", tuple(require_text("given_names", n, max_len=100) for n in self.given_names)
+        )
+        object.__setattr__(
+            self, "surnames", tuple(require_text("surnames", n, max_len=100) for n in self.surnames)
+        )
+
+    def full(self) -> str:
+        return " ".join((*self.given_names, *self.surnames))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Transliteration:
+    """The name as written in another script (ISO 15924 code such as ``Arab``, ``Cyrl``, ``Latn``)."""
+
+    script: str
+    name: PersonName
+
+    def __post_init__(self) -> None:
+        if not _SCRIPT.fullmatch(self.script):
+            raise InvalidField("script", self.script, "not an ISO 15924 code such as Latn")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartialDate:
+    """A date known to the year, the month or the day."""
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.day is not None and self.month is None:
+            raise InvalidField("date", self, "a day without a month")
+        try:
+            date(self.year, self.month or 1, self.day or 1)
+        except (TypeError, ValueError) as e:
+            raise InvalidField("date", self, "not a calendar date") from e
+
+    @classmethod
+    def parse(cls, text: str) -> PartialDate:
+        """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``."""
+        match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text.strip())
+        if match is None:
+            raise InvalidField("date", text, "not YYYY, YYYY-MM or YYYY-MM-DD")
+        year, month, day = (int(g) if g else None for g in match.groups())
+        assert year is not None  # the pattern requires it
+        return cls(year=year, month=month, day=day)
+
+    def __str__(self) -> str:
+        parts = [f"{self.year:04d}", *(f"{p:02d}" for p in (self.month, self.day) if p is not None)]
+        return "-".join(parts)
+
+    def compatible(self, other: PartialDate) -> bool:
+        """True when no part known in both dates differs (``1990`` is compatible with ``1990-05-17``)."""
+        pairs = ((self.year, other.year), (self.month, other.month), (self.day, other.day))
+        return all(a == b for a, b in pairs if a is not None and b is not None)
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contact:
+    """Next of kin or emergency contact (Mandela rule 7(f))."""
+
+    name: str
+    relationship: str
+    details: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Dependant:
+    """A child or other dependant: age, location and who has custody of them (Mandela rule 7(f))."""
+
+    name: str
+    birth_date: PartialDate | None = None
+    location: str | None = None
+    cared_for_by: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PropertyItem:
+    description: str
+    quantity: int = 1
+    receipt_number: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.quantity < 1:
+            raise InvalidField("quantity", self.quantity, "less than 1")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonState:
+    """What the other decisions need to know about a person record."""
+
+    person_id: str
+    merged_into: str | None = None
+    erased: bool = False
+
+
+def require_person(person: PersonState | None, person_id: str) -> PersonState:
+    """The person exists and can take new records: not merged away, not erased."""
+    if person is None or person.person_id != person_id:
+        raise UnknownRecord("person", person_id)
+    if person.merged_into is not None:
+        raise PersonWasMerged(person_id, person.merged_into)
+    if person.erased:
+        raise PersonWasErased(person_id)
+    return person
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersonRegistered(Event):
+    TYPE: ClassVar[EventType] = EventType.PERSON_REGISTERED
+
+    sex: Sex = Sex.UNKNOWN
+    nationalities: tuple[str, ...] = ()
+    country_of_birth: str | None = None
+    languages: tuple[str, ...] = ()
+    name: PersonName | None = field(default=None, metadata=PRIVATE)
+    aliases: tuple[str, ...] = field(default=(), metadata=PRIVATE)
+    transliterations: tuple[Transliteration, ...] = field(default=(), metadata=PRIVATE)
+    date_of_birth: PartialDate | None = field(default=None, metadata=PRIVATE)
+    identifiers: tuple[Identifier, ...] = field(default=(), metadata=PRIVATE)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        check_codes(self.nationalities, self.country_of_birth, self.languages)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AdmissionRecorded(Event):
+    """Mandela rule 7 admission at a facility; ``occurred_at`` is the day and hour of admission."""
+
+    TYPE: ClassVar[EventType] = EventType.PERSON_ADMISSION_RECORDED
+
+    admission_id: str
+    facility_id: str
+    commitment_authority: str
+    commitment_record_id: str | None = None
+    arrested_at: datetime | None = field(default=None, metadata=PRIVATE)
+    arrest_place: str | None = field(default=None, metadata=PRIVATE)
+    visible_injuries: str | None = field(default=None, metadata=PRIVATE)
+    ill_treatment_complaints: str | None = field(default=None, metadata=PRIVATE)
+    property_items: tuple[PropertyItem, ...] = field(default=(), metadata=PRIVATE)
+    next_of_kin: tuple[Contact, ...] = field(default=(), metadata=PRIVATE)
+    dependants: tuple[Dependant, ...] = field(default=(), metadata=PRIVATE)
+
+
+def record_admission(
+    cmd: RecordAdmission, *, person: PersonState | None, facility_exists: bool, now: datetime
+) -> list[Event]:
+    """Rule 7: no one is received without a commitment authority; arrest precedes admission."""
+    require_person(person, cmd.person_id)
+    if not facility_exists:
+        raise UnknownRecord("facility", cmd.facility_id)
+    admitted_at = require_not_future("occurred_at", cmd.occurred_at, now)
+    arrested_at = None if cmd.arrested_at is None else require_aware("arrested_at", cmd.arrested_at)
+    if arrested_at is not None and arrested_at > admitted_at:
+        raise InvalidField("arrested_at", cmd.arrested_at, "after admission")
+    return [
+        AdmissionRecorded(
+            stream=cmd.person_id,
+            occurred_at=admitted_at,
+            admission_id=require_id("admission_id", cmd.admission_id),
+            facility_id=cmd.facility_id,
+            commitment_authority=require_text("commitment_authority", cmd.commitment_authority),
+            commitment_record_id=cmd.commitment_record_id,
+            arrested_at=arrested_at,
+            arrest_place=cmd.arrest_place,
+            visible_injuries=cmd.visible_injuries,
+            ill_treatment_complaints=cmd.ill_treatment_complaints,
+            property_items=cmd.property_items,
+            next_of_kin=cmd.next_of_kin,
+            dependants=cmd.dependants,
+        )
+    ]
+
+
+def check_codes(nationalities: Sequence[str], country_of_birth: str | None, languages: Sequence[str]) -> None:
+    for c in nationalities:
+        require_country("nationalities", c)
+    if country_of_birth is not None:
+        require_country("country_of_birth", country_of_birth)
+    for lang in languages:
+        require_language("languages", lang)

@@ -1,0 +1,522 @@
+"""Parse a facility register (ICE's "Facility List Report", CSV or XLSX), explaining each odd value.
+
+This is the pure half of `habeas import facilities FILE`: no database, no clock. The caller appends
+`FacilityImport.require_importable()` in one transaction, or nothing.
+
+How a file is judged:
+- **Fatal** (`ImportFileError`, raised by `read_table` / `parse_facilities`): not CSV or XLSX, undecodable
+  bytes, broken quoting, empty, no data rows, duplicate or missing required columns.
+- **Row errors** (`RowError`): a row that cannot become a facility (no DETLOC or name, a malformed or
+  duplicate DETLOC, a cell count that differs from the header). They are all collected, not stopped at the
+  first, but any one of them refuses the whole file: `require_importable()` raises `ImportRowsError`.
+  A register with a hole in it would silently drop a place where people are held.
+- **Notes** (`RowNote`): an odd value in an importable row. It becomes `None` (or a repaired value, e.g. a
+  ZIP code whose leading zero a spreadsheet dropped) and a note says what it meant. Notes never block.
+- Blank and "N/A" cells are counted per column in the summary instead of noted one by one.
+- `FacilityRow.raw` keeps every cell of the row as text, so nothing the register says is lost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import TypeVar
+
+from habeas.importers.tabular import ImportFileError, Table, read_table, require_columns
+
+__all__ = [
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "FacilityGender",
+    "FacilityImport",
+    "FacilityRow",
+    "ImportRowsError",
+    "ImportSummary",
+    "NoteKind",
+    "RowError",
+    "RowNote",
+    "load_facilities",
+    "parse_facilities",
+]
+
+REQUIRED_COLUMNS: tuple[str, ...] = (
+    "DETLOC", "Name", "Address", "City", "County", "State", "Zip", "AOR",
+    "Type", "Type Detailed", "Male/Female", "Capacity", "Population Count",
+)  # fmt: skip
+# Read when present; a register without them still imports, with these fields left empty.
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "Circuit", "Docket", "ICE Funded", "Levels A,B,C,D", "FY17 ADP", "FY18 ADP", "Guaranteed Minimum",
+    "Per Diem Rate Detailed", "Facility Operator", "Facility Owner", "Authorization Status",
+    "Date of First Use", "Date of Last Use", "Best Known Contract Initiation Date",
+    "Best Known Contract Expiration Date", "Last Inspection Type", "Last Inspection Standard",
+    "Last Inspection Rating - Final", "Last Inspection Date",
+)  # fmt: skip
+
+# The largest facility in the 2017 register declares 2,400 beds; a count far above any prison is a typo.
+_COUNT_LIMIT = 50_000
+_FIRST_YEAR, _LAST_YEAR = 1900, 2100
+
+_WHOLE = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?")
+_DECIMAL = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d*)?(?:[eE][+-]?\d+)?")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# FOIA exemptions as the agency writes them: "(b)(4)", "(b)(7)(C)", and in this register also "b)(4)".
+_FOIA = re.compile(r"\(?b\)((?:\(\d\)(?:\([A-F]\))?)+)", re.IGNORECASE)
+_REDACTED = frozenset({"redacted", "withheld"})
+_UNAVAILABLE = frozenset({"unavailable", "unknown"})
+_NOT_APPLICABLE = frozenset({"n/a", "na"})
+_CODE = re.compile(r"[A-Za-z0-9]{1,16}")
+_ZIP = re.compile(r"\d{5}(?:-\d{4})?")
+_ZIP_ZEROS_LOST = re.compile(r"\d{3,4}")
+_LEVELS = frozenset("ABCD")
+
+_T = TypeVar("_T")
+_N = TypeVar("_N", int, float)
+
+
+class NoteKind(StrEnum):
+    CAPACITY_NOT_FIXED = "capacity.not_fixed"
+    WITHHELD_FOIA = "withheld.foia_exemption"
+    REDACTED = "withheld.redacted"
+    UNAVAILABLE = "value.unavailable"
+    UNRECOGNISED = "value.unrecognised"
+    IMPLAUSIBLE = "value.implausible"
+    NOT_A_NUMBER = "number.invalid"
+    NEGATIVE = "number.negative"
+    NOT_A_DATE = "date.invalid"
+    ZIP_ZEROS_RESTORED = "zip.leading_zeros_restored"
+    TEXT_CLEANED = "text.cleaned"
+    OVER_CAPACITY = "population.over_capacity"
+
+
+class FacilityGender(StrEnum):
+    MALE = "male"
+    FEMALE = "female"
+    MIXED = "mixed"
+
+
+_GENDERS = {
+    "male": FacilityGender.MALE,
+    "female": FacilityGender.FEMALE,
+    "female/male": FacilityGender.MIXED,
+    "male/female": FacilityGender.MIXED,
+}
+_YES_NO = {"yes": True, "no": False}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RowNote:
+    """What an odd value in an imported row was taken to mean."""
+
+    row_number: int
+    column: str
+    value: str
+    meaning: str
+    kind: NoteKind
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RowError:
+    """Why a row cannot become a facility (and so why the file is refused)."""
+
+    row_number: int
+    column: str | None
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row_number}" + (f", {self.column}" if self.column else "")
+        return f"{where}: {self.reason}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FacilityRow:
+    row_number: int
+    code: str | None  # DETLOC; None only where the agency redacted it (ORR shelters in the 2017 register)
+    name: str | None  # None only where redacted
+    address: str | None
+    city: str | None
+    county: str | None
+    state: str | None
+    zip: str | None
+    country: str = "US"
+    circuit: str | None = None
+    aor: str | None  # ICE field office ("area of responsibility")
+    docket: str | None = None
+    type: str | None
+    type_detailed: str | None
+    ice_funded: bool | None = None
+    gender: FacilityGender | None
+    security_levels: tuple[str, ...] = ()
+    capacity: int | None
+    capacity_note: str | None = None  # the register's words where it gives no number, e.g. "AS NEEDED"
+    population_count: int | None
+    adp_fy17: float | None = None  # average daily population
+    adp_fy18: float | None = None
+    guaranteed_minimum: int | None = None
+    per_diem_rate: str | None = None  # free text as the register writes it
+    operator: str | None = None
+    owner: str | None = None
+    authorization_status: str | None = None
+    first_use: date | None = None
+    last_use: date | None = None
+    contract_start: date | None = None
+    contract_end: date | None = None
+    last_inspection_type: str | None = None
+    last_inspection_standard: str | None = None
+    last_inspection_rating: str | None = None
+    last_inspection_date: date | None = None
+    raw: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ImportSummary:
+    rows_read: int
+    blank_rows: int
+    facilities_parsed: int
+    with_capacity: int
+    notes_by_kind: Mapping[NoteKind, int]
+    blanks_by_column: Mapping[str, int]
+    not_applicable_by_column: Mapping[str, int]
+    errors: int
+
+
+class ImportRowsError(ImportFileError):
+    """Rows that cannot be imported refuse the whole file; `errors` lists every one of them."""
+
+    def __init__(self, path: Path, errors: tuple[RowError, ...]) -> None:
+        super().__init__(
+            path,
+            f"{len(errors)} row(s) cannot be imported, so nothing is imported; first: {errors[0]}; "
+            "fix these rows and import the file again",
+        )
+        self.errors = errors
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class FacilityImport:
+    path: Path
+    format: str
+    rows_read: int
+    blank_rows: int
+    facilities: tuple[FacilityRow, ...]
+    notes: tuple[RowNote, ...]
+    errors: tuple[RowError, ...]
+    blanks_by_column: Mapping[str, int]
+    not_applicable_by_column: Mapping[str, int]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def notes_for(self, row_number: int) -> tuple[RowNote, ...]:
+        return tuple(note for note in self.notes if note.row_number == row_number)
+
+    def require_importable(self) -> tuple[FacilityRow, ...]:
+        """The facilities to append, or `ImportRowsError` if any row cannot be imported."""
+        if self.errors:
+            raise ImportRowsError(self.path, self.errors)
+        return self.facilities
+
+    def summary(self) -> ImportSummary:
+        kinds = Counter(note.kind for note in self.notes)
+        return ImportSummary(
+            rows_read=self.rows_read,
+            blank_rows=self.blank_rows,
+            facilities_parsed=len(self.facilities),
+            with_capacity=sum(1 for f in self.facilities if f.capacity is not None),
+            notes_by_kind={kind: kinds[kind] for kind in NoteKind if kinds[kind]},
+            blanks_by_column=dict(self.blanks_by_column),
+            not_applicable_by_column=dict(self.not_applicable_by_column),
+            errors=len(self.errors),
+        )
+
+
+def load_facilities(path: Path, *, progress: Callable[[int], None] | None = None) -> FacilityImport:
+    return parse_facilities(read_table(path, required=REQUIRED_COLUMNS), progress=progress)
+
+
+def parse_facilities(table: Table, *, progress: Callable[[int], None] | None = None) -> FacilityImport:
+    """Parse every row of `table`; `progress(n)` is called after each row with the number of rows done."""
+    require_columns(table.path, table.header, REQUIRED_COLUMNS)
+    notes: list[RowNote] = []
+    blanks: Counter[str] = Counter()
+    not_applicable: Counter[str] = Counter()
+    facilities: list[FacilityRow] = []
+    errors: list[RowError] = []
+    first_row_of: dict[str, int] = {}
+    width = len(table.header)
+    for done, (number, cells) in enumerate(table.rows, start=1):
+        if len(cells) < width or any(cell.strip() for cell in cells[width:]):
+            errors.append(
+                RowError(
+                    row_number=number,
+                    column=None,
+                    value="",
+                    reason=f"the row has {len(cells)} cells but the header has {width} columns",
+                )
+            )
+        else:
+            reader = _RowReader(number, dict(zip(table.header, cells, strict=False)))
+            facility = _facility(reader)
+            if facility.code is not None:
+                first = first_row_of.setdefault(facility.code, number)
+                if first != number:
+                    reader.error("DETLOC", facility.code, f"duplicate facility code, first on row {first}")
+            if reader.errors:
+                errors.extend(reader.errors)
+            else:
+                facilities.append(facility)
+                notes.extend(reader.notes)
+                blanks.update(reader.blanks)
+                not_applicable.update(reader.not_applicable)
+        if progress is not None:
+            progress(done)
+    return FacilityImport(
+        path=table.path,
+        format=table.format,
+        rows_read=len(table.rows),
+        blank_rows=table.blank_rows,
+        facilities=tuple(facilities),
+        notes=tuple(notes),
+        errors=tuple(errors),
+        blanks_by_column=dict(blanks),
+        not_applicable_by_column=dict(not_applicable),
+    )
+
+
+def _facility(r: _RowReader) -> FacilityRow:
+    code = r.identity("DETLOC")
+    if code is not None and not _CODE.fullmatch(code):
+        r.error("DETLOC", code, "not a facility code (letters and digits only)")
+    name = r.identity("Name")
+    capacity, capacity_note = _capacity(r)
+    population = r.count("Population Count")
+    if capacity is not None and population is not None and population > capacity:
+        r.note(
+            "Population Count",
+            str(population),
+            NoteKind.OVER_CAPACITY,
+            f"population {population} exceeds the declared capacity {capacity}",
+        )
+    return FacilityRow(
+        row_number=r.number,
+        code=code,
+        name=name,
+        address=r.text("Address"),
+        city=r.text("City"),
+        county=r.text("County"),
+        state=r.text("State"),
+        zip=_zip(r),
+        circuit=r.text("Circuit"),
+        aor=r.text("AOR"),
+        docket=r.text("Docket"),
+        type=r.text("Type"),
+        type_detailed=r.text("Type Detailed"),
+        ice_funded=r.choice("ICE Funded", _YES_NO),
+        gender=r.choice("Male/Female", _GENDERS),
+        security_levels=_levels(r),
+        capacity=capacity,
+        capacity_note=capacity_note,
+        population_count=population,
+        adp_fy17=r.decimal("FY17 ADP"),
+        adp_fy18=r.decimal("FY18 ADP"),
+        guaranteed_minimum=r.count("Guaranteed Minimum"),
+        per_diem_rate=r.text("Per Diem Rate Detailed"),
+        operator=r.text("Facility Operator"),
+        owner=r.text("Facility Owner"),
+        authorization_status=r.text("Authorization Status"),
+        first_use=r.day("Date of First Use"),
+        last_use=r.day("Date of Last Use"),
+        contract_start=r.day("Best Known Contract Initiation Date"),
+        contract_end=r.day("Best Known Contract Expiration Date"),
+        last_inspection_type=r.text("Last Inspection Type"),
+        last_inspection_standard=r.text("Last Inspection Standard"),
+        last_inspection_rating=r.text("Last Inspection Rating - Final"),
+        last_inspection_date=r.day("Last Inspection Date"),
+        raw=r.cells,
+    )
+
+
+def _capacity(r: _RowReader) -> tuple[int | None, str | None]:
+    value = r.peek("Capacity")
+    if value and not any(ch.isdigit() for ch in value) and r.plain(value):
+        # "AS NEEDED": the facility takes whom it is asked to take; there is no fixed bed count.
+        r.note("Capacity", value, NoteKind.CAPACITY_NOT_FIXED, f"capacity not fixed: {value!r}")
+        return None, value
+    return r.count("Capacity"), None
+
+
+def _zip(r: _RowReader) -> str | None:
+    value = r.text("Zip")
+    if value is None or _ZIP.fullmatch(value):
+        return value
+    if _ZIP_ZEROS_LOST.fullmatch(value):
+        restored = value.zfill(5)
+        r.note(
+            "Zip",
+            value,
+            NoteKind.ZIP_ZEROS_RESTORED,
+            f"leading zero(s) restored: {value!r} -> {restored!r} (a spreadsheet stored it as a number)",
+        )
+        return restored
+    r.note("Zip", value, NoteKind.UNRECOGNISED, f"not a US ZIP code: {value!r}; not imported")
+    return None
+
+
+def _levels(r: _RowReader) -> tuple[str, ...]:
+    value = r.text("Levels A,B,C,D")
+    if value is None:
+        return ()
+    levels = tuple(part.strip().upper() for part in value.split(","))
+    if not set(levels) <= _LEVELS:
+        r.note(
+            "Levels A,B,C,D",
+            value,
+            NoteKind.UNRECOGNISED,
+            f"not security levels A-D: {value!r}; not imported",
+        )
+        return ()
+    return levels
+
+
+class _RowReader:
+    """Reads one row into typed values: a note for each odd value, an error for each hole."""
+
+    def __init__(self, number: int, cells: dict[str, str]) -> None:
+        self.number = number
+        self.cells = cells
+        self.notes: list[RowNote] = []
+        self.errors: list[RowError] = []
+        self.blanks: Counter[str] = Counter()  # merged into the file's account only if the row imports
+        self.not_applicable: Counter[str] = Counter()
+
+    def note(self, column: str, value: str, kind: NoteKind, meaning: str) -> None:
+        self.notes.append(
+            RowNote(row_number=self.number, column=column, value=value, meaning=meaning, kind=kind)
+        )
+
+    def error(self, column: str, value: str, reason: str) -> None:
+        self.errors.append(RowError(row_number=self.number, column=column, value=value, reason=reason))
+
+    def peek(self, column: str) -> str:
+        return self.cells.get(column, "").strip()
+
+    @staticmethod
+    def plain(value: str) -> bool:
+        """True for a value that is not one of the placeholders `_clean` explains."""
+        folded = value.casefold()
+        return not (
+            folded in _REDACTED
+            or folded in _UNAVAILABLE
+            or folded in _NOT_APPLICABLE
+            or _FOIA.fullmatch(value.replace(" ", ""))
+        )
+
+    def _clean(self, column: str) -> tuple[str | None, bool]:
+        """The cell's text, or None for a blank or placeholder; the flag says whether it was withheld."""
+        if column not in self.cells:
+            return None, False
+        value = self.cells[column].strip()
+        folded = value.casefold()
+        if not value:
+            self.blanks[column] += 1
+        elif folded in _NOT_APPLICABLE:
+            self.not_applicable[column] += 1
+        elif folded in _REDACTED:
+            self.note(column, value, NoteKind.REDACTED, "redacted by the releasing agency")
+            return None, True
+        elif exemption := _FOIA.fullmatch(value.replace(" ", "")):
+            label = f"(b){exemption.group(1)}"
+            written = "" if value == label else f" (written {value!r})"
+            self.note(
+                column, value, NoteKind.WITHHELD_FOIA, f"withheld under FOIA exemption {label}{written}"
+            )
+            return None, True
+        elif folded in _UNAVAILABLE:
+            self.note(column, value, NoteKind.UNAVAILABLE, f"recorded as {value!r}: not known")
+        else:
+            return value, False
+        return None, False
+
+    def identity(self, column: str) -> str | None:
+        value, withheld = self._clean(column)
+        if value is None and not withheld:
+            self.error(column, self.peek(column), f"no {column}: every facility needs one (or 'Redacted')")
+        return value
+
+    def text(self, column: str) -> str | None:
+        value, _ = self._clean(column)
+        if value is not None and value.endswith(","):
+            cleaned = value.rstrip(", ")
+            self.note(column, value, NoteKind.TEXT_CLEANED, f"trailing comma removed: {cleaned!r}")
+            return cleaned or None
+        return value
+
+    def choice(self, column: str, choices: Mapping[str, _T]) -> _T | None:
+        value, _ = self._clean(column)
+        if value is None:
+            return None
+        if (chosen := choices.get(value.casefold())) is None:
+            self.note(
+                column,
+                value,
+                NoteKind.UNRECOGNISED,
+                f"not one of {', '.join(map(repr, choices))}: {value!r}; not imported",
+            )
+        return chosen
+
+    def count(self, column: str) -> int | None:
+        value, _ = self._clean(column)
+        if value is None:
+            return None
+        if not _WHOLE.fullmatch(value):
+            self.note(column, value, NoteKind.NOT_A_NUMBER, f"not a whole number: {value!r}; not imported")
+            return None
+        number = int(value.replace(",", "").split(".")[0])
+        return self._bounded(column, value, number)
+
+    def decimal(self, column: str) -> float | None:
+        value, _ = self._clean(column)
+        if value is None:
+            return None
+        if not (_DECIMAL.fullmatch(value) and any(ch.isdigit() for ch in value)):
+            self.note(column, value, NoteKind.NOT_A_NUMBER, f"not a number: {value!r}; not imported")
+            return None
+        number = float(value.replace(",", ""))
+        return None if self._bounded(column, value, number) is None else number
+
+    def _bounded(self, column: str, value: str, number: _N) -> _N | None:
+        if number < 0:
+            self.note(column, value, NoteKind.NEGATIVE, f"negative, so not a count: {value!r}; not imported")
+            return None
+        if number > _COUNT_LIMIT:
+            self.note(
+                column,
+                value,
+                NoteKind.IMPLAUSIBLE,
+                f"implausibly large (over {_COUNT_LIMIT:,}): {value!r}; not imported",
+            )
+            return None
+        return number
+
+    def day(self, column: str) -> date | None:
+        value, _ = self._clean(column)
+        if value is None:
+            return None
+        try:
+            parsed = date.fromisoformat(value) if _ISO_DATE.fullmatch(value) else None
+        except ValueError:
+            parsed = None
+        if parsed is None:
+            self.note(
+                column, value, NoteKind.NOT_A_DATE, f"not an ISO date (YYYY-MM-DD): {value!r}; not imported"
+            )
+        elif not _FIRST_YEAR <= parsed.year <= _LAST_YEAR:
+            self.note(column, value, NoteKind.IMPLAUSIBLE, f"implausible year {parsed.year}; not imported")
+            parsed = None
+        return parsed

@@ -1,0 +1,172 @@
+"""The `habeas` command as a user runs it: a real process, real files, real SQLite."""
+
+from __future__ import annotations
+
+import base64
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from habeas.ledger import merkle
+from habeas.ledger.note import (
+    format_vkey,
+    generate_signer,
+    open_note,
+    parse_checkpoint,
+    parse_tlog_proof,
+    parse_vkey,
+    verify_tlog_proof,
+)
+from tests.paths import PROJECT_ROOT
+
+
+def habeas(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    proc = subprocess.run([sys.executable, "-m", "habeas", *args], cwd=cwd, capture_output=True, timeout=180)
+    if check:
+        assert proc.returncode == 0, proc.stderr.decode()
+    return proc
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One demo run shared by the read-only tests below (it takes a couple of seconds)."""
+    cwd = tmp_path_factory.mktemp("demo")
+    proc = habeas("demo", cwd=cwd)
+    text = proc.stdout.decode()
+    assert "verified" in text
+    assert "SYNTHETIC" in text
+    return cwd
+
+
+def log(demo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    return habeas("--db", "sqlite:///habeas-demo/habeas.db", "--key", "habeas-demo/habeas.key", "log", *args,
+                  cwd=demo, check=check)
+
+
+def one_line_error(proc: subprocess.CompletedProcess[bytes], pattern: str) -> None:
+    err = proc.stderr.decode()
+    assert proc.returncode != 0
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert re.search(pattern, err), err
+
+
+def test_demo_prints_the_checkpoint_and_a_clean_verification(demo: Path) -> None:
+    assert (demo / "habeas-demo" / "habeas.key").stat().st_mode & 0o777 == 0o600
+    assert log(demo, "verify").stdout.startswith(b"OK: entries 0..2087")
+
+
+def test_a_second_demo_replaces_the_first(demo: Path, tmp_path: Path) -> None:
+    habeas("demo", "--dir", str(tmp_path / "d"), cwd=demo)
+    again = habeas("demo", "--dir", str(tmp_path / "d"), cwd=demo)
+    assert b"verified" in again.stdout
+
+
+def test_demo_refuses_to_wipe_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    (tmp_path / "precious").mkdir()
+    one_line_error(habeas("demo", "--dir", "precious", cwd=tmp_path, check=False), "not a habeas demo folder")
+
+
+def test_key_checkpoint_leaf_and_proof_verify_independently(demo: Path) -> None:
+    verifier = parse_vkey(log(demo, "key").stdout.decode().strip())
+    note = log(demo, "checkpoint").stdout.decode()
+    cp = parse_checkpoint(open_note(note, [verifier]).text)
+    assert cp.size == 2088
+    leaf = log(demo, "leaf", "1234").stdout
+    assert b'"seq":1234' in leaf
+    proof = parse_tlog_proof(log(demo, "prove", "1234").stdout.decode())
+    assert verify_tlog_proof(proof, leaf, [verifier]).size == 2088
+    with pytest.raises(merkle.ProofError):
+        verify_tlog_proof(proof, leaf.replace(b'"seq":1234', b'"seq":1235'), [verifier])
+
+
+def test_checkpoints_listing_and_consistency_proofs(demo: Path) -> None:
+    lines = log(demo, "checkpoints").stdout.decode().splitlines()
+    assert len(lines) == 261
+    sizes = [int(line.split()[0]) for line in lines]
+    assert sizes == sorted(sizes)
+    assert sizes[-1] == 2088
+    old = log(demo, "checkpoint", "--size", str(sizes[10])).stdout.decode()
+    new = log(demo, "checkpoint").stdout.decode()
+    verifier = parse_vkey(log(demo, "key").stdout.decode().strip())
+    a = parse_checkpoint(open_note(old, [verifier]).text)
+    b = parse_checkpoint(open_note(new, [verifier]).text)
+    proof = [base64.b64decode(x) for x in log(demo, "prove-consistency", str(a.size)).stdout.split()]
+    merkle.verify_consistency(a.size, b.size, a.root, b.root, proof)
+
+
+def test_verify_from_a_trusted_checkpoint(demo: Path, tmp_path: Path) -> None:
+    (tmp_path / "cp").write_bytes(log(demo, "checkpoint", "--size", "8").stdout)
+    assert log(demo, "verify", "--from-checkpoint", str(tmp_path / "cp")).stdout.startswith(b"OK: entries 8..2087")
+
+
+@pytest.mark.parametrize(
+    ("args", "pattern"),
+    [
+        (("leaf", "5000"), r"no leaf at index 5000: the log has 2088 entries"),
+        (("prove", "99999"), r"no leaf 99999 in a tree of size 2088"),
+        (("checkpoint", "--size", "3"), r"no checkpoint at size 3"),
+        (("prove-consistency", "9", "4"), r"no consistency proof from size 9 to 4"),
+        (("verify", "--vkey", "not-a-key"), r"--vkey is not a verifier key"),
+        (("verify", "--from-checkpoint", "missing.cp"), r"cannot read the trusted checkpoint missing.cp"),
+    ],
+)
+def test_bad_input_gets_one_line(demo: Path, args: tuple[str, ...], pattern: str) -> None:
+    one_line_error(log(demo, *args, check=False), pattern)
+
+
+def test_a_malformed_trusted_checkpoint_is_refused(demo: Path, tmp_path: Path) -> None:
+    (tmp_path / "bad.cp").write_text("habeas.demo/custody-log\n12\nnot base64\n")
+    one_line_error(log(demo, "verify", "--from-checkpoint", str(tmp_path / "bad.cp"), check=False),
+                   "trusted checkpoint")
+
+
+def test_a_wrong_key_fails_verification(demo: Path) -> None:
+    other = format_vkey(generate_signer("habeas.demo/custody-log").verifier())
+    proc = log(demo, "verify", "--vkey", other, check=False)
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr.decode()
+    assert b"does not verify" in proc.stderr
+
+
+def test_missing_database_and_key_are_named(tmp_path: Path) -> None:
+    one_line_error(habeas("--db", "sqlite:///nowhere.db", "log", "checkpoint", cwd=tmp_path, check=False),
+                   "no database at nowhere.db")
+    one_line_error(habeas("--key", "nokey", "log", "key", cwd=tmp_path, check=False), "no signing key at nokey")
+
+
+def test_tampering_is_named_by_verify(tmp_path: Path) -> None:
+    habeas("demo", "--dir", "d", cwd=tmp_path)
+    con = sqlite3.connect(tmp_path / "d" / "habeas.db")
+    for trig in ("update", "delete"):
+        con.execute(f"DROP TRIGGER ledger_entry_no_{trig}")
+    leaf = con.execute("SELECT leaf FROM ledger_entry WHERE seq = 777").fetchone()[0]
+    con.execute("UPDATE ledger_entry SET leaf = ? WHERE seq = 777", (leaf.replace(b'"type":"', b'"type":"x'),))
+    con.commit()
+    con.close()
+    proc = habeas("--db", "sqlite:///d/habeas.db", "--key", "d/habeas.key", "log", "verify", cwd=tmp_path, check=False)
+    assert proc.returncode == 1
+    assert b"first bad index 777" in proc.stderr
+    assert b"Traceback" not in proc.stderr
+
+
+def test_init_is_idempotent_and_never_overwrites_the_key(tmp_path: Path) -> None:
+    first = habeas("init", "--origin", "agency.example/log", cwd=tmp_path).stdout
+    key = (tmp_path / "habeas.key").read_bytes()
+    second = habeas("init", cwd=tmp_path).stdout
+    assert (tmp_path / "habeas.key").read_bytes() == key
+    assert first.splitlines()[-1] == second.splitlines()[-1]  # the same verifier key
+
+
+def test_readme_has_exactly_two_quick_start_commands() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", quick, re.S)
+    assert len(blocks) == 2
+    assert all(len(b.strip().splitlines()) == 1 for b in blocks)
+    assert "habeas demo" in blocks[0]
+    assert "pytest" in blocks[1]
