@@ -87,23 +87,12 @@ EXPECTED = (HabeasError, LogError, StorageError, NoteError, ProofError, EntryErr
 
 
 def run() -> None:
+    # Typer (standalone) prints usage errors and exits 2 itself; our refusals arrive here as exceptions.
     try:
-        app(standalone_mode=False)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except typer.Abort:
-        err.print("aborted")
-        sys.exit(130)
+        app()
     except EXPECTED as e:
         err.print(f"[bold red]error:[/] {one_line(e)}")
         sys.exit(1)
-    except Exception as e:  # click's usage errors arrive here with standalone_mode off
-        import click
-
-        if isinstance(e, click.ClickException):
-            e.show()
-            sys.exit(e.exit_code)
-        raise
 
 
 def one_line(e: BaseException) -> str:
