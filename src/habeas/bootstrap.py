@@ -14,7 +14,8 @@ from sqlalchemy import Engine
 from habeas.errors import HabeasError
 from habeas.ledger.log import Ledger
 from habeas.ledger.note import NoteError, Signer, Verifier, format_skey, generate_signer, parse_skey
-from habeas.storage import ledger_store
+from habeas.services.app import Services
+from habeas.storage import ledger_store, projections
 from habeas.storage.engine import DEFAULT_URL, make_engine
 
 DEFAULT_KEY = "./habeas.key"
@@ -84,6 +85,7 @@ def init(settings: Settings, origin: str = DEFAULT_ORIGIN, *, schema: str | None
     engine = open_engine(settings, must_exist=False, schema=schema)
     try:
         ledger_store.create_schema(engine)
+        projections.create_projections(engine)
     finally:
         engine.dispose()
     return signer
@@ -107,3 +109,9 @@ def open_ledger(
 
 def verifier_of(signer: Signer) -> Verifier:
     return signer.verifier()
+
+
+def open_services(
+    settings: Settings, *, clock: Callable[[], datetime] = utc_now, schema: str | None = None
+) -> Services:
+    return Services(open_ledger(settings, clock=clock, schema=schema), clock)

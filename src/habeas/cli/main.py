@@ -77,7 +77,7 @@ def init_cmd(
 
 def _register() -> None:
     # Imported here so `habeas --help` stays fast and the command modules can import `app` from this one.
-    from habeas.cli import demo_cmd, log_cmds  # noqa: F401
+    from habeas.cli import demo_cmd, log_cmds, rebuild_cmd  # noqa: F401
 
 
 _register()

@@ -265,3 +265,7 @@ def erase_private(conn: Connection, seqs: Sequence[int]) -> int:
 
 def execute_text(conn: Connection, sql: str, **params: Any) -> None:
     conn.execute(text(sql), params)
+
+
+def stream_seqs(conn: Connection, stream: str) -> list[int]:
+    return [int(r[0]) for r in conn.execute(select(ledger_entry.c.seq).where(ledger_entry.c.stream == stream))]

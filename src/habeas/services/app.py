@@ -1,0 +1,32 @@
+"""The service facade the entry points call: execute a command, or ask a query."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from habeas.domain.commands import Command
+from habeas.ledger.entry import SYSTEM, Actor
+from habeas.ledger.log import Appender, Ledger
+from habeas.services.handlers import HANDLERS, Result
+from habeas.services.unit_of_work import UnitOfWork
+
+
+class Services:
+    def __init__(self, ledger: Ledger, clock: Callable[[], datetime]) -> None:
+        self.ledger = ledger
+        self.clock = clock
+
+    def execute(self, cmd: Command, actor: Actor = SYSTEM) -> Result:
+        """Decide and record one command in one transaction; raises the domain's error if refused."""
+        handler = HANDLERS.get(type(cmd))
+        if handler is None:
+            raise TypeError(f"no handler for {type(cmd).__name__}")
+        now = self.clock()
+
+        def job(conn: Connection, appender: Appender) -> Result:
+            return handler(cmd, uow=UnitOfWork(conn, appender, actor, now))
+
+        return self.ledger.write(job)

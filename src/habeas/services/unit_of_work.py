@@ -1,0 +1,38 @@
+"""The unit of work: one command, one transaction, in which the ledger appends and the projections apply."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection
+
+from habeas.domain.events import Event
+from habeas.ledger.entry import Actor, prepare_entry
+from habeas.ledger.log import Appender
+from habeas.storage import projections
+
+
+@dataclass
+class UnitOfWork:
+    """Handed to a handler inside the batch transaction (see :meth:`habeas.ledger.log.Ledger.write`)."""
+
+    conn: Connection
+    appender: Appender
+    actor: Actor
+    now: datetime
+
+    def record(self, events: Sequence[Event]) -> list[int]:
+        """Append the events to the log and apply them to the projections; returns their seqs."""
+        prepared = [
+            prepare_entry(
+                type=e.TYPE.value, stream=e.stream, occurred_at=e.occurred_at, recorded_at=self.now,
+                actor=self.actor, body=e.public(), private=e.private(),
+            )
+            for e in events
+        ]
+        seqs = self.appender.append(prepared)
+        for seq, event in zip(seqs, events, strict=True):
+            projections.apply(self.conn, seq, event)
+        return seqs
