@@ -23,6 +23,7 @@ from habeas.domain.events import event_from
 from habeas.ledger.entry import EntryError, parse_leaf
 from habeas.storage import ledger_store, projections
 from habeas.storage.engine import make_engine
+from habeas.storage.projection_schema import PROJECTION_TABLES
 
 
 @dataclass
@@ -78,7 +79,8 @@ def replay(source: Connection, target: Connection, progress: Callable[[int], Non
             entry = parse_leaf(leaf)
             held = private.get(seq)
             try:
-                event = event_from(entry["type"], entry["stream"], entry["body"], None if held is None else parse_leaf(held[1]))
+                private_payload = None if held is None else parse_leaf(held[1])
+                event = event_from(entry["type"], entry["stream"], entry["body"], private_payload)
             except (DomainError, EntryError, KeyError) as e:
                 raise RebuildError(seq, str(e)) from e
             projections.apply(target, seq, event)
@@ -121,12 +123,13 @@ def compare(live: dict[str, list[tuple[Any, ...]]], rebuilt: dict[str, list[tupl
             else:
                 cols = _columns(table)
                 col = next(cols[i] for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y)
-                diffs.append(Difference(table, key, f"{col} is {a[cols.index(col)]!r} live, {b[cols.index(col)]!r} rebuilt"))
+                i = cols.index(col)
+                diffs.append(Difference(table, key, f"{col} is {a[i]!r} live, {b[i]!r} rebuilt"))
     return diffs
 
 
 def _table(name: str) -> Any:
-    return next(t for t in projections.PROJECTION_TABLES if t.name == name)
+    return next(t for t in PROJECTION_TABLES if t.name == name)
 
 
 def _pk_len(name: str) -> int:
