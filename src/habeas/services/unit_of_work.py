@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from habeas.domain.events import Event
 from habeas.ledger.entry import Actor, prepare_entry
 from habeas.ledger.log import Appender
+from habeas.services.codes import check_codes
 from habeas.storage import projections
 
 
@@ -25,13 +26,16 @@ class UnitOfWork:
 
     def record(self, events: Sequence[Event]) -> list[int]:
         """Append the events to the log and apply them to the projections; returns their seqs."""
-        prepared = [
-            prepare_entry(
-                type=e.TYPE.value, stream=e.stream, occurred_at=e.occurred_at, recorded_at=self.now,
-                actor=self.actor, body=e.public(), private=e.private(),
+        prepared = []
+        for e in events:
+            body = e.public()
+            check_codes(body)
+            prepared.append(
+                prepare_entry(
+                    type=e.TYPE.value, stream=e.stream, occurred_at=e.occurred_at, recorded_at=self.now,
+                    actor=self.actor, body=body, private=e.private(),
+                )
             )
-            for e in events
-        ]
         seqs = self.appender.append(prepared)
         for seq, event in zip(seqs, events, strict=True):
             projections.apply(self.conn, seq, event)
