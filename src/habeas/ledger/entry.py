@@ -50,6 +50,7 @@ class PreparedEntry:
     type: str
     stream: str
     head: bytes  # canonical JSON of the public entry without "seq"
+    cut: int  # where ',"seq":N' goes in head: just before the top-level "stream" key
     salt: bytes | None = None
     payload: bytes | None = None  # canonical JSON of the private payload
 
@@ -96,11 +97,12 @@ def prepare_entry(
             "type": type,
         }
     )
-    return PreparedEntry(type=type, stream=stream, head=head, salt=salt, payload=payload)
+    return PreparedEntry(type=type, stream=stream, head=head, cut=head.rfind(_STREAM_KEY), salt=salt, payload=payload)
 
 
-def leaf_bytes(head: bytes, seq: int) -> bytes:
-    cut = head.rfind(_STREAM_KEY)
+def leaf_bytes(head: bytes, seq: int, cut: int | None = None) -> bytes:
+    if cut is None:
+        cut = head.rfind(_STREAM_KEY)
     if cut < 0:
         raise EntryError("a prepared entry has no stream")
     return b"%s,\"seq\":%d%s" % (head[:cut], seq, head[cut:])

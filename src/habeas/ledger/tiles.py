@@ -8,9 +8,10 @@ So a proof reads one tile per tile level, O(log n), and full tiles never change,
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from habeas.ledger.merkle import EMPTY_ROOT, HASH_SIZE, ProofError, fold_subtree, node_hash
@@ -132,16 +133,23 @@ class Frontier:
     nodes: list[tuple[int, bytes]] = field(default_factory=list)  # (tree level, hash), levels strictly falling
 
     def push(self, leaf: bytes, out: list[tuple[int, int, bytes]]) -> None:
-        nodes = self.nodes
-        level, h = 0, leaf
-        self.size += 1
-        end = self.size  # the merged node covers leaves [end - 2**level, end)
-        while nodes and nodes[-1][0] == level:
-            h = node_hash(nodes.pop()[1], h)
-            level += 1
-            if level % TILE_HEIGHT == 0:
-                out.append((level // TILE_HEIGHT, (end >> level) - 1, h))
-        nodes.append((level, h))
+        self.extend((leaf,), out)
+
+    def extend(self, leaves: Iterable[bytes], out: list[tuple[int, int, bytes]]) -> None:
+        """Append leaf hashes; the hot loop of every append, so it is written for speed."""
+        nodes, size, sha256 = self.nodes, self.size, hashlib.sha256
+        pop, push, emit = nodes.pop, nodes.append, out.append
+        for leaf in leaves:
+            size += 1
+            h = leaf
+            # The new leaf closes one complete subtree per trailing zero bit of the new size.
+            merges = (size & -size).bit_length() - 1
+            for level in range(1, merges + 1):
+                h = sha256(b"\x01" + pop()[1] + h).digest()
+                if not level & 7:
+                    emit((level >> 3, (size >> level) - 1, h))
+            push((merges, h))
+        self.size = size
 
     def root(self) -> bytes:
         if not self.nodes:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from habeas.ledger import merkle
-from habeas.ledger.entry import leaf_commitment, leaf_seq
+from habeas.ledger.entry import leaf_commitment
 from habeas.ledger.note import Checkpoint, NoteError, Verifier, open_note, parse_checkpoint
 from habeas.ledger.tiles import TILE_HEIGHT, Frontier, TileReader
 from habeas.storage import ledger_store as store
@@ -110,40 +110,25 @@ def verify_log(
     }
     made: list[tuple[int, int, bytes]] = []
     expected = start
-    sha256 = hashlib.sha256
+    checkpoint_sizes = sorted(size for size in roots if size > start)
     for rows in store.iter_entries(conn, start, None, chunk):
-        private = store.read_private(conn, rows[0][0], rows[-1][0] + 1)
-        for seq, leaf, stored_hash in rows:
-            if seq != expected:
-                problems.append(Problem(expected, f"entry missing (next stored entry is {seq})"))
-                return _done(report, expected)
-            h = sha256(b"\x00" + leaf).digest()
-            if h != stored_hash:
-                problems.append(Problem(seq, "the entry's bytes do not match its stored leaf hash"))
-            if leaf_seq(leaf) != seq:
-                problems.append(Problem(seq, "the entry's own seq field says another index"))
-            try:
-                commit = leaf_commitment(leaf)
-            except ValueError as e:
-                problems.append(Problem(seq, str(e)))
-                commit = None
-            if commit is not None:
-                held = private.get(seq)
-                if held is None:
-                    report.private_erased += 1
-                elif sha256(held[0] + held[1]).digest() != commit:
-                    problems.append(Problem(seq, "the private payload does not match the leaf's commitment"))
-                else:
-                    report.private_checked += 1
-            frontier.push(h, made)
-            expected += 1
-            root = roots.get(expected)
-            if root is not None and frontier.root() != root:
+        hashes, bad = _check_entries(conn, rows, expected, report)
+        if bad is not None:
+            problems.append(bad)
+            return _done(report, bad.index if bad.index is not None else expected)
+        # Grow the tree in segments that end at each signed size inside this chunk, and compare roots there.
+        chunk_end = expected + len(hashes)
+        offset = 0
+        for size in (s for s in checkpoint_sizes if expected < s <= chunk_end):
+            frontier.extend(hashes[offset : size - expected], made)
+            offset = size - expected
+            if frontier.root() != roots[size]:
                 problems.append(
-                    Problem(seq, f"the signed checkpoint at size {expected} has another root than the entries")
+                    Problem(size - 1, f"the signed checkpoint at size {size} has another root than the entries")
                 )
-            if problems:
-                return _done(report, expected)
+                return _done(report, size)
+        frontier.extend(hashes[offset:], made)
+        expected = chunk_end
         for level, idx, th in made:
             if stored_tiles.get(level, {}).get(idx) != th:
                 problems.append(
@@ -161,6 +146,49 @@ def verify_log(
     if head != expected or head_root != frontier.root():
         problems.append(Problem(None, f"the head says size {head}, the entries make {expected}"))
     return _done(report, expected)
+
+
+def _check_entries(
+    conn: Connection, rows: list[tuple[int, bytes, bytes]], expected: int, report: VerifyReport
+) -> tuple[list[bytes], Problem | None]:
+    """Leaf hashes of a chunk of entries, checking each entry on its own; the first problem stops it.
+
+    The hot loop of verification: the seq and commitment fields are found by position, not by parsing the JSON
+    (see entry.py for why the last `,"seq":` and the last `,"private":` are the top-level ones).
+    """
+    sha256 = hashlib.sha256
+    private: dict[int, tuple[bytes, bytes]] | None = None
+    hashes: list[bytes] = []
+    append = hashes.append
+    for seq, leaf, stored_hash in rows:
+        if seq != expected:
+            return hashes, Problem(expected, f"entry missing (next stored entry is {seq})")
+        h = sha256(b"\x00" + leaf).digest()
+        if h != stored_hash:
+            return hashes, Problem(seq, "the entry's bytes do not match its stored leaf hash")
+        at = leaf.rfind(b',"seq":')
+        if at < 0 or not leaf.startswith(b'%d,"stream":' % seq, at + 7):
+            return hashes, Problem(seq, "the entry's own seq field says another index")
+        p = leaf.rfind(b',"private":', 0, at)
+        if p < 0:
+            return hashes, Problem(seq, "the entry has no private field")
+        if leaf[p + 11] == 0x22:  # a quoted commitment, not null
+            try:
+                commit = leaf_commitment(leaf)
+            except ValueError as e:
+                return hashes, Problem(seq, str(e))
+            if private is None:
+                private = store.read_private(conn, rows[0][0], rows[-1][0] + 1)
+            held = private.get(seq)
+            if held is None:
+                report.private_erased += 1
+            elif sha256(held[0] + held[1]).digest() != commit:
+                return hashes, Problem(seq, "the private payload does not match the leaf's commitment")
+            else:
+                report.private_checked += 1
+        append(h)
+        expected += 1
+    return hashes, None
 
 
 def _done(report: VerifyReport, size: int) -> VerifyReport:

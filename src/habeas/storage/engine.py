@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.pool import NullPool
 
 from habeas.storage.errors import StorageError
 
@@ -61,7 +60,7 @@ def make_engine(url: str, *, schema: str | None = None, must_exist: bool = False
                 raise StorageError(f"no database at {path}: run `habeas init` first, or pass --db")
             if not path.parent.exists():
                 raise StorageError(f"the folder {path.parent} for the database does not exist")
-        engine = create_engine(url, poolclass=NullPool, **kw)
+        engine = create_engine(url, **kw)
         _configure_sqlite(engine)
         return engine
     if backend == "postgresql":

@@ -18,8 +18,8 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
-# One row a leaf. `leaf` is the exact canonical public entry; type and stream are copied out of it so the
-# projections and feeds can select without parsing JSON (verification checks they agree with the leaf).
+# One row a leaf. `leaf` is the exact canonical public entry; type and stream are copied out of it so feeds and
+# erasure can select without parsing JSON. One secondary index only (by stream): each index costs every append.
 ledger_entry = Table(
     "ledger_entry",
     metadata,
@@ -29,7 +29,6 @@ ledger_entry = Table(
     Column("leaf", LargeBinary, nullable=False),
     Column("leaf_hash", LargeBinary(32), nullable=False),
     Index("ix_ledger_entry_stream", "stream", "seq"),
-    Index("ix_ledger_entry_type", "type", "seq"),
 )
 
 # The personal data an entry commits to: SHA-256(salt || payload) is the leaf's `private` field. A lawful erasure
