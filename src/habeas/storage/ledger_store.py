@@ -222,7 +222,7 @@ def iter_entries(
         while end is None or pos < end:
             stop = pos + chunk if end is None else min(end, pos + chunk)
             cursor.execute(sql, (pos, stop))
-            rows: list[Any] = cursor.fetchall()
+            rows: list[Any] = list(cursor.fetchall())
             if not rows:
                 return
             if not isinstance(rows[0][1], bytes):  # memoryview from some drivers
