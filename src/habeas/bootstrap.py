@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from habeas.errors import HabeasError
 from habeas.ledger.log import Ledger
-from habeas.ledger.note import NoteError, Signer, Verifier, format_skey, generate_signer, parse_skey
+from habeas.ledger.note import NoteError, Signer, Verifier, format_skey, format_vkey, generate_signer, parse_skey
 from habeas.services.app import Services
 from habeas.storage import ledger_store, projections
 from habeas.storage.engine import DEFAULT_URL, make_engine
@@ -55,6 +55,10 @@ def write_key(path: Path, signer: Signer) -> None:
     os.chmod(path, stat.S_IRUSR | stat.S_IWUSR)
 
 
+def vkey_path(key_path: Path) -> Path:
+    return key_path.with_name(key_path.name + ".vkey")
+
+
 def read_key(path: Path) -> Signer:
     try:
         text = path.read_text().strip()
@@ -82,6 +86,8 @@ def init(settings: Settings, origin: str = DEFAULT_ORIGIN, *, schema: str | None
         except NoteError as e:
             raise HabeasError(f"bad origin {origin!r}: {e}") from e
         write_key(settings.key_path, signer)
+        # The public half, to hand to verifiers: `habeas log key` prints the same line.
+        vkey_path(settings.key_path).write_text(format_vkey(signer.verifier()) + "\n")
     engine = open_engine(settings, must_exist=False, schema=schema)
     try:
         ledger_store.create_schema(engine)

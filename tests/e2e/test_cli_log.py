@@ -160,6 +160,9 @@ def test_init_is_idempotent_and_never_overwrites_the_key(tmp_path: Path) -> None
     second = habeas("init", cwd=tmp_path).stdout
     assert (tmp_path / "habeas.key").read_bytes() == key
     assert first.splitlines()[-1] == second.splitlines()[-1]  # the same verifier key
+    vkey = (tmp_path / "habeas.key.vkey").read_text().strip()
+    assert vkey.startswith("agency.example/log+")
+    assert vkey in first.decode()
 
 
 def test_readme_has_exactly_two_quick_start_commands() -> None:

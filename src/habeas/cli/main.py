@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
-from habeas.bootstrap import DEFAULT_ORIGIN, Settings, init
+from habeas.bootstrap import DEFAULT_ORIGIN, Settings, init, vkey_path
 from habeas.errors import HabeasError
 from habeas.ledger.entry import EntryError
 from habeas.ledger.log import LogError
@@ -72,7 +72,7 @@ def init_cmd(
     signer = init(settings, origin)
     out.print(f"database  {settings.db_url}")
     out.print(f"key       {settings.key_path} (private; keep it safe)")
-    out.print(f"verifier  {format_vkey(signer.verifier())}")
+    out.print(f"verifier  {format_vkey(signer.verifier())}  (also in {vkey_path(settings.key_path)})", soft_wrap=True)
 
 
 def _register() -> None:
