@@ -106,11 +106,12 @@ class Ledger:
         self.origin = origin
         self.clock = clock
         self._queue: list[_Pending] = []
-        self._queue_lock = threading.Lock()
-        self._leader = threading.Lock()
+        # Guards the queue and the leader flag; waiters sleep on it until their own answer is in.
+        self._cond = threading.Condition()
+        self._leading = False
         # The right edge of the tree as last written by this process, valid while the head still shows it.
         self._frontier: tuple[int, bytes, Frontier] | None = None
-        self._tiles: OrderedDict[tuple[int, int], Sequence[bytes]] = OrderedDict()
+        self._tiles: OrderedDict[tuple[int, int], list[list[bytes]]] = OrderedDict()
         self.batches = 0
 
     # -- writing ---------------------------------------------------------------------------------------------
@@ -127,13 +128,23 @@ class Ledger:
         cannot fail half-way and skip the savepoint's two round trips.
         """
         fut: Future[T] = Future()
-        with self._queue_lock:
+        with self._cond:
             self._queue.append(_Pending(job, fut, isolated))
-        with self._leader:
-            if not fut.done():
-                with self._queue_lock:
-                    batch, self._queue = self._queue, []
-                self._run_batch(batch)
+            # A caller whose answer is in leaves at once; otherwise it waits for the running batch, and the
+            # first to find no leader takes everything queued so far as the next batch.
+            while not fut.done():
+                if self._leading:
+                    self._cond.wait()
+                    continue
+                self._leading = True
+                batch, self._queue = self._queue, []
+                self._cond.release()
+                try:
+                    self._run_batch(batch)
+                finally:
+                    self._cond.acquire()
+                    self._leading = False
+                    self._cond.notify_all()
         return fut.result()
 
     def _run_batch(self, batch: list[_Pending]) -> None:

@@ -23,6 +23,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -164,7 +165,7 @@ class Signer:
         if len(self.seed) != 32:
             raise NoteError(f"Ed25519 seed for {self.name} is {len(self.seed)} bytes, not 32")
 
-    @property
+    @cached_property  # loading the key costs more than signing a checkpoint; the writer signs one a batch
     def private_key(self) -> Ed25519PrivateKey:
         return Ed25519PrivateKey.from_private_bytes(self.seed)
 

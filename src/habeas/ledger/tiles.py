@@ -14,7 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from habeas.ledger.merkle import EMPTY_ROOT, HASH_SIZE, ProofError, fold_subtree, node_hash
+from habeas.ledger.merkle import EMPTY_ROOT, HASH_SIZE, ProofError, node_hash
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT
@@ -85,39 +85,48 @@ TileSource = Callable[[int, int, int], Sequence[bytes]]
 
 @dataclass
 class TileReader:
-    """A :class:`merkle.NodeReader` over stored tiles, with an LRU of full tiles (they never change)."""
+    """A :class:`merkle.NodeReader` over stored tiles.
+
+    Each tile read is kept with the tree levels folded inside it (up to 255 more hashes), so the nodes between
+    tile levels are looked up rather than folded again. Stored hashes never change, so a cached tile stays true;
+    a partial tile is read again only when a node beyond what was cached is asked for.
+    """
 
     source: TileSource
-    cache_tiles: int = 4096
+    cache_tiles: int = 1024
     reads: int = 0
-    _cache: OrderedDict[tuple[int, int], Sequence[bytes]] = field(default_factory=OrderedDict)
+    _cache: OrderedDict[tuple[int, int], list[list[bytes]]] = field(default_factory=OrderedDict)
 
-    def tile(self, tile_level: int, index: int, need: int) -> Sequence[bytes]:
-        """At least ``need`` hashes of the tile, from the cache when the tile is full."""
+    def levels(self, tile_level: int, index: int, need: int) -> list[list[bytes]]:
+        """The tile's stored hashes (``[0]``) and every level folded from them (``[k]``, 2**k leaves a node)."""
         key = (tile_level, index)
         hit = self._cache.get(key)
-        if hit is not None:
+        if hit is not None and len(hit[0]) >= need:
             self._cache.move_to_end(key)
             return hit
         self.reads += 1
-        got = self.source(tile_level, index * TILE_WIDTH, TILE_WIDTH)
+        got = list(self.source(tile_level, index * TILE_WIDTH, TILE_WIDTH))
         if len(got) < need:
-            raise ProofError(
-                f"tile {tile_path(tile_level, index)} holds {len(got)} hashes, {need} are needed"
-            )
-        if len(got) == TILE_WIDTH:
-            self._cache[key] = got
-            if len(self._cache) > self.cache_tiles:
-                self._cache.popitem(last=False)
-        return got
+            raise ProofError(f"tile {tile_path(tile_level, index)} holds {len(got)} hashes, {need} are needed")
+        folded = [got]
+        sha256 = hashlib.sha256
+        while len(folded[-1]) > 1:
+            below = folded[-1]
+            folded.append([sha256(b"\x01" + below[i] + below[i + 1]).digest() for i in range(0, len(below) - 1, 2)])
+        self._cache[key] = folded
+        if len(self._cache) > self.cache_tiles:
+            self._cache.popitem(last=False)
+        return folded
+
+    def tile(self, tile_level: int, index: int, need: int) -> Sequence[bytes]:
+        return self.levels(tile_level, index, need)[0]
 
     def node(self, level: int, index: int) -> bytes:
         tile_level, sub = divmod(level, TILE_HEIGHT)
         span = 1 << sub
         first = index * span  # index at the stored level
         tile_index, offset = divmod(first, TILE_WIDTH)
-        hashes = self.tile(tile_level, tile_index, offset + span)
-        return fold_subtree(hashes[offset : offset + span])
+        return self.levels(tile_level, tile_index, offset + span)[sub][offset >> sub]
 
 
 @dataclass
