@@ -17,9 +17,10 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from habeas.bootstrap import Settings, init, open_ledger
+from habeas.bootstrap import Settings, init, open_ledger, open_services
 from habeas.ledger.log import Ledger
 from habeas.ledger.note import Signer
+from habeas.services.app import Services
 
 POSTGRES_URL = os.environ.get("HABEAS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("HABEAS_REQUIRE_POSTGRES") == "1"
@@ -97,27 +98,46 @@ class TickingClock:
         return self.now
 
 
+class _Fresh:
+    """New, empty databases beside a test's own: the first call gives `db` itself, later ones a new file or schema.
+
+    Hypothesis runs many examples inside one test, and each example needs a database of its own.
+    """
+
+    def __init__(self, db: Db, tmp_path: Path) -> None:
+        self.db = db
+        self.tmp_path = tmp_path
+        self.made = 0
+        self.schemas: list[str] = []
+
+    def __call__(self) -> Db:
+        n, self.made = self.made, self.made + 1
+        if n == 0:
+            return self.db
+        if self.db.schema is None:
+            path, key = self.tmp_path / f"habeas-{n}.db", self.tmp_path / f"k{n}"
+            return Db("sqlite", Settings(f"sqlite:///{path}", key), None)
+        schema = f"{self.db.schema}_{n}"
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f"CREATE SCHEMA {schema}")
+        self.schemas.append(schema)
+        return Db("postgres", Settings(POSTGRES_URL, self.tmp_path / f"k{n}"), schema)
+
+    def drop(self) -> None:
+        if self.schemas:
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+                for schema in self.schemas:
+                    conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
 @pytest.fixture
 def make_ledger(db: Db, tmp_path: Path) -> Iterator[Callable[[], tuple[Ledger, Signer]]]:
-    """Each call makes a new, empty ledger: the first in the test's `db`, later ones beside it.
-
-    Hypothesis runs many examples inside one test, and each example needs a log of its own.
-    """
+    """Each call makes a new, empty ledger: the first in the test's `db`, later ones beside it."""
+    fresh = _Fresh(db, tmp_path)
     made: list[Ledger] = []
-    schemas: list[str] = []
 
     def make() -> tuple[Ledger, Signer]:
-        target = db
-        if made:
-            n = len(made)
-            if db.schema is None:
-                target = Db("sqlite", Settings(f"sqlite:///{tmp_path / f'habeas-{n}.db'}", tmp_path / f"k{n}"), None)
-            else:
-                schema = f"{db.schema}_{n}"
-                with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-                    conn.execute(f"CREATE SCHEMA {schema}")
-                schemas.append(schema)
-                target = Db("postgres", Settings(POSTGRES_URL, tmp_path / f"k{n}"), schema)
+        target = fresh()
         signer = init(target.settings, "test.habeas/log", schema=target.schema)
         ledger = open_ledger(target.settings, clock=TickingClock(), schema=target.schema)
         made.append(ledger)
@@ -126,7 +146,27 @@ def make_ledger(db: Db, tmp_path: Path) -> Iterator[Callable[[], tuple[Ledger, S
     yield make
     for ledger in made:
         ledger.engine.dispose()
-    if schemas:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            for schema in schemas:
-                conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    fresh.drop()
+
+
+@pytest.fixture
+def make_services(db: Db, tmp_path: Path) -> Iterator[Callable[[], Services]]:
+    """Each call makes the services over a new, empty database (as `make_ledger`), with a `TickingClock`.
+
+    A caller may dispose of `services.ledger.engine` early (a state machine does, after each example); the
+    fixture disposes of every engine again at the end, which is harmless.
+    """
+    fresh = _Fresh(db, tmp_path)
+    made: list[Services] = []
+
+    def make() -> Services:
+        target = fresh()
+        init(target.settings, "test.habeas/log", schema=target.schema)
+        services = open_services(target.settings, clock=TickingClock(), schema=target.schema)
+        made.append(services)
+        return services
+
+    yield make
+    for services in made:
+        services.ledger.engine.dispose()
+    fresh.drop()

@@ -32,14 +32,32 @@ def habeas(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedPro
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One demo run shared by the read-only tests below (it takes a couple of seconds)."""
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One demo run shared by the read-only tests below (it takes several seconds)."""
     cwd = tmp_path_factory.mktemp("demo")
     proc = habeas("demo", cwd=cwd)
     text = proc.stdout.decode()
     assert "verified" in text
     assert "SYNTHETIC" in text
-    return cwd
+    return cwd, text
+
+
+@pytest.fixture(scope="module")
+def demo(demo_run: tuple[Path, str]) -> Path:
+    return demo_run[0]
+
+
+@pytest.fixture(scope="module")
+def printed(demo_run: tuple[Path, str]) -> tuple[int, int]:
+    """The log size and the number of signed checkpoints, as the demo printed them."""
+    text = demo_run[1]
+    note = text.split("Latest signed checkpoint", 1)[1].splitlines()
+    size = int(note[2])  # the signed note: origin line, then the tree size
+    counts = re.search(r"verified: ([\d,]+) entries, ([\d,]+) signed checkpoints", text)
+    assert counts is not None, text
+    entries, checkpoints = (int(g.replace(",", "")) for g in counts.groups())
+    assert entries == size
+    return size, checkpoints
 
 
 def log(demo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
@@ -55,14 +73,17 @@ def one_line_error(proc: subprocess.CompletedProcess[bytes], pattern: str) -> No
     assert re.search(pattern, err), err
 
 
-def test_demo_prints_the_checkpoint_and_a_clean_verification(demo: Path) -> None:
+def test_demo_prints_the_checkpoint_and_a_clean_verification(demo: Path, printed: tuple[int, int]) -> None:
+    size, checkpoints = printed
     assert (demo / "habeas-demo" / "habeas.key").stat().st_mode & 0o777 == 0o600
-    assert log(demo, "verify").stdout.startswith(b"OK: entries 0..2087")
+    assert log(demo, "verify").stdout.decode().startswith(
+        f"OK: entries 0..{size - 1} verified against {checkpoints} signed checkpoints"
+    )
 
 
 def test_a_second_demo_replaces_the_first(demo: Path, tmp_path: Path) -> None:
-    habeas("demo", "--dir", str(tmp_path / "d"), cwd=demo)
-    again = habeas("demo", "--dir", str(tmp_path / "d"), cwd=demo)
+    habeas("demo", "--dir", str(tmp_path / "d"), "--transactions", "step", cwd=demo)
+    again = habeas("demo", "--dir", str(tmp_path / "d"), "--transactions", "step", cwd=demo)
     assert b"verified" in again.stdout
 
 
@@ -71,25 +92,29 @@ def test_demo_refuses_to_wipe_a_folder_it_did_not_make(tmp_path: Path) -> None:
     one_line_error(habeas("demo", "--dir", "precious", cwd=tmp_path, check=False), "not a habeas demo folder")
 
 
-def test_key_checkpoint_leaf_and_proof_verify_independently(demo: Path) -> None:
+def test_key_checkpoint_leaf_and_proof_verify_independently(demo: Path, printed: tuple[int, int]) -> None:
+    size, _ = printed
+    i = size // 2
     verifier = parse_vkey(log(demo, "key").stdout.decode().strip())
     note = log(demo, "checkpoint").stdout.decode()
     cp = parse_checkpoint(open_note(note, [verifier]).text)
-    assert cp.size == 2088
-    leaf = log(demo, "leaf", "1234").stdout
-    assert b'"seq":1234' in leaf
-    proof = parse_tlog_proof(log(demo, "prove", "1234").stdout.decode())
-    assert verify_tlog_proof(proof, leaf, [verifier]).size == 2088
+    assert cp.size == size
+    leaf = log(demo, "leaf", str(i)).stdout
+    assert f'"seq":{i},'.encode() in leaf
+    proof = parse_tlog_proof(log(demo, "prove", str(i)).stdout.decode())
+    assert verify_tlog_proof(proof, leaf, [verifier]).size == size
     with pytest.raises(merkle.ProofError):
-        verify_tlog_proof(proof, leaf.replace(b'"seq":1234', b'"seq":1235'), [verifier])
+        verify_tlog_proof(proof, leaf.replace(f'"seq":{i},'.encode(), f'"seq":{i + 1},'.encode()), [verifier])
 
 
-def test_checkpoints_listing_and_consistency_proofs(demo: Path) -> None:
+def test_checkpoints_listing_and_consistency_proofs(demo: Path, printed: tuple[int, int]) -> None:
+    size, checkpoints = printed
     lines = log(demo, "checkpoints").stdout.decode().splitlines()
-    assert len(lines) == 261
+    assert len(lines) == checkpoints
     sizes = [int(line.split()[0]) for line in lines]
     assert sizes == sorted(sizes)
-    assert sizes[-1] == 2088
+    assert len(set(sizes)) == len(sizes)
+    assert sizes[-1] == size
     old = log(demo, "checkpoint", "--size", str(sizes[10])).stdout.decode()
     new = log(demo, "checkpoint").stdout.decode()
     verifier = parse_vkey(log(demo, "key").stdout.decode().strip())
@@ -99,24 +124,31 @@ def test_checkpoints_listing_and_consistency_proofs(demo: Path) -> None:
     merkle.verify_consistency(a.size, b.size, a.root, b.root, proof)
 
 
-def test_verify_from_a_trusted_checkpoint(demo: Path, tmp_path: Path) -> None:
-    (tmp_path / "cp").write_bytes(log(demo, "checkpoint", "--size", "8").stdout)
-    assert log(demo, "verify", "--from-checkpoint", str(tmp_path / "cp")).stdout.startswith(b"OK: entries 8..2087")
+def test_verify_from_a_trusted_checkpoint(demo: Path, tmp_path: Path, printed: tuple[int, int]) -> None:
+    size, _ = printed
+    second = int(log(demo, "checkpoints").stdout.split(b"\n")[1].split()[0])
+    (tmp_path / "cp").write_bytes(log(demo, "checkpoint", "--size", str(second)).stdout)
+    out = log(demo, "verify", "--from-checkpoint", str(tmp_path / "cp")).stdout.decode()
+    assert out.startswith(f"OK: entries {second}..{size - 1}")
 
 
 @pytest.mark.parametrize(
     ("args", "pattern"),
     [
-        (("leaf", "5000"), r"no leaf at index 5000: the log has 2088 entries"),
-        (("prove", "99999"), r"no leaf 99999 in a tree of size 2088"),
+        (("leaf", "{beyond}"), r"no leaf at index {beyond}: the log has {size} entries"),
+        (("prove", "99999"), r"no leaf 99999 in a tree of size {size}"),
         (("checkpoint", "--size", "3"), r"no checkpoint at size 3"),
         (("prove-consistency", "9", "4"), r"no consistency proof from size 9 to 4"),
         (("verify", "--vkey", "not-a-key"), r"--vkey is not a verifier key"),
         (("verify", "--from-checkpoint", "missing.cp"), r"cannot read the trusted checkpoint missing.cp"),
     ],
 )
-def test_bad_input_gets_one_line(demo: Path, args: tuple[str, ...], pattern: str) -> None:
-    one_line_error(log(demo, *args, check=False), pattern)
+def test_bad_input_gets_one_line(
+    demo: Path, printed: tuple[int, int], args: tuple[str, ...], pattern: str
+) -> None:
+    values = {"size": printed[0], "beyond": printed[0] + 1000}
+    args = tuple(a.format(**values) for a in args)
+    one_line_error(log(demo, *args, check=False), pattern.format(**values))
 
 
 def test_a_malformed_trusted_checkpoint_is_refused(demo: Path, tmp_path: Path) -> None:
@@ -140,7 +172,7 @@ def test_missing_database_and_key_are_named(tmp_path: Path) -> None:
 
 
 def test_tampering_is_named_by_verify(tmp_path: Path) -> None:
-    habeas("demo", "--dir", "d", cwd=tmp_path)
+    habeas("demo", "--dir", "d", "--transactions", "step", cwd=tmp_path)
     con = sqlite3.connect(tmp_path / "d" / "habeas.db")
     for trig in ("update", "delete"):
         con.execute(f"DROP TRIGGER ledger_entry_no_{trig}")

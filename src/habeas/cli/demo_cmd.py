@@ -1,4 +1,5 @@
-"""`habeas demo`: the seed operation on a fresh SQLite database, then its signed checkpoint and verification."""
+"""`habeas demo`: the seed operation through the command handlers, on a fresh SQLite database, then its signed
+checkpoint, its verification and a rebuild check."""
 
 from __future__ import annotations
 
@@ -8,17 +9,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress
+from rich.console import Console
 from rich.table import Table
 
-from habeas.bootstrap import Settings, init, open_ledger
-from habeas.cli.main import app, err, out
-from habeas.demo.ledger_stream import operation_stream
+from habeas.bootstrap import Settings, init, open_services
+from habeas.cli.main import app, out
+from habeas.demo import operation, report
+from habeas.demo import world as w
 from habeas.demo.synthetic import SYNTHETIC
 from habeas.errors import HabeasError
 from habeas.ledger.verify import verify_log
+from habeas.services.rebuild import rebuild_check
 
 MARKER = ".habeas-demo"
+WIDTH = 120
 
 
 def _fresh_dir(path: Path) -> None:
@@ -31,48 +35,152 @@ def _fresh_dir(path: Path) -> None:
     (path / MARKER).write_text("made by `habeas demo`; deleted by the next run\n")
 
 
+def _n(x: object) -> str:
+    return f"{x:,}" if isinstance(x, int) else str(x)
+
+
+def _step_table(outcome: operation.Outcome) -> Table:
+    t = Table(title="Steps (every entry decided by the domain and recorded by its command handler)")
+    for col, right in (("#", True), ("step", False), ("people", True), ("commands", True), ("entries", True),
+                       ("transactions", True), ("s", True)):
+        t.add_column(col, justify="right" if right else "left")
+    for i, s in enumerate(outcome.steps, 1):
+        t.add_row(str(i), s.label, _n(s.people) if s.people else "", _n(s.commands), _n(s.entries),
+                  _n(s.transactions), f"{s.seconds:.1f}")
+    t.add_row("", "[bold]total[/]", _n(outcome.people), _n(sum(s.commands for s in outcome.steps)),
+              _n(sum(s.entries for s in outcome.steps)), _n(sum(s.transactions for s in outcome.steps)),
+              f"{sum(s.seconds for s in outcome.steps):.1f}")
+    return t
+
+
+def _custody_table(outcome: operation.Outcome) -> Table:
+    t = Table(title="Custody after each move, read from the projections: status × custodian × authority × place")
+    for col in ("step", "status", "custodian", "legal authority: basis", "place", "country", "people"):
+        t.add_column(col, justify="right" if col in ("people", "step") else "left", no_wrap=True)
+    numbers = {s.label: i for i, s in enumerate(outcome.steps, 1)}
+    for label, rows in outcome.snapshots:
+        for j, r in enumerate(rows):
+            t.add_row(str(numbers[label]) if j == 0 else "", r.status, r.custodian, r.authority, r.place, r.country,
+                      _n(r.people))
+    return t
+
+
+def _capacity_table(rows: list[report.CapacityRow]) -> Table:
+    t = Table(title="Capacity: declared, and computed from the registered floor area (per unit, rounded down)")
+    for col in ("facility", "units", "floor m²", "declared", "bunks", "CPT\n4 m²", "ICRC\n3.4 m²",
+                "m² a person\nat declared", "held\nnow"):
+        t.add_column(col, justify="left" if col == "facility" else "right")
+    for r in rows:
+        per = r.m2_per_person_declared
+        t.add_row(f"{r.facility}, {r.country}", _n(r.units), _n(int(r.floor_area_m2)),
+                  _n(r.declared_capacity) if r.declared_capacity is not None else "-", _n(r.declared_beds),
+                  _n(r.cpt), _n(r.icrc), "-" if per is None else f"{per:.2f}", _n(r.held))
+    return t
+
+
+def _allegation_table(rows: list[report.AllegationRow]) -> Table:
+    t = Table(title="Allegations against convictions (separate records; nothing turns one into the other)")
+    for col in ("nationality", "organisation alleged", "people", "status alleged", "adjudicated",
+                "people with any conviction"):
+        t.add_column(col, justify="left" if col in ("nationality", "organisation alleged") else "right")
+    for r in rows:
+        t.add_row(r.nationality, r.organisation, _n(r.people), _n(r.alleged), _n(r.adjudicated),
+                  _n(r.convicted_people))
+    return t
+
+
 @app.command("demo")
 def demo_cmd(
     directory: Annotated[
         Path, typer.Option("--dir", help="Folder for the demo database and key (replaced on each run).")
     ] = Path("habeas-demo"),
+    transactions: Annotated[
+        operation.Grouping,
+        typer.Option(
+            "--transactions",
+            help="Commands a transaction: mixed (a person's records per person, a group move at once), "
+            "person, step, or command (one each, as Services.execute).",
+        ),
+    ] = operation.Grouping.MIXED,
 ) -> None:
-    """Run the seed operation (261 synthetic people, US to El Salvador) into a new log and verify it."""
+    """Run the seed operation (261 synthetic people, Texas to El Salvador) through the command handlers."""
     started = time.perf_counter()
+    con = out if out.is_terminal else Console(highlight=False, width=WIDTH)
     _fresh_dir(directory)
     settings = Settings(db_url=f"sqlite:///{directory / 'habeas.db'}", key_path=directory / "habeas.key")
     signer = init(settings, "habeas.demo/custody-log")
-    out.print(f"[bold]habeas demo[/]  ({SYNTHETIC})")
-    out.print(f"database {settings.db_url}, signing key {settings.key_path} (0600)\n")
-    ledger = open_ledger(settings)
-    stream = operation_stream()
-    counts: dict[str, int] = {}
-    with Progress("appending", BarColumn(), MofNCompleteColumn(), console=err, transient=True,
-                  disable=not err.is_terminal) as bar:
-        task = bar.add_task("append", total=len(stream))
-        for entries in stream:
-            ledger.append(entries)
-            for e in entries:
-                counts[e.type] = counts.get(e.type, 0) + 1
-            bar.advance(task)
-    table = Table(title="Entries appended (one transaction and one signed checkpoint a person)")
-    table.add_column("type")
-    table.add_column("count", justify="right")
-    for type_, n in counts.items():
-        table.add_row(type_, str(n))
-    table.add_row("[bold]total[/]", f"[bold]{sum(counts.values())}[/]")
-    out.print(table)
-    cp = ledger.checkpoint()
-    out.print("\n[bold]Latest signed checkpoint[/] (C2SP signed note):")
-    out.print(cp.note, end="", markup=False, soft_wrap=True)
-    with ledger.engine.connect() as conn:
-        report = verify_log(conn, signer.verifier(), origin=signer.name)
-    ledger.engine.dispose()
-    if not report.ok:
-        raise HabeasError(f"the demo log does not verify: {report.problems[0]}")
-    out.print(
-        f"\n[bold green]verified[/]: {report.entries_checked} entries, {report.checkpoints_checked} signed "
-        f"checkpoints, {report.private_checked} private payloads match their commitments "
-        f"({time.perf_counter() - started:.1f} s)"
+    con.print("[bold]habeas demo[/]: the seed operation of March 2025, through the command handlers")
+    con.print(f"[bold]{SYNTHETIC}[/] (every name, birth date and document number in this log)")
+    con.print(f"database {settings.db_url}, signing key {settings.key_path} (0600)")
+    con.print(
+        f"People: {operation.VENEZUELANS} Venezuelan (Faker es_CO) + {operation.SALVADORANS} Salvadoran "
+        f"(Faker es_MX), all SYNTHETIC; {w.PORT_ISABEL.source}; {w.MEGA_PRISON.source}.\n", soft_wrap=True
     )
-    out.print(f"Try: habeas --db {settings.db_url} --key {settings.key_path} log prove 0", soft_wrap=True)
+    services = open_services(settings)
+    try:
+        outcome = operation.run(
+            services, grouping=transactions,
+            on_step=lambda s: con.print(f"  {s.label}: {_n(s.entries)} entries ({s.seconds:.1f} s)"),
+        )
+        with services.ledger.engine.connect() as conn:
+            capacity = report.capacity(conn)
+            allegations = report.allegations(conn)
+            findings = [
+                report.protected_in_barred_country(conn),
+                outcome.court_order,
+                report.order_destination_mismatch(conn),
+                report.notice_hours(conn, w.DEPARTS_AT),
+                report.separation(conn),
+            ]
+        con.print()
+        con.print(_step_table(outcome))
+        con.print(_custody_table(outcome))
+        con.print(_capacity_table(capacity))
+        con.print(f"  {w.PORT_ISABEL.name}: the register gives capacity, not floor area; its unit areas are "
+                  "illustrative.", soft_wrap=True)
+        for r in capacity:
+            if r.declared_capacity and r.declared_capacity > r.cpt:
+                con.print(
+                    f"  {r.facility}: declared {_n(r.declared_capacity)} is {r.declared_capacity / r.cpt:.1f}× "
+                    f"the CPT figure ({_n(r.cpt)}) and {r.declared_capacity / r.icrc:.1f}× the ICRC figure "
+                    f"({_n(r.icrc)}); {_n(r.declared_beds)} bunks; "
+                    f"{r.m2_per_person_declared or 0:.2f} m² a person if it held what it declares.", soft_wrap=True
+                )
+        con.print(_allegation_table(allegations))
+        alleged = sum(r.people for r in allegations)
+        convicted = sum(r.convicted_people for r in allegations)
+        con.print(f"  {_n(alleged)} people alleged to belong to a gang; {_n(convicted)} with any conviction; "
+                  f"{_n(sum(r.adjudicated for r in allegations))} allegations adjudicated.")
+        if outcome.warnings:
+            con.print(f"  duplicate-identity warnings at registration: {len(outcome.warnings)} (never merged)")
+
+        con.print("\n[bold]What the record shows at once, and what is not yet enforced (issue 4):[/]")
+        for f in findings:
+            who = "1 person" if f.people == 1 else f"{_n(f.people)} people"
+            con.print(f"  not yet enforced (issue 4): {f.rule}: {who}; {f.detail}.", soft_wrap=True)
+        con.print(
+            f"  not yet enforced (issue 4): custody changes only on a receipt signed by both officers: "
+            f"{_n(outcome.handovers_without_receipt)} handovers recorded without one (no manifest, headcount or "
+            "handoff receipt exists yet; the ground leg by armoured bus is not a leg of its own).", soft_wrap=True
+        )
+
+        cp = services.ledger.checkpoint()
+        con.print("\n[bold]Latest signed checkpoint[/] (C2SP signed note):")
+        con.print(cp.note, end="", markup=False, soft_wrap=True)
+        with services.ledger.engine.connect() as conn:
+            verified = verify_log(conn, signer.verifier(), origin=signer.name)
+        if not verified.ok:
+            raise HabeasError(f"the demo log does not verify: {verified.problems[0]}")
+        rebuilt = rebuild_check(services.ledger.engine)
+        if not rebuilt.ok:
+            raise HabeasError(f"the demo projections differ from the ledger: {rebuilt.differences[0]}")
+    finally:
+        services.ledger.engine.dispose()
+    con.print(
+        f"\n[bold green]verified[/]: {_n(verified.entries_checked)} entries, {_n(verified.checkpoints_checked)} "
+        f"signed checkpoints, {_n(verified.private_checked)} private payloads match their commitments; "
+        f"a rebuild from the log alone equals the live tables ({_n(rebuilt.entries)} entries replayed). "
+        f"{_n(outcome.people)} people, {time.perf_counter() - started:.1f} s in all.", soft_wrap=True
+    )
+    con.print(f"Try: habeas --db {settings.db_url} --key {settings.key_path} log verify", soft_wrap=True)
+    con.print(f"     habeas --db {settings.db_url} --key {settings.key_path} rebuild --check", soft_wrap=True)

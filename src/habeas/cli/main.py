@@ -11,7 +11,9 @@ from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
 from habeas.bootstrap import DEFAULT_ORIGIN, Settings, init, vkey_path
+from habeas.domain.errors import DomainError
 from habeas.errors import HabeasError
+from habeas.importers.tabular import ImportFileError
 from habeas.ledger.entry import EntryError
 from habeas.ledger.log import LogError
 from habeas.ledger.merkle import ProofError
@@ -77,13 +79,25 @@ def init_cmd(
 
 def _register() -> None:
     # Imported here so `habeas --help` stays fast and the command modules can import `app` from this one.
-    from habeas.cli import demo_cmd, log_cmds, rebuild_cmd  # noqa: F401
+    from habeas.cli import (  # noqa: F401
+        custody_cmds,
+        demo_cmd,
+        facility_cmds,
+        import_cmds,
+        legal_cmds,
+        log_cmds,
+        people_cmds,
+        rebuild_cmd,
+    )
 
 
 _register()
 
 # Errors we raise on purpose: shown as one line, exit 1. Anything else is a bug and keeps its traceback.
-EXPECTED = (HabeasError, LogError, StorageError, NoteError, ProofError, EntryError, SQLAlchemyError, OSError)
+EXPECTED = (
+    HabeasError, LogError, StorageError, NoteError, ProofError, EntryError, SQLAlchemyError, OSError, DomainError,
+    ImportFileError,
+)
 
 
 def run() -> None:

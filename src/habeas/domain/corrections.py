@@ -78,9 +78,17 @@ def _target(seq: int, entry: EntryState | None) -> EntryState:
     return entry
 
 
-def amend_entry(cmd: AmendEntry, *, entry: EntryState | None, now: datetime) -> list[Event]:
-    """``cmd.changes`` maps field names of the original event to their corrected (domain-typed) values."""
+def amend_entry(
+    cmd: AmendEntry, *, entry: EntryState | None, now: datetime, subject_erased: bool = False
+) -> list[Event]:
+    """``cmd.changes`` maps field names of the original event to their corrected (domain-typed) values.
+
+    ``subject_erased``: the entry's stream is a person whose personal data was erased. An amendment would carry
+    a new private payload onto that stream, so it is refused like any other new personal data.
+    """
     original = _target(cmd.corrected_seq, entry).event
+    if subject_erased:
+        raise PersonWasErased(original.stream)
     names = {f.name for f in dataclasses.fields(original)} - {"stream"}
     unknown = set(cmd.changes) - names
     if unknown or not cmd.changes:

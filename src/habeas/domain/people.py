@@ -15,7 +15,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar
 
-from habeas.domain.errors import InvalidField, PersonWasErased, PersonWasMerged, UnknownRecord
+from habeas.domain.errors import AlreadyExists, InvalidField, PersonWasErased, PersonWasMerged, UnknownRecord
 from habeas.domain.events import PRIVATE, Event, EventType
 from habeas.domain.values import (
     require_aware,
@@ -244,10 +244,17 @@ class AdmissionRecorded(Event):
 
 
 def record_admission(
-    cmd: RecordAdmission, *, person: PersonState | None, facility_exists: bool, now: datetime
+    cmd: RecordAdmission,
+    *,
+    person: PersonState | None,
+    facility_exists: bool,
+    now: datetime,
+    already_recorded: bool = False,
 ) -> list[Event]:
     """Rule 7: no one is received without a commitment authority; arrest precedes admission."""
     require_person(person, cmd.person_id)
+    if already_recorded:
+        raise AlreadyExists("admission", cmd.admission_id)
     if not facility_exists:
         raise UnknownRecord("facility", cmd.facility_id)
     admitted_at = require_not_future("occurred_at", cmd.occurred_at, now)

@@ -66,6 +66,7 @@ def record_admission(cmd: c.RecordAdmission, *, uow: UnitOfWork) -> Result:
     events = people.record_admission(
         cmd, person=state.person_state(uow.conn, cmd.person_id),
         facility_exists=state.record_exists(uow.conn, EventType.FACILITY_REGISTERED, cmd.facility_id), now=uow.now,
+        already_recorded=state.record_exists(uow.conn, EventType.PERSON_ADMISSION_RECORDED, cmd.admission_id),
     )
     return Result(uow.record(events))
 
@@ -176,7 +177,11 @@ change_authority = _custody(custody.change_authority)
 
 
 def amend_entry(cmd: c.AmendEntry, *, uow: UnitOfWork) -> Result:
-    events = corrections.amend_entry(cmd, entry=state.entry_state(uow.conn, cmd.corrected_seq), now=uow.now)
+    entry = state.entry_state(uow.conn, cmd.corrected_seq)
+    subject = None if entry is None else state.person_state(uow.conn, entry.event.stream)
+    events = corrections.amend_entry(
+        cmd, entry=entry, now=uow.now, subject_erased=subject is not None and subject.erased
+    )
     return Result(uow.record(events))
 
 

@@ -1,0 +1,153 @@
+"""What the write and read commands share: --at and --as, ids, times, one command in, one line out.
+
+`habeas.cli.main` is imported inside the functions: it imports every command module, which import this one,
+so importing it here would make `import habeas.cli.common` (first) circular.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+import typer
+from sqlalchemy import Connection
+
+from habeas.bootstrap import open_engine, open_services
+from habeas.domain.commands import Command
+from habeas.domain.custody import Authority, Custodian
+from habeas.domain.identity import IdentityWarning
+from habeas.errors import HabeasError
+from habeas.ledger.entry import SYSTEM, Actor
+from habeas.services.handlers import Result
+from habeas.storage import ledger_store
+
+AtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="When it happened in the world: ISO 8601 with a time zone (2025-03-14T09:30:00-05:00, or a date "
+        "for midnight UTC). Default: now.",
+        show_default=False,
+    ),
+]
+AsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as", help="Who records the entry: OFFICER@AGENCY (their ids). Default: system.", show_default=False
+    ),
+]
+IdOption = Annotated[str | None, typer.Option("--id", help="The new record's id (default: generated).")]
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def parse_time(text: str, option: str = "--at") -> datetime:
+    """An aware datetime; a bare date means midnight UTC; a time without a zone is refused (ambiguous)."""
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+        at = datetime.fromisoformat(text)
+    except ValueError as e:
+        raise HabeasError(f"{option} {text!r} is not an ISO 8601 time such as 2025-03-14T09:30:00Z") from e
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise HabeasError(f"{option} {text!r} has no time zone: add Z or an offset such as -05:00")
+    return at
+
+
+def at_or_now(text: str | None) -> datetime:
+    return datetime.now(UTC) if text is None else parse_time(text)
+
+
+def optional_time(text: str | None, option: str) -> datetime | None:
+    return None if text is None else parse_time(text, option)
+
+
+def parse_date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as e:
+        raise HabeasError(f"{option} {text!r} is not a date (YYYY-MM-DD)") from e
+
+
+def _pair(text: str, option: str) -> tuple[str, str]:
+    officer, sep, agency = text.partition("@")
+    if not sep or not officer or not agency:
+        raise HabeasError(f"{option} {text!r} is not OFFICER@AGENCY, e.g. o-diaz@ice")
+    return officer, agency
+
+
+def parse_actor(text: str | None) -> Actor:
+    if text is None:
+        return SYSTEM
+    officer, agency = _pair(text, "--as")
+    return Actor(officer=officer, agency=agency)
+
+
+def parse_custodian(text: str) -> Custodian:
+    officer, agency = _pair(text, "--custodian")
+    return Custodian(agency_id=agency, officer_id=officer)
+
+
+def authority(agency: str | None, basis: str | None, record_id: str | None) -> Authority | None:
+    if agency is None and basis is None and record_id is None:
+        return None
+    if agency is None or basis is None:
+        raise HabeasError("an authority needs both --authority AGENCY and --basis CODE (e.g. --basis ina_236)")
+    return Authority(agency_id=agency, legal_basis=basis, record_id=record_id)
+
+
+def country(text: str) -> str:
+    """Codes are upper case in the ledger; accept what people type."""
+    return text.strip().upper()
+
+
+def execute(ctx: typer.Context, cmd: Command, actor: str | None) -> Result:
+    """Decide and record one command in one transaction (the domain's refusal propagates as one line)."""
+    from habeas.cli.main import settings_of
+
+    who = parse_actor(actor)
+    services = open_services(settings_of(ctx))
+    try:
+        return services.execute(cmd, who)
+    finally:
+        services.ledger.engine.dispose()
+
+
+def recorded(what: str, record_id: str, result: Result, *, new_person: str = "<new id>") -> None:
+    from habeas.cli.main import out
+
+    entries = ", ".join(str(s) for s in result.seqs)
+    out.print(f"recorded {what} [bold]{record_id}[/] (entry {entries})", soft_wrap=True)
+    show_warnings(result.warnings, new_person)
+
+
+def show_warnings(warnings: list[IdentityWarning], new_person: str) -> None:
+    from habeas.cli.main import err
+
+    for w in warnings:
+        reason = w.reason.value
+        err.print(
+            f"[yellow]warning:[/] may be the same person as {w.other_person_id} ({reason.replace('_', ' ')}); "
+            f"nothing merged: if it is, `habeas person merge {w.other_person_id} {new_person} --basis {reason}`",
+            soft_wrap=True,
+        )
+
+
+@contextmanager
+def reading(ctx: typer.Context) -> Iterator[Connection]:
+    """A read-only connection to the projections and the ledger; no signing key needed."""
+    from habeas.cli.main import settings_of
+
+    engine = open_engine(settings_of(ctx))
+    try:
+        with engine.connect() as conn:
+            if not ledger_store.has_schema(conn):
+                raise HabeasError(f"{settings_of(ctx).db_url} holds no habeas ledger: run `habeas init` first")
+            yield conn
+    finally:
+        engine.dispose()

@@ -1,0 +1,133 @@
+"""`habeas import facilities FILE`: a whole facility register in one transaction, or nothing.
+
+Parsing (:mod:`habeas.importers.facilities`) explains every odd value; a fatal file or any row that cannot
+become a facility refuses the whole file before anything is written; :mod:`habeas.services.facility_import`
+then registers every facility in ONE ledger write.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.table import Table
+
+from habeas.bootstrap import open_services
+from habeas.cli.common import AsOption, AtOption, at_or_now, parse_actor
+from habeas.cli.main import app, err, out, settings_of
+from habeas.domain.errors import AlreadyExists
+from habeas.errors import HabeasError
+from habeas.importers.facilities import FacilityImport, ImportRowsError, NoteKind, load_facilities
+from habeas.services.facility_import import register_facilities
+
+import_app = typer.Typer(
+    help="Import registers from files.\n\nExample: `habeas import facilities ice-facility-list-2017-11-06-main.csv`",
+    no_args_is_help=True,
+)
+app.add_typer(import_app, name="import")
+
+NOTE_EXAMPLES = 5
+ERRORS_SHOWN = 20
+
+
+def _print_notes(parsed: FacilityImport, all_notes: bool) -> None:
+    by_kind: dict[NoteKind, list[str]] = defaultdict(list)
+    for n in parsed.notes:
+        by_kind[n.kind].append(f"row {n.row_number}, {n.column} {n.value!r}: {n.meaning}")
+    if not by_kind:
+        return
+    out.print("[bold]Odd values, and what each was taken to mean[/]")
+    for kind in NoteKind:
+        lines = by_kind.get(kind)
+        if not lines:
+            continue
+        out.print(f"[bold]{kind.value}[/] ({len(lines):,})", soft_wrap=True)
+        shown = lines if all_notes else lines[:NOTE_EXAMPLES]
+        for line in shown:
+            out.print(f"  {line}", soft_wrap=True, markup=False, highlight=False)
+        if len(shown) < len(lines):
+            out.print(f"  ... and {len(lines) - len(shown):,} more (--all-notes lists every one)", soft_wrap=True)
+
+
+def _summary(parsed: FacilityImport, redacted: int, appended: list[int], seconds: float) -> Table:
+    s = parsed.summary()
+    table = Table(title="Import summary", title_justify="left")
+    table.add_column("")
+    table.add_column("count", justify="right")
+    table.add_row("rows read", f"{s.rows_read:,}")
+    if s.blank_rows:
+        table.add_row("blank rows skipped", f"{s.blank_rows:,}")
+    table.add_row("[bold]facilities imported[/]", f"[bold]{len(appended):,}[/]")
+    table.add_row("  with a declared capacity", f"{s.with_capacity:,}")
+    table.add_row("  DETLOC redacted: id from a hash of the row", f"{redacted:,}")
+    for kind, n in s.notes_by_kind.items():
+        table.add_row(f"notes: {kind.value}", f"{n:,}")
+    for column, n in sorted(s.blanks_by_column.items()):
+        table.add_row(f"blank: {column}", f"{n:,}")
+    for column, n in sorted(s.not_applicable_by_column.items()):
+        table.add_row(f"N/A: {column}", f"{n:,}")
+    if appended:
+        table.add_row("ledger entries", f"{appended[0]}..{appended[-1]}")
+    table.add_row("seconds", f"{seconds:.1f}")
+    return table
+
+
+@import_app.command("facilities")
+def facilities_cmd(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="The register: CSV (UTF-8) or XLSX, ICE 'Facility List' columns.")],
+    all_notes: Annotated[
+        bool, typer.Option("--all-notes", help=f"List every odd value, not {NOTE_EXAMPLES} of each kind.")
+    ] = False,
+    at: AtOption = None,
+    actor: AsOption = None,
+) -> None:
+    """Import a facility register whole, in one transaction, or refuse it and append nothing.
+
+    Ids are ice-<DETLOC lower case>; rows whose DETLOC was redacted get ice-redacted-<hash of the row's other
+    cells>, stable across imports of the same file. Importing a register twice is refused.
+
+    Example: habeas import facilities ../shared/data/ice-facilities-2017/ice-facility-list-2017-11-06-main.csv
+    """
+    started = time.perf_counter()
+    occurred_at = at_or_now(at)
+    who = parse_actor(actor)
+    with _progress() as bar:
+        task = bar.add_task("parsing", total=None)
+        parsed = load_facilities(path, progress=lambda n: bar.update(task, completed=n))
+    _print_notes(parsed, all_notes)
+    if parsed.errors:
+        for e in parsed.errors[:ERRORS_SHOWN]:
+            err.print(f"[bold red]row error[/] {e}", soft_wrap=True, markup=True)
+        if len(parsed.errors) > ERRORS_SHOWN:
+            err.print(f"... and {len(parsed.errors) - ERRORS_SHOWN} more row errors")
+        raise ImportRowsError(parsed.path, parsed.errors)
+    rows = parsed.require_importable()
+    redacted = sum(1 for r in rows if r.code is None)
+    services = open_services(settings_of(ctx))
+    try:
+        with _progress() as bar:
+            task = bar.add_task("registering", total=len(rows))
+            try:
+                seqs = register_facilities(
+                    services.ledger, rows, occurred_at=occurred_at, now=services.clock(), actor=who,
+                    progress=lambda n: bar.update(task, completed=n),
+                )
+            except AlreadyExists as e:
+                raise HabeasError(f"{e}: this register (or part of it) was imported already; nothing appended") from e
+    finally:
+        services.ledger.engine.dispose()
+    if redacted:
+        out.print(f"{redacted} rows had their DETLOC redacted: their ids are ice-redacted-<hash of the row's other "
+                  "cells>, the same on every import of this file", soft_wrap=True)
+    out.print(_summary(parsed, redacted, seqs, time.perf_counter() - started))
+    out.print(f"imported {len(seqs):,} facilities from {path} in one transaction", soft_wrap=True)
+
+
+def _progress() -> Progress:
+    return Progress("{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err,
+                    transient=True, disable=not err.is_terminal)
