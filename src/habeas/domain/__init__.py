@@ -5,25 +5,41 @@ Importing this package imports every concept module, so that every event class i
 """
 
 from habeas.domain import (
+    agreements,
     allegations,
     commands,
     corrections,
     court_orders,
     custody,
     facilities,
+    handoffs,
+    headcounts,
     identity,
+    incidents,
+    intake,
     legal,
+    manifests,
+    moves,
+    notifications,
     people,
 )
 
 __all__ = [
+    "agreements",
     "allegations",
     "commands",
     "corrections",
     "court_orders",
     "custody",
     "facilities",
+    "handoffs",
+    "headcounts",
     "identity",
+    "incidents",
+    "intake",
     "legal",
+    "manifests",
+    "moves",
+    "notifications",
     "people",
 ]

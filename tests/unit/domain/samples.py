@@ -266,4 +266,9 @@ def sample_events(s: Secrets = Secrets()) -> dict[EventType, Event]:
             },
         ),
     ]
+    from tests.unit.domain.manifest_samples import manifest_sample_events
+    from tests.unit.domain.samples_operation import operation_samples
+
+    events += operation_samples(s, T0)
+    events += manifest_sample_events(s.free_text).values()
     return {e.TYPE: e for e in events}
