@@ -1,0 +1,81 @@
+"""``python -m benchmarks [--quick] [--only sqlite|postgres]``: run, print the tables, write results.json."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from benchmarks.config import FULL, QUICK
+from benchmarks.report import evaluate, print_tables
+from benchmarks.run import run_all
+
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_reachable(url: str) -> str | None:
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=3):
+            return None
+    except psycopg.Error as e:
+        return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, one repetition (a smoke run)")
+    parser.add_argument("--only", choices=("sqlite", "postgres"), help="one backend only")
+    parser.add_argument("--pg-url", default=os.environ.get("HABEAS_BENCH_POSTGRES_URL", DEFAULT_PG))
+    parser.add_argument("--out", type=Path, default=Path("bench-out"), help="where results.json goes")
+    parser.add_argument("--workdir", type=Path, default=None, help="SQLite files go here (default: temp)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="after the timed runs, profile habeas's appends, verification and proofs",
+    )
+    parser.add_argument("--report", type=Path, metavar="RESULTS_JSON", help="only print the tables of a past run")
+    args = parser.parse_args(argv)
+
+    out = Console() if sys.stdout.isatty() else Console(width=160)
+    if args.report is not None:
+        past = json.loads(args.report.read_text())
+        past["targets"] = evaluate(past)
+        print_tables(past, out)
+        return 0
+    log = Console(stderr=True)
+    backends = [args.only] if args.only else ["sqlite", "postgres"]
+    if "postgres" in backends:
+        why = _postgres_reachable(args.pg_url)
+        if why is not None:
+            if args.only == "postgres":
+                log.print(f"error: PostgreSQL at {args.pg_url} is not reachable: {why}")
+                return 2
+            log.print(f"[yellow]PostgreSQL at {args.pg_url} is not reachable ({why}); SQLite only[/]")
+            backends = ["sqlite"]
+    args.out.mkdir(parents=True, exist_ok=True)
+    cfg = QUICK if args.quick else FULL
+    results = run_all(
+        cfg,
+        backends=backends,
+        pg_url=args.pg_url,
+        out_dir=args.out,
+        workdir=args.workdir,
+        profile=args.profile,
+        console=log,
+    )
+    results["targets"] = evaluate(results)
+    path = args.out / "results.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print_tables(results, out)
+    out.print(f"results written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
