@@ -47,7 +47,7 @@ from habeas.ledger.entry import parse_leaf
 from habeas.ledger.verify import verify_log
 from habeas.services import rebuild, state
 from habeas.services.app import Services
-from habeas.services.handlers import Result
+from habeas.services.unit_of_work import Result
 from habeas.storage import ledger_store, projections
 from habeas.storage.projection_schema import custody, person
 
@@ -518,7 +518,12 @@ class CustodyMachine(RuleBasedStateMachine):
         cmd = c.AmendEntry(corrected_seq=seq, occurred_at=self.now(), reason="wrong_time", changes={
             "occurred_at": AMENDED_AT
         })
-        self.attempt(cmd, self.correctable(seq), "entry.corrected")
+        # An amendment would attach a new private payload to the stream: refused once its person is erased.
+        self.attempt(cmd, self.correctable(seq) and not self.stream_erased(seq), "entry.corrected")
+
+    def stream_erased(self, seq: int) -> bool:
+        p = self.people.get(parse_leaf(self.services.ledger.leaf(seq))["stream"])
+        return p is not None and p.erased
 
     @rule(data=st.data())
     def retract(self, *, data: st.DataObject) -> None:

@@ -21,7 +21,7 @@ from habeas.domain.custody import Authority, Custodian
 from habeas.domain.identity import IdentityWarning
 from habeas.errors import HabeasError
 from habeas.ledger.entry import SYSTEM, Actor
-from habeas.services.handlers import Result
+from habeas.services.unit_of_work import Result
 from habeas.storage import ledger_store
 
 AtOption = Annotated[

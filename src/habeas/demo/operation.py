@@ -38,8 +38,8 @@ from habeas.ledger.entry import Actor
 from habeas.ledger.log import Appender
 from habeas.ledger.note import generate_signer
 from habeas.services.app import Services
-from habeas.services.handlers import HANDLERS, Result
-from habeas.services.unit_of_work import UnitOfWork
+from habeas.services.handlers import HANDLERS
+from habeas.services.unit_of_work import Result, UnitOfWork
 
 VENEZUELANS = 238
 WARTIME = 137  # of the Venezuelans, removed under the wartime-powers proclamation; the other 101 ordinary

@@ -10,8 +10,8 @@ from sqlalchemy import Connection
 from habeas.domain.commands import Command
 from habeas.ledger.entry import SYSTEM, Actor
 from habeas.ledger.log import Appender, Ledger
-from habeas.services.handlers import HANDLERS, Result
-from habeas.services.unit_of_work import UnitOfWork
+from habeas.services.handlers import HANDLERS
+from habeas.services.unit_of_work import Result, UnitOfWork
 
 
 class Services:

@@ -7,28 +7,17 @@ together or not at all. Handlers return what the caller needs to report: seqs, a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from habeas.domain import allegations, corrections, court_orders, custody, facilities, identity, legal, people
 from habeas.domain import commands as c
 from habeas.domain.events import EventType
-from habeas.domain.identity import IdentityWarning, PersonIdentity
+from habeas.domain.identity import PersonIdentity
 from habeas.domain.people import PersonRegistered
 from habeas.services import state
-from habeas.services.unit_of_work import UnitOfWork
+from habeas.services.unit_of_work import Result, UnitOfWork
 from habeas.storage import ledger_store
 from habeas.storage.projections import identity_keys
-
-
-@dataclass
-class Result:
-    seqs: list[int]
-    warnings: list[IdentityWarning] = field(default_factory=list)
-
-    @property
-    def seq(self) -> int:
-        return self.seqs[-1]
 
 
 def register_person(cmd: c.RegisterPerson, *, uow: UnitOfWork) -> Result:
@@ -223,3 +212,14 @@ HANDLERS: dict[type[c.Command], Callable[..., Result]] = {
     c.AmendEntry: amend_entry,
     c.RetractEntry: retract_entry,
 }
+
+
+def _extend() -> None:
+    # Command families added by later capabilities register their handlers here, in one place.
+    from habeas.services import handlers_moves, handlers_operation
+
+    HANDLERS.update(handlers_moves.HANDLERS)
+    HANDLERS.update(handlers_operation.HANDLERS)
+
+
+_extend()

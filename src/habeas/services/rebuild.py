@@ -23,7 +23,7 @@ from habeas.domain.events import event_from
 from habeas.ledger.entry import EntryError, parse_leaf
 from habeas.storage import ledger_store, projections
 from habeas.storage.engine import make_engine
-from habeas.storage.projection_schema import PROJECTION_TABLES
+from habeas.storage.projection_schema import projection_tables
 
 
 @dataclass
@@ -129,7 +129,7 @@ def compare(live: dict[str, list[tuple[Any, ...]]], rebuilt: dict[str, list[tupl
 
 
 def _table(name: str) -> Any:
-    return next(t for t in PROJECTION_TABLES if t.name == name)
+    return next(t for t in projection_tables() if t.name == name)
 
 
 def _pk_len(name: str) -> int:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection
 
@@ -13,6 +14,19 @@ from habeas.ledger.entry import Actor, prepare_entry
 from habeas.ledger.log import Appender
 from habeas.services.codes import check_codes
 from habeas.storage import projections
+
+
+@dataclass
+class Result:
+    """What a handler tells its caller: the seqs it appended, and warnings where there are some."""
+
+    seqs: list[int]
+    warnings: list[Any] = field(default_factory=list)
+    value: Any = None  # anything else the command produced (gate results, a receipt...)
+
+    @property
+    def seq(self) -> int:
+        return self.seqs[-1]
 
 
 @dataclass

@@ -80,4 +80,8 @@ correction = Table(
     Column("body", Text, nullable=False),
 )
 
-PROJECTION_TABLES = (person, person_key, custody, record, correction)
+
+
+def projection_tables() -> list[Table]:
+    """Every projection table, including those other modules define on ``projection_metadata``."""
+    return list(projection_metadata.sorted_tables)

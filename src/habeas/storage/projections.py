@@ -19,12 +19,12 @@ from habeas.domain.periods import Period
 from habeas.domain.values import format_utc
 from habeas.ledger.canonical import canonical
 from habeas.storage.projection_schema import (
-    PROJECTION_TABLES,
     correction,
     custody,
     person,
     person_key,
     projection_metadata,
+    projection_tables,
     record,
 )
 
@@ -202,10 +202,22 @@ _APPLY: dict[EventType, Callable[[Connection, int, Event], None]] = {
 }
 
 
+def _extend() -> None:
+    # Projections added by later capabilities: their tables join projection_metadata on import, their
+    # appliers join the table above.
+    from habeas.storage import projections_moves, projections_operation
+
+    _APPLY.update(projections_moves.APPLIERS)
+    _APPLY.update(projections_operation.APPLIERS)
+
+
+_extend()
+
+
 def dump(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
     """Every projection row, in primary-key order, as plain values: what a rebuild is compared on."""
     out: dict[str, list[tuple[Any, ...]]] = {}
-    for table in PROJECTION_TABLES:
+    for table in projection_tables():
         pk = list(table.primary_key.columns)
         rows = conn.execute(select(table).order_by(*pk))
         out[table.name] = [tuple(_plain(v) for v in row) for row in rows]
