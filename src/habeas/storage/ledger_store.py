@@ -172,11 +172,24 @@ def read_tile_hashes(conn: Connection, tile_level: int, start: int, count: int) 
         sql = f"SELECT leaf_hash FROM ledger_entry WHERE seq >= {p} AND seq < {p} ORDER BY seq"
         params: tuple[int, ...] = (start, start + count)
     else:
-        sql = (
-            f"SELECT hash FROM ledger_tile_hash WHERE tile_level = {p} AND idx >= {p} AND idx < {p} ORDER BY idx"
-        )
+        sql = f"SELECT hash FROM ledger_tile_hash WHERE tile_level = {p} AND idx >= {p} AND idx < {p} ORDER BY idx"
         params = (tile_level, start, start + count)
-    return [bytes(r[0]) for r in conn.exec_driver_sql(sql, params)]
+    cursor = _raw_cursor(conn)
+    try:
+        cursor.execute(sql, params)
+        return [bytes(r[0]) for r in cursor.fetchall()]
+    finally:
+        cursor.close()
+
+
+def _raw_cursor(conn: Connection) -> Any:
+    """The driver's own cursor, for the reads every proof and verification makes many of.
+
+    PostgreSQL's is a binary cursor: bytea then arrives as bytes instead of hex text to decode.
+    """
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None
+    return dbapi.cursor() if conn.dialect.name == "sqlite" else dbapi.cursor(binary=True)
 
 
 def read_leaf(conn: Connection, seq: int) -> bytes | None:
@@ -217,7 +230,7 @@ def iter_entries(
     """
     p = _param(conn)
     sql = f"SELECT seq, leaf, leaf_hash FROM ledger_entry WHERE seq >= {p} AND seq < {p} ORDER BY seq"
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = _raw_cursor(conn)
     try:
         pos = start
         while end is None or pos < end:
