@@ -33,25 +33,99 @@ def test_the_demo_prints_the_operation(run: tuple[Path, str]) -> None:
     _, out = run
     assert "SYNTHETIC" in out
     assert "261 people" in out
+    assert "Policy pack: us-federal (shipped, unchanged" in out
     # capacity: 8 blocks × 32 cells × 100 m²; CPT 4 m² → 6,400, ICRC 3.4 m² per block → 8 × 941, declared 40,000
     row = next(line for line in out.splitlines() if "Centro de Confinamiento" in line and "25,600" in line)
-    assert re.search(r"\b8 .* 25,600 .* 40,000 .* 20,480 .* 6,400 .* 7,528 .* 0\.64 .* 261 ", row), row
+    assert re.search(r"\b8 .* 25,600 .* 40,000 .* 20,480 .* 6,400 .* 7,528 .* 0\.64 .* 247 ", row), row
     assert re.search(r"declared 40,000 is 6\.2× the CPT figure \(6,400\)", out)
-    assert "not yet enforced (issue 4)" in out
-    assert re.search(r"protection bars: 1 person; p-000261 \(withholding_of_removal to SV", out)
-    assert re.search(r"class court order issued after departure: 137 people", out)
-    assert re.search(r"verified: 2,378 entries, \d+ signed checkpoints", out)
+    assert re.search(r"verified: ([\d,]+) entries, \d+ signed checkpoints", out)
+
+
+def test_the_demo_prints_each_catch_in_order(run: tuple[Path, str]) -> None:
+    _, out = run
+    titles = [line.strip() for line in out.splitlines() if "CAUGHT" in line]
+    assert [t.split(")")[0] for t in titles] == ["CAUGHT (1", "CAUGHT (2", "CAUGHT (3", "CAUGHT (4", "CAUGHT (5",
+                                                  "CAUGHT (4, continued"]
+    # (1) the alternate: the gate table row, resting on his protection record; struck; the rest re-cleared
+    assert re.search(r"blocked p-000261\n", out)
+    assert re.search(r"gate table row p-000261: no_protection_against_destination fail "
+                     r"\(protection-against-destination: .*\), rests on pr-p-000261", out)
+    assert "boarding refused: manifest 'mf-hrl-sal-0315': a gate blocks p-000261" in out
+    assert "struck with reason code protection; re-cleared: 260 evaluated, 0 blocked, cleared=True" in out
+    # (2) the order before departure: the 12 held at Willacy County
+    assert re.search(r"clearance: 12 blocked \(p-000126, .* p-000137\)", out)
+    assert re.search(r"gate table row p-000126: no_court_order_covering fail .* rests on co-district", out)
+    assert "re-cleared: 248 evaluated, 0 blocked, cleared=True" in out
+    # (3) the order after departure
+    assert re.search(r"alert return_required on co-tro-oral: 125 people aboard covered \(p-000001", out)
+    # (4) the missing person; the incident blocks closing
+    assert "arrival: expected 248, counted 247, missing p-000201; incident hc-arrival.discrepancy opened" in out
+    assert "close refused: manifest 'mf-hrl-sal-0315' refused: incidents-open" in out
+    # (5) the dual-signed receipt
+    assert re.search(r"receipt hr-sal-0316: 247 people, released by officer-us-0031 and received by officer-sv-0", out)
+    # the reconciliation table
+    assert re.search(r"arrival .* 248 .* 247 .* p-000201 .* hc-arrival\.discrepancy", out)
+    assert "not yet enforced (issue 4)" not in out
+    assert "not yet enforced: the ground leg by armoured bus" in out
+
+
+def _size(out: str) -> int:
+    found = re.search(r"verified: ([\d,]+) entries", out)
+    assert found is not None
+    return int(found.group(1).replace(",", ""))
 
 
 def test_verify_and_rebuild_check_pass_on_the_demo_database(run: tuple[Path, str]) -> None:
-    folder, _ = run
+    folder, out = run
+    size = _size(out)
     base = ("--db", f"sqlite:///{folder / 'habeas.db'}", "--key", str(folder / "habeas.key"))
     verify = habeas(*base, "log", "verify", cwd=folder.parent)
     assert verify.returncode == 0, verify.stderr
-    assert verify.stdout.startswith("OK: entries 0..2377")
+    assert verify.stdout.startswith(f"OK: entries 0..{size - 1}")
     rebuild = habeas(*base, "rebuild", "--check", cwd=folder.parent)
     assert rebuild.returncode == 0, rebuild.stderr
-    assert rebuild.stdout.startswith("OK: 2378 entries rebuild the projections exactly")
+    assert rebuild.stdout.startswith(f"OK: {size} entries rebuild the projections exactly")
+
+
+def _query(folder: Path, sql: str) -> list[tuple[object, ...]]:
+    con = sqlite3.connect(folder / "habeas.db")
+    try:
+        return list(con.execute(sql).fetchall())
+    finally:
+        con.close()
+
+
+def test_each_catch_is_in_the_database(run: tuple[Path, str]) -> None:
+    folder, _ = run
+    # (1) a gate.evaluated entry failing the alternate on no_protection_against_destination, then his strike
+    evaluated = [
+        json.loads(bytes(leaf))["body"] for (leaf,) in _query(
+            folder, "SELECT leaf FROM ledger_entry WHERE type = 'gate.evaluated' AND stream = 'mf-hrl-sal-0315'"
+        )
+    ]
+    failed = [
+        (b["person_id"], c["rests_on_record"]) for b in evaluated for c in b["checks"]
+        if c["gate"] == "no_protection_against_destination" and c["outcome"] == "fail"
+    ]
+    assert failed == [("p-000261", "pr-p-000261")]
+    covered = {
+        b["person_id"] for b in evaluated for c in b["checks"]
+        if c["gate"] == "no_court_order_covering" and c["outcome"] == "fail" and c["rests_on_record"] == "co-district"
+    }
+    assert covered == {f"p-{i:06d}" for i in range(126, 138)}
+    [(struck,)] = _query(folder, "SELECT struck FROM p_manifest WHERE manifest_id = 'mf-hrl-sal-0315'")
+    assert set(json.loads(str(struck))) == {"p-000261", *covered}
+    # (3) the return-required alerts, naming the 125 wartime designees aboard
+    rows = _query(folder, "SELECT record_id, person_id, outcome FROM p_alert")
+    oral = {p for (r, p, o) in rows if r == "co-tro-oral" and o == "fail"}
+    assert oral == {f"p-{i:06d}" for i in range(1, 126)}
+    # (4) the incident, open, naming the missing person; the manifest not closed
+    incidents = _query(folder, "SELECT incident_id, person_ids, resolved_seq FROM p_incident")
+    assert [(i, json.loads(str(p)), r) for (i, p, r) in incidents] == [("hc-arrival.discrepancy", ["p-000201"], None)]
+    assert _query(folder, "SELECT status FROM p_manifest WHERE manifest_id = 'mf-hrl-sal-0315'") == [("handed_over",)]
+    # (5) the handoff completed with both signatures
+    assert _query(folder, "SELECT status FROM p_handoff WHERE receipt_id = 'hr-sal-0316'") == [("completed",)]
+    assert len(_query(folder, "SELECT * FROM p_handoff_signature WHERE receipt_id = 'hr-sal-0316'")) == 2
 
 
 def test_the_log_holds_domain_events_only_and_no_personal_data(run: tuple[Path, str]) -> None:
@@ -82,9 +156,14 @@ def test_the_log_holds_domain_events_only_and_no_personal_data(run: tuple[Path, 
     assert types["allegation.recorded"] == 261
     assert types["conviction.recorded"] == 5
     assert types["legal.protection.recorded"] == 1
-    assert types["legal.court_order.recorded"] == 2
-    assert types["custody.changed"] == 4 * 261
+    assert types["legal.court_order.recorded"] == 3
+    assert types["custody.changed"] == 261 + 248 + 2 * 247
     assert leaks == 0
     assert nationalities == {("VE",): 238, ("SV",): 23}
     assert bases == {"aea_proclamation_2025": 137, "ina_240_final_order": 101 + 23}
-    assert custody == {("in_custody", "sv-dgcp-cecot", "agency-sv-dgcp", "agency-us-ice"): 261}
+    assert custody == {
+        ("in_custody", "sv-dgcp-cecot", "agency-sv-dgcp", "agency-us-ice"): 247,
+        ("in_custody", "us-ice-wcrdftx", "agency-us-ice", "agency-us-ice"): 12,
+        ("in_custody", "us-ice-pic", "agency-us-ice", "agency-us-ice"): 1,
+        ("in_transit", None, "agency-us-ice", "agency-us-ice"): 1,
+    }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,8 @@ from habeas.demo import world as w
 from habeas.demo.synthetic import SYNTHETIC
 from habeas.errors import HabeasError
 from habeas.ledger.verify import verify_log
+from habeas.services import queries_operation as q
+from habeas.services.queries_moves import alerts
 from habeas.services.rebuild import rebuild_check
 
 MARKER = ".habeas-demo"
@@ -78,6 +81,22 @@ def _capacity_table(rows: list[report.CapacityRow]) -> Table:
     return t
 
 
+def _print_catch(con: Console, k: operation.Catch) -> None:
+    con.print(f"  [bold red]CAUGHT[/] {k.title}", soft_wrap=True)
+    for line in k.lines:
+        con.print(f"      {line}", soft_wrap=True)
+
+
+def _count_table(rows: list[report.CountRow]) -> Table:
+    t = Table(title=f"Reconciliation: expected against counted at each checkpoint of {w.MANIFEST}")
+    for col in ("checkpoint", "at (UTC)", "expected", "counted", "missing", "unexpected", "incident"):
+        t.add_column(col, justify="right" if col in ("expected", "counted") else "left")
+    for r in rows:
+        t.add_row(r.checkpoint, r.at[:16], _n(r.expected), _n(r.counted), ", ".join(r.missing) or "-",
+                  ", ".join(r.unexpected) or "-", r.incident or "-")
+    return t
+
+
 def _allegation_table(rows: list[report.AllegationRow]) -> Table:
     t = Table(title="Allegations against convictions (separate records; nothing turns one into the other)")
     for col in ("nationality", "organisation alleged", "people", "status alleged", "adjudicated",
@@ -116,35 +135,42 @@ def demo_cmd(
         f"People: {operation.VENEZUELANS} Venezuelan (Faker es_CO) + {operation.SALVADORANS} Salvadoran "
         f"(Faker es_MX), all SYNTHETIC; {w.PORT_ISABEL.source}; {w.MEGA_PRISON.source}.\n", soft_wrap=True
     )
+    con.print(
+        f"Policy pack: [bold]{operation.POLICY_PACK}[/] (shipped, unchanged: all ten gates, 168 hours' notice). "
+        "Everyone the records allow to go passes it legitimately: notices served in Spanish eight days before "
+        "wheels-up, consular notification offered, fitness to travel assessed, orders naming El Salvador, the "
+        "US-SV agreement recorded.\n", soft_wrap=True
+    )
     services = open_services(settings)
     try:
         outcome = operation.run(
             services, grouping=transactions,
-            on_step=lambda s: con.print(f"  {s.label}: {_n(s.entries)} entries ({s.seconds:.1f} s)"),
+            on_step=lambda s: con.print(f"  {s.label}: {_n(s.entries)} entries ({s.seconds:.1f} s)", soft_wrap=True),
+            on_catch=lambda k: _print_catch(con, k),
         )
         with services.ledger.engine.connect() as conn:
             capacity = report.capacity(conn)
             allegations = report.allegations(conn)
-            findings = [
-                report.protected_in_barred_country(conn),
-                outcome.court_order,
-                report.order_destination_mismatch(conn),
-                report.notice_hours(conn, w.DEPARTS_AT),
-                report.separation(conn),
-            ]
+            counts = report.reconciliation(conn, w.MANIFEST)
+            returns = alerts(conn)
+            missed = q.missed_notifications(conn, w.INTAKE_AT + timedelta(hours=6))
+            open_incidents = q.incidents(conn, open_only=True)
+            notices = report.notice_hours(conn, w.DEPARTS_AT)
         con.print()
         con.print(_step_table(outcome))
         con.print(_custody_table(outcome))
         con.print(_capacity_table(capacity))
-        con.print(f"  {w.PORT_ISABEL.name}: the register gives capacity, not floor area; its unit areas are "
-                  "illustrative.", soft_wrap=True)
+        con.print(f"  {w.PORT_ISABEL.name} and {w.WILLACY.name}: the register gives no floor area; their unit areas "
+                  "are illustrative.", soft_wrap=True)
         for r in capacity:
             if r.declared_capacity and r.declared_capacity > r.cpt:
                 con.print(
                     f"  {r.facility}: declared {_n(r.declared_capacity)} is {r.declared_capacity / r.cpt:.1f}× "
                     f"the CPT figure ({_n(r.cpt)}) and {r.declared_capacity / r.icrc:.1f}× the ICRC figure "
                     f"({_n(r.icrc)}); {_n(r.declared_beds)} bunks; "
-                    f"{r.m2_per_person_declared or 0:.2f} m² a person if it held what it declares.", soft_wrap=True
+                    f"{r.m2_per_person_declared or 0:.2f} m² a person if it held what it declares. Intake placed "
+                    f"each person within the computed capacity of a unit set aside for migration detainees "
+                    "(convicted prisoners and rival organisations apart).", soft_wrap=True
                 )
         con.print(_allegation_table(allegations))
         alleged = sum(r.people for r in allegations)
@@ -154,15 +180,23 @@ def demo_cmd(
         if outcome.warnings:
             con.print(f"  duplicate-identity warnings at registration: {len(outcome.warnings)} (never merged)")
 
-        con.print("\n[bold]What the record shows at once, and what is not yet enforced (issue 4):[/]")
-        for f in findings:
-            who = "1 person" if f.people == 1 else f"{_n(f.people)} people"
-            con.print(f"  not yet enforced (issue 4): {f.rule}: {who}; {f.detail}.", soft_wrap=True)
-        con.print(
-            f"  not yet enforced (issue 4): custody changes only on a receipt signed by both officers: "
-            f"{_n(outcome.handovers_without_receipt)} handovers recorded without one (no manifest, headcount or "
-            "handoff receipt exists yet; the ground leg by armoured bus is not a leg of its own).", soft_wrap=True
-        )
+        con.print("\n[bold]habeas alerts[/] (read back from the database):")
+        for a in returns:
+            con.print(f"  {a.kind}: {a.manifest_id} on {a.record_id}: {len(a.person_ids)} people named "
+                      f"({a.person_ids[0]} ... {a.person_ids[-1]})", soft_wrap=True)
+        for i in open_incidents:
+            con.print(f"  incident open: {i.incident_id} ({i.kind}) on {i.manifest_id}, naming "
+                      f"{', '.join(i.person_ids)}", soft_wrap=True)
+        con.print(f"  notifications missed: {len(missed)} (family told of the transfer to another state, due at "
+                  "once under Mandela rule 68, not recorded as sent)", soft_wrap=True)
+        con.print(f"  {notices.rule}: {notices.detail}.", soft_wrap=True)
+
+        con.print(_count_table(counts))
+        con.print("\n[bold]Not yet enforced:[/]")
+        con.print("  not yet enforced: the ground leg by armoured bus from the airport to CECOT has no manifest of "
+                  "its own (the intake count is against the handoff receipt).", soft_wrap=True)
+        con.print("  not yet enforced: a return-required alert is an alert: nothing stops the handoff and intake "
+                  "that follow it (the receiving state's custody is recorded, the alert stays open).", soft_wrap=True)
 
         cp = services.ledger.checkpoint()
         con.print("\n[bold]Latest signed checkpoint[/] (C2SP signed note):")

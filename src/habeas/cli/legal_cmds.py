@@ -243,6 +243,35 @@ def consular_cmd(
     recorded("consular notification", rid, execute(ctx, cmd, actor))
 
 
+@add_app.command("fitness")
+def fitness_cmd(
+    ctx: typer.Context,
+    person: Person,
+    fit: Annotated[bool, typer.Option("--fit/--unfit", help="The assessment's finding: fit to travel or not.")],
+    assessed_by: Annotated[str, typer.Option("--assessed-by", help="The clinician's or officer's id.")],
+    valid_until: Annotated[
+        str | None, typer.Option("--valid-until", help="When the assessment stops holding, exclusive (default: open).")
+    ] = None,
+    restrictions: Annotated[
+        str | None, typer.Option("--restrictions", help="A restriction code, e.g. wheelchair.")
+    ] = None,
+    notes: Annotated[str | None, typer.Option("--notes", help="Clinical notes (private).")] = None,
+    record_id: IdOption = None,
+    at: AtOption = None,
+    actor: AsOption = None,
+) -> None:
+    """An assessment of fitness to travel (the fit_to_travel gate rests on the latest one).
+
+    Example: habeas legal add fitness p-3f2a --fit --assessed-by clin-7 --valid-until 2025-03-20T00:00:00Z
+    """
+    rid = record_id or new_id("fa")
+    cmd = c.RecordFitnessToTravel(
+        assessment_id=rid, person_id=person, occurred_at=at_or_now(at), fit=fit, assessed_by=assessed_by,
+        valid_until=optional_time(valid_until, "--valid-until"), restrictions=restrictions, notes=notes,
+    )
+    recorded("fitness assessment", rid, execute(ctx, cmd, actor))
+
+
 @add_app.command("allegation")
 def allegation_cmd(
     ctx: typer.Context,

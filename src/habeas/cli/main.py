@@ -86,6 +86,8 @@ def _register() -> None:
         import_cmds,
         legal_cmds,
         log_cmds,
+        manifest_cmds,
+        operation_cmds,
         people_cmds,
         rebuild_cmd,
     )

@@ -2,7 +2,7 @@
 
 Every count the demo prints comes from the tables the ledger built, so it is what any reader of this database
 would see, and `habeas rebuild --check` proves those tables equal a replay of the log. (The one figure passed
-in is the scheduled departure time for the notice check: there are no manifests with schedules yet.)
+in is the scheduled departure time for the notice check.)
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from habeas.domain.facilities import CapacityStandard, computed_capacity
 from habeas.domain.values import parse_utc
 from habeas.storage.projection_schema import custody, person, record
 from habeas.storage.projections import KIND
+from habeas.storage.projections_operation import headcount
 
 
 def _records(conn: Connection, kind: EventType) -> list[Any]:
@@ -276,3 +277,29 @@ def notice_hours(conn: Connection, departed_at: datetime) -> Finding:
         "notice served at least N hours before departure (policy pack)", len(served),
         f"served {hours[0]:.1f} to {hours[-1]:.1f} hours before wheels-up, in Spanish, none copied to counsel",
     )
+
+
+# -- headcounts: expected against counted, per checkpoint ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CountRow:
+    checkpoint: str
+    at: str
+    expected: int
+    counted: int
+    missing: tuple[str, ...]
+    unexpected: tuple[str, ...]
+    incident: str | None
+
+
+def reconciliation(conn: Connection, manifest_id: str) -> list[CountRow]:
+    """Every headcount of the manifest, in the order recorded, read from the headcount projection."""
+    rows = conn.execute(select(headcount).where(headcount.c.manifest_id == manifest_id).order_by(headcount.c.seq))
+    return [
+        CountRow(
+            checkpoint=r.checkpoint, at=r.occurred_at, expected=int(r.expected_count), counted=int(r.counted_count),
+            missing=tuple(json.loads(r.missing)), unexpected=tuple(json.loads(r.unexpected)), incident=r.incident_id,
+        )
+        for r in rows
+    ]

@@ -28,14 +28,22 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
 
 
 # -- the timeline (UTC; the flight left Texas on the Saturday evening, local time UTC-5) ------------------------
+# The demo serves every notice eight days before wheels-up (the us-federal pack asks for 168 hours), so that the
+# gates pass for everyone the records allow to go, and what they block is blocked for a recorded reason.
 SETUP_AT = utc(2025, 3, 1, 12)
-STAGED_AT = utc(2025, 3, 14, 15)  # admitted at the Texas staging facility
-DESIGNATED_AT = utc(2025, 3, 15, 13)  # wartime-powers designations served the morning of the flight
-NOTICES_AT = utc(2025, 3, 15, 14)
+STAGED_AT = utc(2025, 3, 6, 15)  # admitted at the Texas staging facilities
+DESIGNATED_AT = utc(2025, 3, 7, 13)  # wartime-powers designations
+NOTICES_AT = utc(2025, 3, 7, 14)  # notices served (in Spanish), consular notification offered
+FITNESS_AT = utc(2025, 3, 14, 16)  # fitness to travel assessed at the staging facilities
+MANIFEST_AT = utc(2025, 3, 14, 18)  # the charter's manifest drawn up, with one alternate
+CLEAR_AT = utc(2025, 3, 15, 12)  # first clearance; the alternate is promoted an hour later
+DISTRICT_ORDER_AT = utc(2025, 3, 15, 16)  # a district court's class order, before departure
+BOARDING_AT = utc(2025, 3, 15, 20, 30)
 DEPARTS_AT = utc(2025, 3, 15, 21, 25)  # wheels up, Harlingen
 ORAL_TRO_AT = utc(2025, 3, 15, 22, 45)  # "turn the planes around"
 WRITTEN_TRO_AT = utc(2025, 3, 15, 23, 26)
-HANDOVER_AT = utc(2025, 3, 16, 4, 0)  # on the apron in San Salvador
+ARRIVES_AT = utc(2025, 3, 16, 3, 30)  # on the apron in San Salvador
+HANDOVER_AT = utc(2025, 3, 16, 4, 0)
 INTAKE_AT = utc(2025, 3, 16, 6, 0)  # after the armoured buses
 
 # -- agencies -----------------------------------------------------------------------------------------------
@@ -94,7 +102,7 @@ class FacilitySpec:
     country: str
     facility_type: str
     agency: AgencySpec
-    declared_capacity: int
+    declared_capacity: int | None
     units: tuple[UnitSpec, ...]
     code: str | None = None
     address: str | None = None
@@ -107,6 +115,25 @@ class FacilitySpec:
 _MIGRATION = Separation(sex=Sex.MALE, categories=(DetentionCategory.MIGRATION,), age_group=AgeGroup.ADULT)
 _PRISON = Separation(
     sex=Sex.MALE, categories=(DetentionCategory.UNTRIED, DetentionCategory.CONVICTED), age_group=AgeGroup.ADULT
+)
+# Blocks 3 and 4 are set aside for the people transferred under the arrangement, held for migration reasons and
+# apart from convicted prisoners (Mandela rule 11); the rest hold untried and convicted prisoners.
+MIGRATION_BLOCKS = frozenset({3, 4})
+
+WILLACY = FacilitySpec(
+    facility_id="us-ice-wcrdftx",
+    name="Willacy County Regional Detention Facility",
+    country="US",
+    facility_type="USMS IGA",
+    agency=US_AGENCY,
+    declared_capacity=None,
+    code="WCRDFTX",
+    address="1601 Buffalo Drive",
+    city="Raymondville",
+    region="TX",
+    postal_code="78580",
+    units=(UnitSpec("housing-w", "Housing W (illustrative area)", Decimal(400), 100, _MIGRATION),),
+    source="ICE Facility List Report 2017-11-06: DETLOC WCRDFTX, capacity 'as needed'",
 )
 
 PORT_ISABEL = FacilitySpec(
@@ -148,13 +175,13 @@ MEGA_PRISON = FacilitySpec(
             f"Block {b} ({CELLS_PER_BLOCK} cells of {CELL_AREA_M2} m²)",
             CELLS_PER_BLOCK * CELL_AREA_M2,
             CELLS_PER_BLOCK * BUNKS_PER_CELL,
-            _PRISON,
+            _MIGRATION if b in MIGRATION_BLOCKS else _PRISON,
         )
         for b in range(1, BLOCKS + 1)
     ),
     source="public figures: 8 blocks × 32 cells of about 100 m², 80 bunks a cell, declared 40,000",
 )
-FACILITIES = (PORT_ISABEL, MEGA_PRISON)
+FACILITIES = (WILLACY, PORT_ISABEL, MEGA_PRISON)
 
 # -- the legal bases and records the operation rests on ------------------------------------------------------
 
@@ -165,5 +192,10 @@ ORDINARY_AUTHORITY = "Immigration judge (EOIR), removal proceedings"
 TRANSFER_BASIS = "us_sv_arrangement_2025"  # the bilateral arrangement under which the receiving state holds them
 
 AIR_LEG = "leg-hrl-sal-air"  # the charter flight, Harlingen to San Salvador
+MANIFEST = "mf-hrl-sal-0315"
+JOURNEY = "jr-us-sv-0315"
+AGREEMENT = "ag-us-sv-2025"
 COURT = "U.S. District Court for the District of Columbia"
 DOCKET = "1:25-cv-00766"
+DISTRICT_COURT = "U.S. District Court for the Southern District of Texas (synthetic order)"
+DISTRICT_DOCKET = "1:25-cv-00071 (synthetic)"

@@ -206,6 +206,23 @@ class RecordConsularNotification(Command):
     sent_at: datetime | None = None
 
 
+# medical
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordFitnessToTravel(Command):
+    """An assessment of fitness to travel by ``assessed_by`` (a clinician's or officer's id); ``notes`` private."""
+
+    assessment_id: str
+    person_id: str
+    occurred_at: datetime
+    fit: bool
+    assessed_by: str
+    valid_until: datetime | None = None
+    restrictions: str | None = None
+    notes: str | None = None
+
+
 # facilities, agencies, officers
 
 

@@ -84,6 +84,7 @@ class EventType(StrEnum):
     INTAKE_CAPACITY_OVERRIDE = "intake.capacity_override"
     AGREEMENT_RECORDED = "agreement.recorded"
     AGREEMENT_INVOICE_ISSUED = "agreement.invoice_issued"
+    FITNESS_TO_TRAVEL_RECORDED = "medical.fitness.recorded"
 
 
 _REGISTRY: dict[EventType, type[Event]] = {}

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from habeas.domain.commands import Command
 from habeas.domain.manifest_events import CancelReason, HaltReason, LapseCause, ReturnReason, StrikeReason
 from habeas.domain.moves import Leg
 
 
 @dataclass(frozen=True, kw_only=True)
-class ManifestCommand:
+class ManifestCommand(Command):
     manifest_id: str
     occurred_at: datetime
 
@@ -25,7 +26,7 @@ class CreateManifest(ManifestCommand):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PlanJourney:
+class PlanJourney(Command):
     journey_id: str
     legs: tuple[Leg, ...]
     manifest_ids: tuple[str, ...]

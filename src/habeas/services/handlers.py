@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from habeas.domain import allegations, corrections, court_orders, custody, facilities, identity, legal, people
+from habeas.domain import allegations, corrections, court_orders, custody, facilities, identity, legal, medical, people
 from habeas.domain import commands as c
 from habeas.domain.events import EventType
 from habeas.domain.identity import PersonIdentity
 from habeas.domain.people import PersonRegistered
-from habeas.services import state
+from habeas.services import handlers_moves, state
 from habeas.services.unit_of_work import Result, UnitOfWork
 from habeas.storage import ledger_store
 from habeas.storage.projections import identity_keys
@@ -68,7 +68,9 @@ def _person_record(decide: Callable[..., Any], id_field: str, kind: EventType) -
             cmd, person=state.person_state(uow.conn, cmd.person_id),
             already_recorded=state.record_exists(uow.conn, kind, getattr(cmd, id_field)), now=uow.now,
         )
-        return Result(uow.record(events))
+        seqs = uow.record(events)
+        handlers_moves.after_legal_record(uow, events, seqs)  # clearances lapse; in-flight people get alerts
+        return Result(seqs)
 
     return handle
 
@@ -82,6 +84,9 @@ record_notice = _person_record(legal.record_notice, "notice_id", EventType.NOTIC
 record_counsel = _person_record(legal.record_counsel, "counsel_id", EventType.COUNSEL_RECORDED)
 record_consular = _person_record(
     legal.record_consular_notification, "notification_id", EventType.CONSULAR_RECORDED
+)
+record_fitness = _person_record(
+    medical.record_fitness_to_travel, "assessment_id", EventType.FITNESS_TO_TRAVEL_RECORDED
 )
 
 
@@ -97,7 +102,9 @@ def record_court_order(cmd: c.RecordCourtOrder, *, uow: UnitOfWork) -> Result:
         cmd, already_recorded=state.record_exists(uow.conn, EventType.COURT_ORDER_RECORDED, cmd.order_id),
         now=uow.now,
     )
-    return Result(uow.record(events))
+    seqs = uow.record(events)
+    handlers_moves.after_legal_record(uow, events, seqs)
+    return Result(seqs)
 
 
 def register_agency(cmd: c.RegisterAgency, *, uow: UnitOfWork) -> Result:
@@ -194,6 +201,7 @@ HANDLERS: dict[type[c.Command], Callable[..., Result]] = {
     c.RecordNotice: record_notice,
     c.RecordCounsel: record_counsel,
     c.RecordConsularNotification: record_consular,
+    c.RecordFitnessToTravel: record_fitness,
     c.RegisterFacility: register_facility,
     c.RegisterUnit: register_unit,
     c.RegisterAgency: register_agency,
@@ -216,7 +224,7 @@ HANDLERS: dict[type[c.Command], Callable[..., Result]] = {
 
 def _extend() -> None:
     # Command families added by later capabilities register their handlers here, in one place.
-    from habeas.services import handlers_moves, handlers_operation
+    from habeas.services import handlers_operation
 
     HANDLERS.update(handlers_moves.HANDLERS)
     HANDLERS.update(handlers_operation.HANDLERS)

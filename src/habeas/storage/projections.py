@@ -39,6 +39,7 @@ RECORD_ID_FIELD: dict[EventType, str] = {
     EventType.NOTICE_SERVED: "notice_id",
     EventType.COUNSEL_RECORDED: "counsel_id",
     EventType.CONSULAR_RECORDED: "notification_id",
+    EventType.FITNESS_TO_TRAVEL_RECORDED: "assessment_id",
     EventType.UNIT_REGISTERED: "unit_id",
 }
 # Records about a person are on the person's stream; these kinds are subjects of their own.

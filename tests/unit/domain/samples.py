@@ -42,6 +42,7 @@ from habeas.domain.legal import (
     RemovalOrderRecorded,
     StayRecorded,
 )
+from habeas.domain.medical import FitnessToTravelRecorded
 from habeas.domain.people import (
     AdmissionRecorded,
     Contact,
@@ -212,6 +213,16 @@ def sample_events(s: Secrets = Secrets()) -> dict[EventType, Event]:
             offered_at=T0,
             requested_at=T0 + timedelta(hours=1),
             sent_at=None,
+        ),
+        FitnessToTravelRecorded(
+            stream="p-1",
+            occurred_at=T0,
+            assessment_id="fa-1",
+            fit=True,
+            assessed_by="clinician-1",
+            valid_until=T0 + timedelta(days=3),
+            restrictions="wheelchair",
+            notes=f"{s.given} {s.free_text}",
         ),
         FacilityRegistered(
             stream="cecot",

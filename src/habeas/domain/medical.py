@@ -1,0 +1,62 @@
+"""Medical records about one person: an assessment of fitness to travel.
+
+An assessment is an event on the person's stream. Its outcome (fit or not), who assessed, until when it holds
+and a restriction code are public: a gate rests on them. Clinical notes are health data and stay private.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
+
+from habeas.domain.errors import AlreadyExists, InvalidField
+from habeas.domain.events import PRIVATE, Event, EventType
+from habeas.domain.people import PersonState, require_person
+from habeas.domain.values import require_aware, require_id, require_not_future, require_slug, require_text
+
+if TYPE_CHECKING:
+    from habeas.domain.commands import RecordFitnessToTravel
+
+
+@dataclass(frozen=True, kw_only=True)
+class FitnessToTravelRecorded(Event):
+    """``occurred_at`` is the time assessed; the assessment holds until ``valid_until`` (exclusive), or open."""
+
+    TYPE: ClassVar[EventType] = EventType.FITNESS_TO_TRAVEL_RECORDED
+
+    assessment_id: str
+    fit: bool
+    assessed_by: str
+    valid_until: datetime | None
+    restrictions: str | None
+    notes: str | None = field(default=None, metadata=PRIVATE)
+
+    def valid_at(self, t: datetime) -> bool:
+        """Assessed at or before ``t`` and not yet expired at ``t``."""
+        at = require_aware("t", t)
+        return self.occurred_at <= at and (self.valid_until is None or at < self.valid_until)
+
+
+def record_fitness_to_travel(
+    cmd: RecordFitnessToTravel, *, person: PersonState | None, already_recorded: bool, now: datetime
+) -> list[Event]:
+    require_person(person, cmd.person_id)
+    if already_recorded:
+        raise AlreadyExists("fitness_assessment", cmd.assessment_id)
+    assessed_at = require_not_future("occurred_at", cmd.occurred_at, now)
+    valid_until = None if cmd.valid_until is None else require_aware("valid_until", cmd.valid_until)
+    if valid_until is not None and valid_until <= assessed_at:
+        raise InvalidField("valid_until", cmd.valid_until, "not after the assessment")
+    return [
+        FitnessToTravelRecorded(
+            stream=cmd.person_id,
+            occurred_at=assessed_at,
+            assessment_id=require_id("assessment_id", cmd.assessment_id),
+            fit=cmd.fit,
+            assessed_by=require_id("assessed_by", cmd.assessed_by),
+            valid_until=valid_until,
+            restrictions=None if cmd.restrictions is None else require_slug("restrictions", cmd.restrictions),
+            notes=None if cmd.notes is None else require_text("notes", cmd.notes),
+        )
+    ]

@@ -1,0 +1,321 @@
+"""The gates' view of people and destinations (:mod:`habeas.gates.state`), loaded from the projections.
+
+Every record is rebuilt from its row's public body (as amended, if amended; retracted rows are left out) and
+keeps its seq, so a gate result can name the entry it rests on. Where the ledger has no record of a kind the
+gates need, the value stays ``None`` ("not checked") and the gate answers ``unknown``:
+
+* identity: verified when the registration carries at least one identity document or A-number (an
+  identifier key); a merged or erased person is not; no identifier at all is "not checked";
+* fitness to travel: the latest assessment made by the evaluation time (by assessment time, then seq). Fit and
+  still valid then gives ``medical`` fit, recorded unfit gives ``medical`` unfit (however old: an unfit
+  finding is not outlived by its validity), none or expired leaves ``medical`` ``None`` (``unknown``);
+* the person's agreement categories: the legal bases of their removal orders and of their custody authority;
+* designations: none are recorded yet, so a class defined by designation covers nobody.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Connection, and_, exists, func, select
+
+from habeas.domain.court_orders import CourtOrderRecorded, PersonFacts
+from habeas.domain.custody import CustodyStatus
+from habeas.domain.events import Event, EventType, event_from
+from habeas.domain.legal import (
+    ConsularRecorded,
+    CounselRecorded,
+    NoticeServed,
+    ProtectionRecorded,
+    RemovalOrderRecorded,
+    StayRecorded,
+)
+from habeas.domain.medical import FitnessToTravelRecorded
+from habeas.domain.moves import Leg
+from habeas.domain.periods import Period
+from habeas.domain.values import parse_utc
+from habeas.gates.state import (
+    AgreementRecord,
+    CapacitySnapshot,
+    ConsularRecord,
+    CounselRecord,
+    CourtOrderRecord,
+    DestinationState,
+    MedicalClearance,
+    NoticeRecord,
+    PersonLegalState,
+    ProtectionRecord,
+    RemovalOrderRecord,
+    StayRecord,
+)
+from habeas.storage.projection_schema import custody, person, person_key, projection_metadata, record
+from habeas.storage.projections import KIND
+
+COURT_ORDER = KIND[EventType.COURT_ORDER_RECORDED]
+_PERSONAL = (
+    EventType.REMOVAL_ORDER_RECORDED,
+    EventType.PROTECTION_RECORDED,
+    EventType.STAY_RECORDED,
+    EventType.NOTICE_SERVED,
+    EventType.COUNSEL_RECORDED,
+    EventType.CONSULAR_RECORDED,
+    EventType.FITNESS_TO_TRAVEL_RECORDED,
+)
+_TYPE_OF_KIND = {KIND[t]: t for t in (*_PERSONAL, EventType.COURT_ORDER_RECORDED)}
+
+
+@dataclass(frozen=True)
+class _Row:
+    seq: int
+    stream: str
+    event: Event
+
+
+def _event(kind: str, stream: str, body: str) -> Event:
+    return event_from(_TYPE_OF_KIND[kind].value, stream, json.loads(body), None)
+
+
+def _rows(conn: Connection, *where: Any) -> list[_Row]:
+    rows = conn.execute(
+        select(record.c.kind, record.c.person_id, record.c.record_id, record.c.seq, record.c.body)
+        .where(record.c.retracted.is_(False), *where)
+        .order_by(record.c.seq)
+    )
+    out = []
+    for r in rows:
+        stream = r.person_id if r.person_id is not None else r.record_id
+        out.append(_Row(int(r.seq), stream, _event(r.kind, stream, r.body)))
+    return out
+
+
+def court_order_record(seq: int, e: Event) -> CourtOrderRecord:
+    assert isinstance(e, CourtOrderRecorded)
+    return CourtOrderRecord(
+        order_id=e.stream, scope=e.scope, form=e.form, issued_at=e.occurred_at, period=e.period, seq=seq
+    )
+
+
+def stay_record(seq: int, e: Event) -> StayRecord:
+    assert isinstance(e, StayRecorded)
+    return StayRecord(stay_id=e.stay_id, person_id=e.stream, country=e.country, period=e.period, seq=seq)
+
+
+def court_orders(conn: Connection) -> tuple[CourtOrderRecord, ...]:
+    """Every court order on record (an order may bind anyone: the gates decide whom it covers)."""
+    return tuple(court_order_record(r.seq, r.event) for r in _rows(conn, record.c.kind == COURT_ORDER))
+
+
+def person_facts(conn: Connection, person_id: str) -> PersonFacts:
+    """What class criteria are checked against: nationalities, legal bases, the facility holding the person."""
+    orders = record.c.kind == KIND[EventType.REMOVAL_ORDER_RECORDED]  # _rows decodes only the kinds it knows
+    return _facts(conn, person_id, _rows(conn, record.c.person_id == person_id, orders))
+
+
+def _facts(conn: Connection, person_id: str, rows: Sequence[_Row]) -> PersonFacts:
+    p = conn.execute(select(person.c.body).where(person.c.person_id == person_id)).first()
+    nationalities = frozenset(json.loads(p.body).get("nationalities") or ()) if p is not None else frozenset()
+    c = conn.execute(
+        select(custody.c.facility_id, custody.c.authority_basis).where(custody.c.person_id == person_id)
+    ).first()
+    bases = {r.event.legal_basis for r in rows if isinstance(r.event, RemovalOrderRecorded)}
+    if c is not None and c.authority_basis:
+        bases.add(c.authority_basis)
+    return PersonFacts(
+        person_id=person_id,
+        nationalities=nationalities,
+        legal_bases=frozenset(bases),
+        facility_id=None if c is None else c.facility_id,
+    )
+
+
+def _identity(conn: Connection, person_id: str) -> tuple[bool | None, int | None]:
+    p = conn.execute(select(person).where(person.c.person_id == person_id)).first()
+    if p is None:
+        return None, None
+    if p.merged_into is not None or p.erased:
+        return False, int(p.seq)
+    has_identifier = conn.execute(
+        select(exists().where(and_(person_key.c.person_id == person_id, person_key.c.kind == "identifier")))
+    ).scalar()
+    return (True, int(p.seq)) if has_identifier else (None, None)
+
+
+def _languages(conn: Connection, person_id: str) -> frozenset[str]:
+    p = conn.execute(select(person.c.body).where(person.c.person_id == person_id)).first()
+    return frozenset(json.loads(p.body).get("languages") or ()) if p is not None else frozenset()
+
+
+def _period(e: Event) -> Period:
+    period = getattr(e, "period", None)
+    assert isinstance(period, Period)
+    return period
+
+
+def medical_clearance(rows: Iterable[_Row], at: datetime) -> MedicalClearance | None:
+    """The latest fitness assessment made by ``at``: ``None`` when there is none or it has expired at ``at``."""
+    made = [r for r in rows if isinstance(r.event, FitnessToTravelRecorded) and r.event.occurred_at <= at]
+    if not made:
+        return None
+    latest = max(made, key=lambda r: (r.event.occurred_at, r.seq))
+    e = latest.event
+    assert isinstance(e, FitnessToTravelRecorded)
+    if e.fit and not e.valid_at(at):
+        return None
+    return MedicalClearance(fit=e.fit, assessed_at=e.occurred_at, seq=latest.seq)
+
+
+def person_legal_state(
+    conn: Connection,
+    person_id: str,
+    *,
+    orders: tuple[CourtOrderRecord, ...],
+    destination: DestinationState | None,
+    at: datetime,
+) -> PersonLegalState:
+    """One person's state for an evaluation at ``at`` (time-bound records, such as fitness, are read at ``at``)."""
+    rows = _rows(conn, record.c.person_id == person_id, record.c.kind.in_([KIND[t] for t in _PERSONAL]))
+    facts = _facts(conn, person_id, rows)
+    verified, identity_seq = _identity(conn, person_id)
+    removal = tuple(
+        RemovalOrderRecord(
+            order_id=r.event.order_id, destination_country=r.event.destination_country,
+            legal_basis=r.event.legal_basis, final=r.event.final, period=r.event.period, seq=r.seq,
+        )
+        for r in rows
+        if isinstance(r.event, RemovalOrderRecorded)
+    )
+    return PersonLegalState(
+        person_id=person_id,
+        facts=facts,
+        languages=_languages(conn, person_id),
+        categories=facts.legal_bases,
+        identity_verified=verified,
+        identity_seq=identity_seq,
+        removal_orders=removal,
+        protections=tuple(
+            ProtectionRecord(
+                protection_id=r.event.protection_id, kind=r.event.kind, country=r.event.country,
+                period=r.event.period, seq=r.seq,
+            )
+            for r in rows
+            if isinstance(r.event, ProtectionRecorded)
+        ),
+        stays=tuple(stay_record(r.seq, r.event) for r in rows if isinstance(r.event, StayRecorded)),
+        court_orders=orders,
+        notices=tuple(
+            NoticeRecord(
+                notice_id=r.event.notice_id, served_at=r.event.occurred_at, language=r.event.language,
+                content_type=r.event.content_type, copy_to_counsel=r.event.copy_to_counsel, seq=r.seq,
+            )
+            for r in rows
+            if isinstance(r.event, NoticeServed)
+        ),
+        counsel=tuple(
+            CounselRecord(counsel_id=r.event.counsel_id, period=_period(r.event), seq=r.seq)
+            for r in rows
+            if isinstance(r.event, CounselRecorded)
+        ),
+        consular=tuple(
+            ConsularRecord(
+                notification_id=r.event.notification_id, country=r.event.country, offered_at=r.event.offered_at,
+                requested_at=r.event.requested_at, sent_at=r.event.sent_at, seq=r.seq,
+            )
+            for r in rows
+            if isinstance(r.event, ConsularRecorded)
+        ),
+        medical=medical_clearance(rows, at),
+        destination=destination,
+    )
+
+
+def _decimal(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return Decimal(0)
+
+
+def _agreement(conn: Connection, leg: Leg) -> AgreementRecord | None:
+    """The latest agreement with the receiving state (the operation's ``p_agreement`` projection)."""
+    table = projection_metadata.tables.get("p_agreement")
+    if table is None:
+        return None
+    row = conn.execute(
+        select(table)
+        .where(table.c.receiving_state == leg.destination_country, table.c.sending_state == leg.origin_country)
+        .order_by(table.c.seq.desc())
+    ).first()
+    if row is None:
+        return None
+    return AgreementRecord(
+        agreement_id=row.agreement_id,
+        parties=(row.sending_state, row.receiving_state),
+        period=Period(
+            active_from=parse_utc(row.active_from),
+            active_to=None if row.active_to is None else parse_utc(row.active_to),
+        ),
+        categories=tuple(json.loads(row.categories)),
+        quota_remaining=row.quota,  # the quota as agreed: people already sent under it are not yet counted
+        seq=int(row.seq),
+    )
+
+
+def _capacity(conn: Connection, facility_id: str | None) -> CapacitySnapshot | None:
+    if facility_id is None:
+        return None
+    facility = conn.execute(
+        select(record.c.seq, record.c.body).where(
+            record.c.kind == KIND[EventType.FACILITY_REGISTERED], record.c.record_id == facility_id
+        )
+    ).first()
+    if facility is None:
+        return None
+    area = sum(
+        (
+            _decimal(json.loads(u.body).get("floor_area_m2"))
+            for u in conn.execute(
+                select(record.c.body).where(
+                    record.c.kind == KIND[EventType.UNIT_REGISTERED], record.c.parent_id == facility_id,
+                    record.c.retracted.is_(False),
+                )
+            )
+            if json.loads(u.body).get("parent_unit_id") is None  # a cell inside a block is not counted twice
+        ),
+        Decimal(0),
+    )
+    held = conn.execute(
+        select(func.count()).where(
+            custody.c.facility_id == facility_id, custody.c.status == CustodyStatus.IN_CUSTODY.value
+        )
+    ).scalar()
+    return CapacitySnapshot(
+        facility_id=facility_id,
+        floor_area_m2=area,
+        occupancy=int(held or 0),
+        declared_capacity=json.loads(facility.body).get("declared_capacity"),
+        seq=int(facility.seq),
+    )
+
+
+def destination_state(conn: Connection, leg: Leg, incoming: int) -> DestinationState:
+    return DestinationState(
+        country=leg.destination_country,
+        agreement=_agreement(conn, leg),
+        capacity=_capacity(conn, leg.destination_facility_id),
+        incoming=incoming,
+    )
+
+
+def manifest_legal_states(
+    conn: Connection, people: Iterable[str], leg: Leg, at: datetime
+) -> dict[str, PersonLegalState]:
+    """Everyone's state for one leg at ``at``: court orders and the destination are loaded once for all of them."""
+    ids = list(people)
+    orders = court_orders(conn)
+    destination = destination_state(conn, leg, len(ids))
+    return {p: person_legal_state(conn, p, orders=orders, destination=destination, at=at) for p in ids}
