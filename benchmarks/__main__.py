@@ -1,4 +1,9 @@
-"""``python -m benchmarks [--quick] [--only sqlite|postgres]``: run, print the tables, write results.json."""
+"""``python -m benchmarks [--quick] [--only sqlite|postgres|gates]``: run, print the tables, write results.json.
+
+The full run does the ledger sections, then the gates and the demo (benchmarks/gates.py) on the same backends;
+``--only gates`` does the gates and the demo alone (both backends if PostgreSQL is reachable) and writes
+results-gates.json.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 
 from benchmarks.config import FULL, QUICK
+from benchmarks.gates import run_gates
 from benchmarks.report import evaluate, print_tables
 from benchmarks.run import run_all
 
@@ -30,7 +36,9 @@ def _postgres_reachable(url: str) -> str | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, one repetition (a smoke run)")
-    parser.add_argument("--only", choices=("sqlite", "postgres"), help="one backend only")
+    parser.add_argument(
+        "--only", choices=("sqlite", "postgres", "gates"), help="one backend only, or the gates section only"
+    )
     parser.add_argument("--pg-url", default=os.environ.get("HABEAS_BENCH_POSTGRES_URL", DEFAULT_PG))
     parser.add_argument("--out", type=Path, default=Path("bench-out"), help="where results.json goes")
     parser.add_argument("--workdir", type=Path, default=None, help="SQLite files go here (default: temp)")
@@ -49,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         print_tables(past, out)
         return 0
     log = Console(stderr=True)
-    backends = [args.only] if args.only else ["sqlite", "postgres"]
+    gates_only = args.only == "gates"
+    backends = [args.only] if args.only in ("sqlite", "postgres") else ["sqlite", "postgres"]
     if "postgres" in backends:
         why = _postgres_reachable(args.pg_url)
         if why is not None:
@@ -60,17 +69,39 @@ def main(argv: list[str] | None = None) -> int:
             backends = ["sqlite"]
     args.out.mkdir(parents=True, exist_ok=True)
     cfg = QUICK if args.quick else FULL
-    results = run_all(
-        cfg,
+    if gates_only:
+        from benchmarks.report import machine
+
+        results = {
+            "machine": machine(args.pg_url if "postgres" in backends else None),
+            "config": {"name": cfg.name, "backends": backends, "gates_only": True},
+            "appends": [],
+            "verify": [],
+            "proofs": [],
+        }
+    else:
+        results = run_all(
+            cfg,
+            backends=backends,
+            pg_url=args.pg_url,
+            out_dir=args.out,
+            workdir=args.workdir,
+            profile=args.profile,
+            console=log,
+        )
+    results["gates"] = run_gates(
+        sizes=cfg.gate_sizes,
+        reps=cfg.gate_reps,
+        demo_runs=cfg.demo_runs,
         backends=backends,
         pg_url=args.pg_url,
         out_dir=args.out,
         workdir=args.workdir,
-        profile=args.profile,
         console=log,
     )
+    results["config"].update(gate_sizes=list(cfg.gate_sizes), gate_reps=cfg.gate_reps, demo_runs=cfg.demo_runs)
     results["targets"] = evaluate(results)
-    path = args.out / "results.json"
+    path = args.out / ("results-gates.json" if gates_only else "results.json")
     path.write_text(json.dumps(results, indent=2) + "\n")
     print_tables(results, out)
     out.print(f"results written to {path}")

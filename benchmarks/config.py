@@ -16,6 +16,9 @@ class Config:
     proof_sizes: tuple[int, ...]
     proofs: int  # timed proofs of each kind at each size
     prepare: int  # entries encoded for the prepare_entry line
+    gate_sizes: tuple[int, ...] = (261, 10_000)  # people on one manifest (benchmarks/gates.py)
+    gate_reps: int = 3  # timed clearances at each size; the median is reported
+    demo_runs: int = 3  # `habeas demo` subprocess runs; the median is reported
 
     @property
     def name(self) -> str:
@@ -44,4 +47,7 @@ QUICK = Config(
     proof_sizes=(10_000, 100_000),
     proofs=300,
     prepare=10_000,
+    gate_sizes=(261, 2_000),
+    gate_reps=1,
+    demo_runs=1,
 )

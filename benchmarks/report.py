@@ -113,7 +113,7 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
         return None if got is None else float(got["entries_per_s"])
 
     cfg = results["config"]
-    for backend in cfg["backends"]:
+    for backend in cfg["backends"] if results["appends"] else ():
         for point, n in (("small", cfg["small"]), ("big", cfg["big"])):
             at = f"at {n:,}"
             hb, eb, rb = (rate(backend, s, "batched", point) for s in ("habeas", "eventsourcing", "raw"))
@@ -160,6 +160,12 @@ def evaluate(results: dict[str, Any]) -> list[dict[str, Any]]:
             ok=v["entries_per_s"] >= VERIFY_TARGET,
             unit="/s",
         )
+    if results.get("gates"):
+        from benchmarks.gates import demo_target
+
+        demo = demo_target(results["gates"])
+        if demo is not None:
+            targets.append(demo)
     biggest = max((p["size"] for p in results["proofs"]), default=None)
     for p in results["proofs"]:
         if p["size"] != biggest:
@@ -183,6 +189,16 @@ def _fmt(value: float | None, digits: int = 0) -> str:
 
 
 def print_tables(results: dict[str, Any], console: Console) -> None:
+    if results["appends"]:
+        _print_ledger_tables(results, console)
+    if results.get("gates"):
+        from benchmarks.gates import print_gate_tables
+
+        print_gate_tables(results["gates"], console)
+    _print_targets(results, console)
+
+
+def _print_ledger_tables(results: dict[str, Any], console: Console) -> None:
     m = medians(results)
     cfg = results["config"]
     p = results["prepare"]
@@ -276,12 +292,14 @@ def print_tables(results: dict[str, Any], console: Console) -> None:
         )
     console.print(pt)
 
-    tt = Table(title="Targets (issue #2)", title_justify="left")
+
+def _print_targets(results: dict[str, Any], console: Console) -> None:
+    tt = Table(title="Targets (issues #2 and #4)", title_justify="left")
     for col in ("target", "backend", "measured", "required", "result"):
         tt.add_column(col, justify="right" if col == "measured" else "left")
     for r in results["targets"]:
         colour = "green" if r["result"] == "PASS" else "red"
-        digits = 0 if r["unit"] == "/s" else 2 if r["unit"] != " ms" else 3
+        digits = 0 if r["unit"] == "/s" else 3 if r["unit"] == " ms" else 1 if r["unit"] == " s" else 2
         tt.add_row(
             r["target"],
             r["backend"],
