@@ -66,7 +66,31 @@ def test_the_demo_prints_each_catch_in_order(run: tuple[Path, str]) -> None:
     # the reconciliation table
     assert re.search(r"arrival .* 248 .* 247 .* p-000201 .* hc-arrival\.discrepancy", out)
     assert "not yet enforced (issue 4)" not in out
-    assert "not yet enforced: the ground leg by armoured bus" in out
+    assert "not yet enforced: the ground leg by armoured bus" not in out
+
+
+def test_the_demo_prints_the_ground_leg(run: tuple[Path, str]) -> None:
+    folder, out = run
+    # the pack for the receiving state's domestic leg, written into the demo folder and named in the output
+    assert (folder / "sv-dgcp-ground.yaml").is_file()
+    assert re.search(r"Ground legs \(airport to CECOT, 5 armoured buses of agency-sv-dgcp\): pack sv-dgcp-ground "
+                     r"from \S*sv-dgcp-ground\.yaml \(written by the demo: identity_verified and destination_capacity "
+                     r"only", out)
+    for b in range(1, 6):
+        assert f"clear bus {b} (pack sv-dgcp-ground: identity, capacity)" in out
+    assert "depart on the ground legs (5 armoured buses; custodians: the Salvadoran escort officers)" in out
+    # the reconciliation table: the air leg's checkpoints, then each bus at boarding, arrival and intake
+    rows = [line for line in out.splitlines() if re.match(r"│ (air|bus \d) ", line)]
+    checkpoints = [tuple(cell.strip() for cell in line.split("│")[1:3]) for line in rows]
+    assert checkpoints[:4] == [("air", "boarding"), ("air", "departure"), ("air", "arrival"), ("air", "handoff")]
+    assert sorted(checkpoints[4:]) == sorted((f"bus {b}", c) for b in range(1, 6) for c in ("boarding", "arrival",
+                                                                                             "intake"))
+    assert re.search(r"bus 1 .* boarding .* 50 .* 50 .* - .* - .* - ", out)
+    assert "bus N = mf-mslp-cecot-0316-bN (leg-mslp-cecot-bus-N), N = 1..5" in out
+    assert "5 bus manifests cleared against sv-dgcp-ground, counted at boarding, arrival and intake, closed: 5" in out
+    # custody: the airport holding area, then in transit on the buses with the Salvadoran escorts
+    assert re.search(r"in_custody .* agency-sv-dgcp .* us_sv_arrangement_2025 .* sv-dgcp-mslp-hold .* SV .* 247", out)
+    assert re.search(r"in_transit .* agency-sv-dgcp .* us_sv_arrangement_2025 .* leg-mslp-cecot-bus-1 .* 50", out)
 
 
 def _size(out: str) -> int:
@@ -128,6 +152,60 @@ def test_each_catch_is_in_the_database(run: tuple[Path, str]) -> None:
     assert len(_query(folder, "SELECT * FROM p_handoff_signature WHERE receipt_id = 'hr-sal-0316'")) == 2
 
 
+def test_the_ground_leg_is_in_the_database(run: tuple[Path, str]) -> None:
+    folder, _ = run
+    air = json.loads(str(_query(folder, "SELECT people FROM p_manifest WHERE manifest_id = 'mf-hrl-sal-0315'")[0][0]))
+    buses = _query(
+        folder, "SELECT manifest_id, journey_id, leg_index, status, destination_country, created_body, people "
+        "FROM p_manifest WHERE manifest_id LIKE 'mf-mslp-cecot-0316-b%' ORDER BY manifest_id",
+    )
+    assert [(m, j, i, s, d) for (m, j, i, s, d, _, _) in buses] == [
+        (f"mf-mslp-cecot-0316-b{b}", "jr-us-sv-0315", 1, "closed", "SV") for b in range(1, 6)
+    ]
+    aboard: list[str] = []
+    for b, (_, _, _, _, _, body, people) in enumerate(buses, 1):
+        leg = json.loads(str(body))["leg"]
+        assert (leg["leg_id"], leg["mode"], leg["origin"], leg["destination"]) == (
+            f"leg-mslp-cecot-bus-{b}", "ground", "MSLP", "sv-dgcp-cecot")
+        assert leg["escort_officer_ids"] == [f"officer-sv-{10 + b:04d}"]
+        aboard += json.loads(str(people))
+    # everyone handed over at the airport (the air manifest less the one missing) rode exactly one bus
+    assert sorted(aboard) == sorted(p for p in air if p != "p-000201")
+    assert len(aboard) == len(set(aboard)) == 247
+    # cleared against the ground pack, with its two gates only
+    gates = _query(folder, "SELECT DISTINCT policy, body FROM p_gate_result WHERE manifest_id LIKE 'mf-mslp-%'")
+    assert {policy for (policy, _) in gates} == {"sv-dgcp-ground"}
+    assert {c["gate"] for (_, body) in gates for c in json.loads(str(body))["checks"]} == {
+        "identity_verified", "destination_capacity"}
+    # headcounts at boarding, arrival and intake of each bus, each reconciled against that bus's manifest
+    counts = _query(
+        folder, "SELECT manifest_id, checkpoint, expected_count, counted_count, missing, incident_id FROM p_headcount "
+        "WHERE manifest_id LIKE 'mf-mslp-%'",
+    )
+    assert sorted((m, c) for (m, c, *_) in counts) == sorted(
+        (f"mf-mslp-cecot-0316-b{b}", c) for b in range(1, 6) for c in ("arrival", "boarding", "intake")
+    )
+    assert all(e == n and json.loads(str(miss)) == [] and i is None for (_, _, e, n, miss, i) in counts)
+    assert sum(n for (_, c, _, n, _, _) in counts if c == "boarding") == 247
+    # custody: from the airport holding area onto a bus (custodian: that bus's escort), then CECOT
+    departed = _query(
+        folder, "SELECT stream, leaf FROM ledger_entry WHERE type = 'custody.changed'"
+    )
+    bus_departures = [
+        b for (_, leaf) in departed for b in [json.loads(bytes(leaf))["body"]]
+        if b["transition"] == "depart" and str(b["leg_id"]).startswith("leg-mslp-cecot-bus-")
+    ]
+    assert len(bus_departures) == 247
+    assert {b["from_status"] for b in bus_departures} == {"in_custody"}
+    assert {b["custodian"]["agency_id"] for b in bus_departures} == {"agency-sv-dgcp"}
+    holding = [
+        b for (_, leaf) in departed for b in [json.loads(bytes(leaf))["body"]]
+        if b["transition"] == "admit" and b["facility_id"] == "sv-dgcp-mslp-hold"
+    ]
+    assert len(holding) == 247
+    assert {b["from_status"] for b in holding} == {"handed_over"}
+
+
 def test_the_log_holds_domain_events_only_and_no_personal_data(run: tuple[Path, str]) -> None:
     folder, _ = run
     con = sqlite3.connect(folder / "habeas.db")
@@ -157,7 +235,9 @@ def test_the_log_holds_domain_events_only_and_no_personal_data(run: tuple[Path, 
     assert types["conviction.recorded"] == 5
     assert types["legal.protection.recorded"] == 1
     assert types["legal.court_order.recorded"] == 3
-    assert types["custody.changed"] == 261 + 248 + 2 * 247
+    # admitted in Texas, departed on the air leg, handed over, admitted at the airport holding area, departed on
+    # a bus, arrived at CECOT
+    assert types["custody.changed"] == 261 + 248 + 4 * 247
     assert leaks == 0
     assert nationalities == {("VE",): 238, ("SV",): 23}
     assert bases == {"aea_proclamation_2025": 137, "ina_240_final_order": 101 + 23}

@@ -88,12 +88,18 @@ def _print_catch(con: Console, k: operation.Catch) -> None:
 
 
 def _count_table(rows: list[report.CountRow]) -> Table:
-    t = Table(title=f"Reconciliation: expected against counted at each checkpoint of {w.MANIFEST}")
-    for col in ("checkpoint", "at (UTC)", "expected", "counted", "missing", "unexpected", "incident"):
-        t.add_column(col, justify="right" if col in ("expected", "counted") else "left")
+    t = Table(
+        title=f"Reconciliation: expected against counted at each checkpoint of journey {w.JOURNEY}, each leg "
+        "against its own manifest",
+        caption=f"air = {w.MANIFEST} ({w.AIR_LEG}); bus N = {w.BUS_MANIFESTS[0][:-1]}N "
+        f"({w.BUS_LEGS[0][:-1]}N), N = 1..{w.BUSES}",
+    )
+    for col in ("leg", "checkpoint", "at (UTC)", "expected", "counted", "missing", "unexpected", "incident"):
+        t.add_column(col, justify="right" if col in ("expected", "counted") else "left", no_wrap=True)
     for r in rows:
-        t.add_row(r.checkpoint, r.at[:16], _n(r.expected), _n(r.counted), ", ".join(r.missing) or "-",
-                  ", ".join(r.unexpected) or "-", r.incident or "-")
+        leg = "air" if r.manifest == w.MANIFEST else f"bus {w.BUS_MANIFESTS.index(r.manifest) + 1}"
+        t.add_row(leg, r.checkpoint, r.at[5:16].replace("T", " "), _n(r.expected), _n(r.counted),
+                  ", ".join(r.missing) or "-", ", ".join(r.unexpected) or "-", r.incident or "-")
     return t
 
 
@@ -126,6 +132,7 @@ def demo_cmd(
     started = time.perf_counter()
     con = out if out.is_terminal else Console(highlight=False, width=WIDTH)
     _fresh_dir(directory)
+    ground_pack = operation.write_ground_pack(directory)
     settings = Settings(db_url=f"sqlite:///{directory / 'habeas.db'}", key_path=directory / "habeas.key")
     signer = init(settings, "habeas.demo/custody-log")
     con.print("[bold]habeas demo[/]: the seed operation of March 2025, through the command handlers")
@@ -139,19 +146,24 @@ def demo_cmd(
         f"Policy pack: [bold]{operation.POLICY_PACK}[/] (shipped, unchanged: all ten gates, 168 hours' notice). "
         "Everyone the records allow to go passes it legitimately: notices served in Spanish eight days before "
         "wheels-up, consular notification offered, fitness to travel assessed, orders naming El Salvador, the "
-        "US-SV agreement recorded.\n", soft_wrap=True
+        "US-SV agreement recorded.", soft_wrap=True
+    )
+    con.print(
+        f"Ground legs (airport to CECOT, {w.BUSES} armoured buses of {w.SV_AGENCY.agency_id}): pack "
+        f"[bold]{w.GROUND_PACK}[/] from {ground_pack} (written by the demo: identity_verified and "
+        "destination_capacity only; the receiving state's domestic leg runs no US removal gate).\n", soft_wrap=True
     )
     services = open_services(settings)
     try:
         outcome = operation.run(
-            services, grouping=transactions,
+            services, ground_pack=ground_pack, grouping=transactions,
             on_step=lambda s: con.print(f"  {s.label}: {_n(s.entries)} entries ({s.seconds:.1f} s)", soft_wrap=True),
             on_catch=lambda k: _print_catch(con, k),
         )
         with services.ledger.engine.connect() as conn:
             capacity = report.capacity(conn)
             allegations = report.allegations(conn)
-            counts = report.reconciliation(conn, w.MANIFEST)
+            counts = report.reconciliation(conn, w.MANIFEST, *w.BUS_MANIFESTS)
             returns = alerts(conn)
             missed = q.missed_notifications(conn, w.INTAKE_AT + timedelta(hours=6))
             open_incidents = q.incidents(conn, open_only=True)
@@ -192,9 +204,13 @@ def demo_cmd(
         con.print(f"  {notices.rule}: {notices.detail}.", soft_wrap=True)
 
         con.print(_count_table(counts))
+        con.print(f"  ground legs: {len(outcome.ground_manifests)} bus manifests cleared against {w.GROUND_PACK}, "
+                  f"counted at boarding, arrival and intake, closed: {len(outcome.ground_closed)} "
+                  f"({', '.join(outcome.ground_closed)}); {w.MANIFEST} stays open on its incident.", soft_wrap=True)
         con.print("\n[bold]Not yet enforced:[/]")
-        con.print("  not yet enforced: the ground leg by armoured bus from the airport to CECOT has no manifest of "
-                  "its own (the intake count is against the handoff receipt).", soft_wrap=True)
+        con.print("  not yet enforced: a bus manifest is handed over at CECOT without a signed receipt: custody "
+                  "passes inside the receiving agency (escort officer to intake officer) by the arrive transition, "
+                  "which asks for none.", soft_wrap=True)
         con.print("  not yet enforced: a return-required alert is an alert: nothing stops the handoff and intake "
                   "that follow it (the receiving state's custody is recorded, the alert stays open).", soft_wrap=True)
 

@@ -3,8 +3,11 @@
 261 synthetic people (238 Venezuelan, 23 Salvadoran) are registered with their identifiers, the allegations
 against them, the few convictions, their removal orders and one protection; staged at two Texas facilities,
 served notices, put on a manifest that is cleared against the shipped us-federal policy pack, flown to San
-Salvador, counted at every checkpoint, handed over on a receipt both officers sign, and admitted at the
-mega-prison. On the way the system catches, in order: the protected alternate promoted onto the manifest
+Salvador, counted at every checkpoint, handed over on a receipt both officers sign, taken by the receiving
+agency into its airport holding area, driven to the mega-prison in armoured buses (one ground leg and manifest
+per bus, cleared against a domestic pack the demo writes into its folder: identity and capacity only; counted at
+boarding, arrival and intake against each bus's manifest) and admitted there. On the way the system catches,
+in order: the protected alternate promoted onto the manifest
 (blocked, struck); a district court's class order before departure (those it covers blocked, struck, held); the
 class TRO after departure (a return-required alert); one person missing at the arrival count (an incident that
 blocks closing the manifest).
@@ -26,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from pathlib import Path
 
 from sqlalchemy import Connection
 
@@ -405,6 +409,83 @@ def departure(case: Case) -> list[Item]:
     )]
 
 
+GROUND_PACK_TEXT = f"""\
+# Policy pack: the receiving state's domestic ground leg (written by `habeas demo`; not shipped).
+# The people were handed over to {w.SV_AGENCY.name} at the airport on a dual-signed receipt; the bus
+# ride to the prison is a transfer inside El Salvador, so no US removal gate applies to it (the removal gates
+# ran on the air leg under us-federal). Only the gates that make sense for a domestic prison transfer run here.
+name: {w.GROUND_PACK}
+description: >-
+  Domestic ground transfer by the receiving agency from the airport to the prison: identity and the
+  destination's capacity only (demo pack, synthetic).
+
+gates:
+  - identity_verified     # Mandela rule 7: no one received without a record of identity and authority
+  - destination_capacity  # LEGAL.md "capacity": ICRC 3.4 m² per person, as at intake
+
+parameters:
+  # The parameters below belong to gates this pack does not run; every pack states them all.
+  min_notice_hours: 0
+  notice_languages: understood
+  notice_content_types: [removal_order]
+  copy_notice_to_counsel: false
+  consular_mandatory_nationalities: []
+  capacity_standard: icrc  # the standard intake places people by (us-federal's, the demo's deployment pack)
+  agreement_required: false
+  require_final_order: false
+"""
+
+
+def write_ground_pack(folder: Path) -> Path:
+    """The pack the ground legs are cleared against, as a file in the demo folder."""
+    path = folder / f"{w.GROUND_PACK}.yaml"
+    path.write_text(GROUND_PACK_TEXT, encoding="utf-8")
+    return path
+
+
+def buses(arrived: Sequence[Case]) -> list[list[Case]]:
+    """The people, in order, split as evenly as possible over the buses."""
+    size, extra = divmod(len(arrived), w.BUSES)
+    out, start = [], 0
+    for b in range(w.BUSES):
+        end = start + size + (1 if b < extra else 0)
+        out.append(list(arrived[start:end]))
+        start = end
+    return out
+
+
+def ground_leg(bus: int) -> Leg:
+    return Leg(
+        leg_id=w.BUS_LEGS[bus], mode=TransportMode.GROUND, carrier=f"{w.SV_AGENCY.name}, armoured buses",
+        vehicle=f"BUS-DGCP-{bus + 1:02d} (synthetic)", origin="MSLP", origin_country="SV",
+        destination=w.MEGA_PRISON.facility_id, destination_country="SV",
+        scheduled_departure=w.BUSES_DEPART_AT, scheduled_arrival=w.BUSES_ARRIVE_AT,
+        escort_officer_ids=(w.BUS_ESCORTS[bus].officer_id,), destination_facility_id=w.MEGA_PRISON.facility_id,
+    )
+
+
+def holding_admission(case: Case) -> list[Item]:
+    """From handed over (on the receipt) into the receiving agency's custody at the airport holding area: the
+    custody table lets a handed-over person be admitted, not depart, so the buses leave from a facility."""
+    return [(
+        c.AdmitToCustody(
+            person_id=case.pid, occurred_at=w.HOLDING_AT, facility_id=w.AIRPORT_HOLDING.facility_id,
+            unit_id=w.AIRPORT_HOLDING.units[0].unit_id, custodian=_custodian(w.SV_ESCORT),
+            authority=TRANSFER_AUTHORITY,
+        ),
+        w.SV_ESCORT.actor,
+    )]
+
+
+def bus_departure(case: Case, bus: int) -> list[Item]:
+    escort = w.BUS_ESCORTS[bus]
+    return [(
+        c.DepartOnLeg(person_id=case.pid, occurred_at=w.BUSES_DEPART_AT, leg_id=w.BUS_LEGS[bus],
+                      custodian=_custodian(escort)),
+        escort.actor,
+    )]
+
+
 def district_order() -> c.RecordCourtOrder:
     """Before departure: a class of wartime designees detained in one district (here, at Willacy County)."""
     return c.RecordCourtOrder(
@@ -439,7 +520,7 @@ def _block(case: Case) -> str:
     return "block-5" if case.convicted else "block-4"
 
 
-def intake(case: Case, receipt_id: str) -> list[Item]:
+def intake(case: Case) -> list[Item]:
     at = w.INTAKE_AT + timedelta(seconds=30 * case.index)
     return [(
         AdmitAtIntake(
@@ -448,7 +529,7 @@ def intake(case: Case, receipt_id: str) -> list[Item]:
                 occurred_at=at, commitment_authority="Transfer from U.S. custody under the 2025 US-El Salvador "
                 "arrangement (synthetic reference)",
             ),
-            custodian=_custodian(w.INTAKE), unit_id=_block(case), authority=TRANSFER_AUTHORITY, receipt_id=receipt_id,
+            custodian=_custodian(w.INTAKE), unit_id=_block(case), authority=TRANSFER_AUTHORITY,
         ),
         w.INTAKE.actor,
     )]
@@ -478,6 +559,9 @@ class Outcome:
     catches: list[Catch]
     policy: str
     signers: dict[str, Signer]
+    ground_pack: str = ""
+    ground_manifests: tuple[str, ...] = ()
+    ground_closed: tuple[str, ...] = ()
 
 
 def _blocking(clearance: Clearance, person_id: str) -> list[str]:
@@ -489,7 +573,7 @@ def _blocking(clearance: Clearance, person_id: str) -> list[str]:
 
 
 def run(
-    services: Services, *, grouping: Grouping = Grouping.MIXED, seed: int = 2025,
+    services: Services, *, ground_pack: Path, grouping: Grouping = Grouping.MIXED, seed: int = 2025,
     on_step: Callable[[StepLog], None] | None = None, on_catch: Callable[[Catch], None] | None = None,
 ) -> Outcome:
     """Run the seed operation through the command handlers, step by step, in the order things happened."""
@@ -669,17 +753,61 @@ def run(
         "the registered keys before custody changed",
     )
 
+    # the ground leg: the receiving agency takes them into its airport holding area, then armoured buses
+    step(f"admit to the airport holding area ({w.AIRPORT_HOLDING.facility_id}; custodian {w.SV_ESCORT.officer_id})",
+         per_person(arrived, holding_admission), together=True, snapshot=True)
+    loads = buses(arrived)
+    pack = str(ground_pack)
+    for b, load in enumerate(loads):
+        one(f"draw up ground-leg manifest {w.BUS_MANIFESTS[b]} (bus {b + 1}, {len(load)} aboard)",
+            mf.CreateManifest(
+                manifest_id=w.BUS_MANIFESTS[b], occurred_at=w.BUSES_MANIFEST_AT, journey_id=w.JOURNEY, leg_index=1,
+                leg=ground_leg(b), people=tuple(k.pid for k in load)),
+            w.SV_ESCORT.actor)
+        cleared = one(f"clear bus {b + 1} (pack {w.GROUND_PACK}: identity, capacity)", mf.ClearManifest(
+            manifest_id=w.BUS_MANIFESTS[b], occurred_at=w.BUSES_CLEAR_AT, policy=pack), w.SV_ESCORT.actor).value
+        assert isinstance(cleared, Clearance)
+        if not cleared.cleared:
+            raise AssertionError(f"bus {b + 1} blocked: {cleared.blocked[:3]} {_blocking(cleared, cleared.blocked[0])}")
+        one(f"begin boarding bus {b + 1}", mf.BeginBoarding(
+            manifest_id=w.BUS_MANIFESTS[b], occurred_at=w.BUSES_BOARDING_AT), w.BUS_ESCORTS[b].actor)
+        one(f"bus {b + 1} boarding headcount", RecordHeadcount(
+            headcount_id=f"hc-bus-{b + 1}-boarding", manifest_id=w.BUS_MANIFESTS[b], checkpoint=Checkpoint.BOARDING,
+            occurred_at=w.BUSES_BOARDING_AT + timedelta(minutes=5), counted_person_ids=tuple(k.pid for k in load),
+            leg_id=w.BUS_LEGS[b]), w.BUS_ESCORTS[b].actor)
+    step(f"depart on the ground legs ({w.BUSES} armoured buses; custodians: the Salvadoran escort officers)",
+         [bus_departure(k, b) for b, load in enumerate(loads) for k in load], together=True, snapshot=True)
+    for b in range(w.BUSES):
+        one(f"depart (bus {b + 1})", mf.Depart(manifest_id=w.BUS_MANIFESTS[b], occurred_at=w.BUSES_DEPART_AT),
+            w.BUS_ESCORTS[b].actor)
+    for b, load in enumerate(loads):
+        one(f"arrive at CECOT (bus {b + 1})", mf.Arrive(
+            manifest_id=w.BUS_MANIFESTS[b], occurred_at=w.BUSES_ARRIVE_AT), w.BUS_ESCORTS[b].actor)
+        one(f"bus {b + 1} arrival headcount", RecordHeadcount(
+            headcount_id=f"hc-bus-{b + 1}-arrival", manifest_id=w.BUS_MANIFESTS[b], checkpoint=Checkpoint.ARRIVAL,
+            occurred_at=w.BUSES_ARRIVE_AT + timedelta(minutes=5), counted_person_ids=tuple(k.pid for k in load),
+            facility_id=w.MEGA_PRISON.facility_id, leg_id=w.BUS_LEGS[b]), w.BUS_ESCORTS[b].actor)
+
     # (6) intake
     step("admit at CECOT (rule 7 record; unit within computed capacity and separation)",
-         per_person(arrived, lambda k: intake(k, receipt.receipt_id)), together=True, snapshot=True)
-    one("intake headcount", RecordHeadcount(
-        headcount_id="hc-intake", manifest_id=w.MANIFEST, checkpoint=Checkpoint.INTAKE,
-        occurred_at=w.INTAKE_AT + timedelta(hours=3), counted_person_ids=tuple(k.pid for k in arrived),
-        expected_person_ids=tuple(k.pid for k in arrived)), w.INTAKE.actor)
+         per_person(arrived, intake), together=True, snapshot=True)
+    last = max(w.INTAKE_AT + timedelta(seconds=30 * k.index) for k in arrived)
+    closed = []
+    for b, load in enumerate(loads):
+        one(f"hand over bus {b + 1} at intake (within the agency: escort to intake officer)", mf.HandOverManifest(
+            manifest_id=w.BUS_MANIFESTS[b], occurred_at=last), w.BUS_ESCORTS[b].actor)
+        one(f"bus {b + 1} intake headcount", RecordHeadcount(
+            headcount_id=f"hc-bus-{b + 1}-intake", manifest_id=w.BUS_MANIFESTS[b], checkpoint=Checkpoint.INTAKE,
+            occurred_at=w.INTAKE_AT + timedelta(hours=3), counted_person_ids=tuple(k.pid for k in load),
+            facility_id=w.MEGA_PRISON.facility_id), w.INTAKE.actor)
+        one(f"close bus {b + 1}", mf.CloseManifest(
+            manifest_id=w.BUS_MANIFESTS[b], occurred_at=w.INTAKE_AT + timedelta(hours=3, minutes=30)), w.INTAKE.actor)
+        closed.append(w.BUS_MANIFESTS[b])
     closing = refused("close the manifest", mf.CloseManifest(
         manifest_id=w.MANIFEST, occurred_at=w.INTAKE_AT + timedelta(hours=4)), coordinator)
     caught(
         "(4, continued) the open incident blocks closing the manifest",
         f"close refused: {closing}",
     )
-    return Outcome(runner.steps, len(people), runner.warnings, snapshots, catches, POLICY_PACK, signers)
+    return Outcome(runner.steps, len(people), runner.warnings, snapshots, catches, POLICY_PACK, signers,
+                   ground_pack=pack, ground_manifests=w.BUS_MANIFESTS, ground_closed=tuple(closed))

@@ -284,6 +284,7 @@ def notice_hours(conn: Connection, departed_at: datetime) -> Finding:
 
 @dataclass(frozen=True)
 class CountRow:
+    manifest: str
     checkpoint: str
     at: str
     expected: int
@@ -293,12 +294,15 @@ class CountRow:
     incident: str | None
 
 
-def reconciliation(conn: Connection, manifest_id: str) -> list[CountRow]:
-    """Every headcount of the manifest, in the order recorded, read from the headcount projection."""
-    rows = conn.execute(select(headcount).where(headcount.c.manifest_id == manifest_id).order_by(headcount.c.seq))
+def reconciliation(conn: Connection, *manifest_ids: str) -> list[CountRow]:
+    """Every headcount of the manifests (a journey's legs), in the order recorded, from the headcount projection."""
+    rows = conn.execute(
+        select(headcount).where(headcount.c.manifest_id.in_(manifest_ids)).order_by(headcount.c.seq)
+    )
     return [
         CountRow(
-            checkpoint=r.checkpoint, at=r.occurred_at, expected=int(r.expected_count), counted=int(r.counted_count),
+            manifest=r.manifest_id, checkpoint=r.checkpoint, at=r.occurred_at, expected=int(r.expected_count),
+            counted=int(r.counted_count),
             missing=tuple(json.loads(r.missing)), unexpected=tuple(json.loads(r.unexpected)), incident=r.incident_id,
         )
         for r in rows

@@ -44,6 +44,12 @@ ORAL_TRO_AT = utc(2025, 3, 15, 22, 45)  # "turn the planes around"
 WRITTEN_TRO_AT = utc(2025, 3, 15, 23, 26)
 ARRIVES_AT = utc(2025, 3, 16, 3, 30)  # on the apron in San Salvador
 HANDOVER_AT = utc(2025, 3, 16, 4, 0)
+HOLDING_AT = utc(2025, 3, 16, 4, 30)  # taken into the airport holding area by the receiving agency
+BUSES_MANIFEST_AT = utc(2025, 3, 16, 4, 35)  # a ground-leg manifest per armoured bus
+BUSES_CLEAR_AT = utc(2025, 3, 16, 4, 40)
+BUSES_BOARDING_AT = utc(2025, 3, 16, 4, 45)
+BUSES_DEPART_AT = utc(2025, 3, 16, 4, 55)  # the convoy leaves the airport
+BUSES_ARRIVE_AT = utc(2025, 3, 16, 5, 50)  # at CECOT, Tecoluca
 INTAKE_AT = utc(2025, 3, 16, 6, 0)  # after the armoured buses
 
 # -- agencies -----------------------------------------------------------------------------------------------
@@ -81,7 +87,12 @@ LEGAL = OfficerSpec("officer-us-0012", US_AGENCY, "legal_officer", "SYNTHETIC le
 ESCORT = OfficerSpec("officer-us-0031", US_AGENCY, "escort_officer", "SYNTHETIC flight escort officer")
 SV_ESCORT = OfficerSpec("officer-sv-0002", SV_AGENCY, "escort_officer", "SYNTHETIC receiving officer, airport")
 INTAKE = OfficerSpec("officer-sv-0004", SV_AGENCY, "intake_officer", "SYNTHETIC intake officer")
-OFFICERS = (COORDINATOR, LEGAL, ESCORT, SV_ESCORT, INTAKE)
+BUSES = 5  # armoured buses from the airport to CECOT, each its own ground leg with its own manifest
+BUS_ESCORTS = tuple(
+    OfficerSpec(f"officer-sv-{11 + b:04d}", SV_AGENCY, "escort_officer", f"SYNTHETIC escort officer, bus {b + 1}")
+    for b in range(BUSES)
+)
+OFFICERS = (COORDINATOR, LEGAL, ESCORT, SV_ESCORT, INTAKE, *BUS_ESCORTS)
 
 # -- facilities and units -----------------------------------------------------------------------------------
 
@@ -181,7 +192,19 @@ MEGA_PRISON = FacilitySpec(
     ),
     source="public figures: 8 blocks × 32 cells of about 100 m², 80 bunks a cell, declared 40,000",
 )
-FACILITIES = (WILLACY, PORT_ISABEL, MEGA_PRISON)
+AIRPORT_HOLDING = FacilitySpec(
+    facility_id="sv-dgcp-mslp-hold",
+    name="Holding area, San Salvador international airport (MSLP)",
+    country="SV",
+    facility_type="airport_holding_area",
+    agency=SV_AGENCY,
+    declared_capacity=None,
+    city="San Luis Talpa",
+    region="La Paz",
+    units=(UnitSpec("apron-hold", "Apron holding area (illustrative area)", Decimal(1000), 290, _MIGRATION),),
+    source="illustrative: where the receiving agency holds the people between the handoff and the buses",
+)
+FACILITIES = (WILLACY, PORT_ISABEL, AIRPORT_HOLDING, MEGA_PRISON)
 
 # -- the legal bases and records the operation rests on ------------------------------------------------------
 
@@ -193,6 +216,9 @@ TRANSFER_BASIS = "us_sv_arrangement_2025"  # the bilateral arrangement under whi
 
 AIR_LEG = "leg-hrl-sal-air"  # the charter flight, Harlingen to San Salvador
 MANIFEST = "mf-hrl-sal-0315"
+BUS_LEGS = tuple(f"leg-mslp-cecot-bus-{b + 1}" for b in range(BUSES))  # the ground legs, one per bus
+BUS_MANIFESTS = tuple(f"mf-mslp-cecot-0316-b{b + 1}" for b in range(BUSES))
+GROUND_PACK = "sv-dgcp-ground"  # the receiving state's pack for its domestic leg, written into the demo folder
 JOURNEY = "jr-us-sv-0315"
 AGREEMENT = "ag-us-sv-2025"
 COURT = "U.S. District Court for the District of Columbia"

@@ -80,17 +80,21 @@ def _event(kind: str, stream: str, body: str) -> Event:
     return event_from(_TYPE_OF_KIND[kind].value, stream, json.loads(body), None)
 
 
-def _rows(conn: Connection, *where: Any) -> list[_Row]:
-    rows = conn.execute(
+def _record_query(*where: Any) -> Any:
+    return (
         select(record.c.kind, record.c.person_id, record.c.record_id, record.c.seq, record.c.body)
         .where(record.c.retracted.is_(False), *where)
         .order_by(record.c.seq)
     )
-    out = []
-    for r in rows:
-        stream = r.person_id if r.person_id is not None else r.record_id
-        out.append(_Row(int(r.seq), stream, _event(r.kind, stream, r.body)))
-    return out
+
+
+def _row(r: Any) -> _Row:
+    stream = r.person_id if r.person_id is not None else r.record_id
+    return _Row(int(r.seq), stream, _event(r.kind, stream, r.body))
+
+
+def _rows(conn: Connection, *where: Any) -> list[_Row]:
+    return [_row(r) for r in conn.execute(_record_query(*where))]
 
 
 def court_order_record(seq: int, e: Event) -> CourtOrderRecord:
@@ -118,10 +122,15 @@ def person_facts(conn: Connection, person_id: str) -> PersonFacts:
 
 def _facts(conn: Connection, person_id: str, rows: Sequence[_Row]) -> PersonFacts:
     p = conn.execute(select(person.c.body).where(person.c.person_id == person_id)).first()
-    nationalities = frozenset(json.loads(p.body).get("nationalities") or ()) if p is not None else frozenset()
     c = conn.execute(
         select(custody.c.facility_id, custody.c.authority_basis).where(custody.c.person_id == person_id)
     ).first()
+    return _facts_from(person_id, rows, None if p is None else p.body, c)
+
+
+def _facts_from(person_id: str, rows: Sequence[_Row], body: str | None, c: Any) -> PersonFacts:
+    """Facts from rows already loaded: ``body`` is the ``person`` row's body, ``c`` the ``custody`` row."""
+    nationalities = frozenset(json.loads(body).get("nationalities") or ()) if body is not None else frozenset()
     bases = {r.event.legal_basis for r in rows if isinstance(r.event, RemovalOrderRecorded)}
     if c is not None and c.authority_basis:
         bases.add(c.authority_basis)
@@ -133,21 +142,13 @@ def _facts(conn: Connection, person_id: str, rows: Sequence[_Row]) -> PersonFact
     )
 
 
-def _identity(conn: Connection, person_id: str) -> tuple[bool | None, int | None]:
-    p = conn.execute(select(person).where(person.c.person_id == person_id)).first()
+def _identity_from(p: Any, has_identifier: bool) -> tuple[bool | None, int | None]:
+    """Identity from the ``person`` row ``p`` (or ``None``) and whether the person has an identifier key."""
     if p is None:
         return None, None
     if p.merged_into is not None or p.erased:
         return False, int(p.seq)
-    has_identifier = conn.execute(
-        select(exists().where(and_(person_key.c.person_id == person_id, person_key.c.kind == "identifier")))
-    ).scalar()
     return (True, int(p.seq)) if has_identifier else (None, None)
-
-
-def _languages(conn: Connection, person_id: str) -> frozenset[str]:
-    p = conn.execute(select(person.c.body).where(person.c.person_id == person_id)).first()
-    return frozenset(json.loads(p.body).get("languages") or ()) if p is not None else frozenset()
 
 
 def _period(e: Event) -> Period:
@@ -169,6 +170,10 @@ def medical_clearance(rows: Iterable[_Row], at: datetime) -> MedicalClearance | 
     return MedicalClearance(fit=e.fit, assessed_at=e.occurred_at, seq=latest.seq)
 
 
+_PERSONAL_KINDS = tuple(KIND[t] for t in _PERSONAL)
+_CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
+
+
 def person_legal_state(
     conn: Connection,
     person_id: str,
@@ -178,9 +183,80 @@ def person_legal_state(
     at: datetime,
 ) -> PersonLegalState:
     """One person's state for an evaluation at ``at`` (time-bound records, such as fitness, are read at ``at``)."""
-    rows = _rows(conn, record.c.person_id == person_id, record.c.kind.in_([KIND[t] for t in _PERSONAL]))
-    facts = _facts(conn, person_id, rows)
-    verified, identity_seq = _identity(conn, person_id)
+    rows = _rows(conn, record.c.person_id == person_id, record.c.kind.in_(_PERSONAL_KINDS))
+    p = conn.execute(select(person).where(person.c.person_id == person_id)).first()
+    c = conn.execute(
+        select(custody.c.facility_id, custody.c.authority_basis).where(custody.c.person_id == person_id)
+    ).first()
+    has_identifier = bool(
+        conn.execute(
+            select(exists().where(and_(person_key.c.person_id == person_id, person_key.c.kind == "identifier")))
+        ).scalar()
+    )
+    return _legal_state(person_id, rows, p, c, has_identifier, orders=orders, destination=destination, at=at)
+
+
+def people_legal_states(
+    conn: Connection,
+    people: Iterable[str],
+    *,
+    orders: tuple[CourtOrderRecord, ...],
+    destination: DestinationState | None,
+    at: datetime,
+) -> dict[str, PersonLegalState]:
+    """Many people's states at ``at``, as :func:`person_legal_state` gives them, in a few set-based queries.
+
+    Four queries per chunk of at most 500 ids (records of the personal kinds, fitness included; ``person`` rows;
+    identifier keys; ``custody`` rows), whatever the number of people.
+    """
+    ids = list(dict.fromkeys(people))
+    rows: dict[str, list[_Row]] = {p: [] for p in ids}
+    persons: dict[str, Any] = {}
+    held: dict[str, Any] = {}
+    identified: set[str] = set()
+    for k in range(0, len(ids), _CHUNK):
+        chunk = ids[k : k + _CHUNK]
+        for r in conn.execute(_record_query(record.c.person_id.in_(chunk), record.c.kind.in_(_PERSONAL_KINDS))):
+            rows[r.person_id].append(_row(r))  # ordered by seq within the chunk, so within each person
+        persons.update((r.person_id, r) for r in conn.execute(select(person).where(person.c.person_id.in_(chunk))))
+        held.update(
+            (r.person_id, r)
+            for r in conn.execute(
+                select(custody.c.person_id, custody.c.facility_id, custody.c.authority_basis).where(
+                    custody.c.person_id.in_(chunk)
+                )
+            )
+        )
+        identified.update(
+            conn.execute(
+                select(person_key.c.person_id)
+                .where(person_key.c.person_id.in_(chunk), person_key.c.kind == "identifier")
+                .distinct()
+            ).scalars()
+        )
+    return {
+        p: _legal_state(
+            p, rows[p], persons.get(p), held.get(p), p in identified, orders=orders, destination=destination, at=at
+        )
+        for p in ids
+    }
+
+
+def _legal_state(
+    person_id: str,
+    rows: Sequence[_Row],
+    p: Any,
+    c: Any,
+    has_identifier: bool,
+    *,
+    orders: tuple[CourtOrderRecord, ...],
+    destination: DestinationState | None,
+    at: datetime,
+) -> PersonLegalState:
+    """Build one state from loaded rows: ``p`` the ``person`` row, ``c`` the ``custody`` row (either may be None)."""
+    body = None if p is None else p.body
+    facts = _facts_from(person_id, rows, body, c)
+    verified, identity_seq = _identity_from(p, has_identifier)
     removal = tuple(
         RemovalOrderRecord(
             order_id=r.event.order_id, destination_country=r.event.destination_country,
@@ -192,7 +268,7 @@ def person_legal_state(
     return PersonLegalState(
         person_id=person_id,
         facts=facts,
-        languages=_languages(conn, person_id),
+        languages=frozenset(json.loads(body).get("languages") or ()) if body is not None else frozenset(),
         categories=facts.legal_bases,
         identity_verified=verified,
         identity_seq=identity_seq,
@@ -318,4 +394,4 @@ def manifest_legal_states(
     ids = list(people)
     orders = court_orders(conn)
     destination = destination_state(conn, leg, len(ids))
-    return {p: person_legal_state(conn, p, orders=orders, destination=destination, at=at) for p in ids}
+    return people_legal_states(conn, ids, orders=orders, destination=destination, at=at)

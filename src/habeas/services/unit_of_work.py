@@ -51,6 +51,5 @@ class UnitOfWork:
                 )
             )
         seqs = self.appender.append(prepared)
-        for seq, event in zip(seqs, events, strict=True):
-            projections.apply(self.conn, seq, event)
+        projections.apply_many(self.conn, seqs, events)
         return seqs

@@ -13,10 +13,23 @@ Tables are defined on ``projection_metadata`` so that creation, dumps and rebuil
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Connection, Index, Integer, String, Table, Text, delete, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    bindparam,
+    delete,
+    select,
+    update,
+)
 
 from habeas.domain.events import Event, EventType, event_from
 from habeas.domain.manifests import (
@@ -172,40 +185,85 @@ def _apply_changed(conn: Connection, seq: int, event: Event) -> None:
 
 
 def _apply_gates(conn: Connection, seq: int, event: Event) -> None:
-    assert isinstance(event, GateEvaluated)
-    status = conn.execute(select(manifest.c.status).where(manifest.c.manifest_id == event.stream)).scalar()
-    if status is None:
-        raise LookupError(f"gate.evaluated for unknown manifest {event.stream!r}")
-    values: dict[str, Any] = {
-        "policy": event.policy,
-        "evaluated_at": format_utc(event.occurred_at),
-        "blocks": int(not event.checks or any(c.blocks for c in event.checks)),
-        "body": canonical(event.public()).decode(),
-        "seq": seq,
-    }
-    done = conn.execute(
-        update(gate_result)
-        .where(gate_result.c.manifest_id == event.stream, gate_result.c.person_id == event.person_id)
-        .values(**values)
-    )
-    if done.rowcount == 0:
-        conn.execute(gate_result.insert().values(manifest_id=event.stream, person_id=event.person_id, **values))
-    if ManifestStatus(status) not in IN_FLIGHT:
-        return
-    for check in event.checks:
-        if check.gate in RETURN_GATES and check.blocks and check.rests_on_record is not None:
-            key = (alert.c.manifest_id == event.stream, alert.c.record_id == check.rests_on_record,
-                   alert.c.person_id == event.person_id)
-            if conn.execute(select(alert.c.seq).where(*key)).first() is None:
-                conn.execute(
-                    alert.insert().values(
-                        manifest_id=event.stream, record_id=check.rests_on_record, person_id=event.person_id,
-                        kind="return_required", gate=check.gate, outcome=check.outcome.value,
-                        reason_code=check.reason_code, record_seq=check.rests_on_seq,
-                        raised_at=format_utc(event.occurred_at), seq=seq,
-                    )
-                )
+    apply_gates_many(conn, [(seq, event)])
 
+
+def apply_gates_many(conn: Connection, items: Sequence[tuple[int, Event]]) -> None:
+    """Apply consecutive ``gate.evaluated`` entries: the rows one applied at a time would leave, in a few statements.
+
+    Each person's ``p_gate_result`` row is the last entry's for that manifest and person (updated if there,
+    inserted if not, one executemany each); alerts are raised in entry order, once for each key.
+    """
+    statuses: dict[str, Any] = {}
+    latest: dict[tuple[str, str], dict[str, Any]] = {}
+    alerts: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for seq, event in items:
+        assert isinstance(event, GateEvaluated)
+        if event.stream not in statuses:
+            status = conn.execute(select(manifest.c.status).where(manifest.c.manifest_id == event.stream)).scalar()
+            if status is None:
+                raise LookupError(f"gate.evaluated for unknown manifest {event.stream!r}")
+            statuses[event.stream] = status
+        latest[(event.stream, event.person_id)] = {
+            "manifest_id": event.stream,
+            "person_id": event.person_id,
+            "policy": event.policy,
+            "evaluated_at": format_utc(event.occurred_at),
+            "blocks": int(not event.checks or any(c.blocks for c in event.checks)),
+            "body": canonical(event.public()).decode(),
+            "seq": seq,
+        }
+        if ManifestStatus(statuses[event.stream]) not in IN_FLIGHT:
+            continue
+        for check in event.checks:
+            if check.gate in RETURN_GATES and check.blocks and check.rests_on_record is not None:
+                alerts.setdefault(
+                    (event.stream, check.rests_on_record, event.person_id),
+                    {
+                        "manifest_id": event.stream, "record_id": check.rests_on_record,
+                        "person_id": event.person_id, "kind": "return_required", "gate": check.gate,
+                        "outcome": check.outcome.value, "reason_code": check.reason_code,
+                        "record_seq": check.rests_on_seq, "raised_at": format_utc(event.occurred_at), "seq": seq,
+                    },
+                )
+    existing: set[tuple[str, str]] = set()
+    for manifest_id in statuses:
+        people = [p for m, p in latest if m == manifest_id]
+        for k in range(0, len(people), _CHUNK):
+            existing.update(
+                (manifest_id, p)
+                for p in conn.execute(
+                    select(gate_result.c.person_id).where(
+                        gate_result.c.manifest_id == manifest_id, gate_result.c.person_id.in_(people[k : k + _CHUNK])
+                    )
+                ).scalars()
+            )
+    values = ("policy", "evaluated_at", "blocks", "body", "seq")
+    updates = [
+        {"k_manifest": m, "k_person": p, **{f"v_{c}": row[c] for c in values}}
+        for (m, p), row in latest.items()
+        if (m, p) in existing
+    ]
+    if updates:
+        key = (gate_result.c.manifest_id == bindparam("k_manifest"), gate_result.c.person_id == bindparam("k_person"))
+        conn.execute(update(gate_result).where(*key).values({c: bindparam(f"v_{c}") for c in values}), updates)
+    inserts = [row for key, row in latest.items() if key not in existing]
+    if inserts:
+        conn.execute(gate_result.insert(), inserts)
+    for (m, r, p), row in alerts.items():
+        if conn.execute(
+            select(alert.c.seq).where(alert.c.manifest_id == m, alert.c.record_id == r, alert.c.person_id == p)
+        ).first() is None:
+            conn.execute(alert.insert().values(**row))
+
+
+_CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
+
+
+# Appliers that take a run of consecutive events of their type at once (see projections.apply_many).
+BATCH_APPLIERS: dict[EventType, Callable[[Connection, Sequence[tuple[int, Event]]], None]] = {
+    EventType.GATE_EVALUATED: apply_gates_many,
+}
 
 APPLIERS: dict[EventType, Callable[[Connection, int, Event], None]] = {
     EventType.MANIFEST_CREATED: _apply_created,
