@@ -603,7 +603,8 @@ class IncrementalReplay:
                 entry = parse_leaf(leaf)
                 held = private.get(seq)
                 payload = None if held is None else parse_leaf(held[1])
-                projections.apply(self.conn, seq, event_from(entry["type"], entry["stream"], entry["body"], payload))
+                event = event_from(entry["type"], entry["stream"], entry["body"], payload)
+                rebuild.apply_entry(self.conn, seq, event, entry["actor"]["agency"])
                 self.size = seq + 1
         self.conn.commit()
         return rebuild.compare(projections.dump(source), projections.dump(self.conn))

@@ -61,6 +61,9 @@ def facility_add_cmd(
     region: Annotated[str | None, typer.Option("--region", help="State or province.")] = None,
     postal_code: Annotated[str | None, typer.Option("--postal-code")] = None,
     capacity: Annotated[int | None, typer.Option("--capacity", help="Declared capacity (beds).")] = None,
+    contact: Annotated[
+        str | None, typer.Option("--contact", help="Phone or e-mail for families and counsel; the locator shows it.")
+    ] = None,
     facility_id: IdOption = None,
     at: AtOption = None,
     actor: AsOption = None,
@@ -74,6 +77,7 @@ def facility_add_cmd(
         facility_id=fid, occurred_at=at_or_now(at), name=name, country=country(country_code),
         facility_type=facility_type, operating_agency_id=agency, operator_name=operator, code=code,
         address=address, city=city, region=region, postal_code=postal_code, declared_capacity=capacity,
+        contact=contact,
     )
     recorded("facility", fid, execute(ctx, cmd, actor))
 

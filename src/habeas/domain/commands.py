@@ -241,6 +241,7 @@ class RegisterFacility(Command):
     region: str | None = None
     postal_code: str | None = None
     declared_capacity: int | None = None
+    contact: str | None = None  # how families and counsel reach it (phone, e-mail): the locator shows it
 
 
 @dataclass(frozen=True, kw_only=True)

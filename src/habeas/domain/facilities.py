@@ -86,6 +86,7 @@ class FacilityRegistered(Event):
     region: str | None = None
     postal_code: str | None = None
     declared_capacity: int | None = None
+    contact: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -166,6 +167,7 @@ def register_facility(
             region=_optional_text("region", cmd.region),
             postal_code=_optional_text("postal_code", cmd.postal_code, 32),
             declared_capacity=cmd.declared_capacity,
+            contact=_optional_text("contact", cmd.contact),
         )
     ]
 

@@ -8,6 +8,7 @@ So a proof reads one tile per tile level, O(log n), and full tiles never change,
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 from collections import OrderedDict
@@ -102,7 +103,10 @@ class TileReader:
         key = (tile_level, index)
         hit = self._cache.get(key)
         if hit is not None and len(hit[0]) >= need:
-            self._cache.move_to_end(key)
+            # The cache is shared by the threads of the HTTP server. Each OrderedDict operation is atomic (C
+            # code under the GIL), so the only race is another thread evicting this key in between: harmless.
+            with contextlib.suppress(KeyError):
+                self._cache.move_to_end(key)
             return hit
         self.reads += 1
         got = list(self.source(tile_level, index * TILE_WIDTH, TILE_WIDTH))
@@ -115,7 +119,8 @@ class TileReader:
             folded.append([sha256(b"\x01" + below[i] + below[i + 1]).digest() for i in range(0, len(below) - 1, 2)])
         self._cache[key] = folded
         if len(self._cache) > self.cache_tiles:
-            self._cache.popitem(last=False)
+            with contextlib.suppress(KeyError):
+                self._cache.popitem(last=False)
         return folded
 
     def tile(self, tile_level: int, index: int, need: int) -> Sequence[bytes]:

@@ -19,14 +19,23 @@ class Services:
         self.ledger = ledger
         self.clock = clock
 
-    def execute(self, cmd: Command, actor: Actor = SYSTEM) -> Result:
-        """Decide and record one command in one transaction; raises the domain's error if refused."""
+    def execute(
+        self, cmd: Command, actor: Actor = SYSTEM, *, after: Callable[[Connection, Result], None] | None = None
+    ) -> Result:
+        """Decide and record one command in one transaction; raises the domain's error if refused.
+
+        ``after`` runs in the same transaction once the command is recorded (the HTTP layer stores the answer to
+        an idempotent request there, so the answer exists exactly when the write does).
+        """
         handler = HANDLERS.get(type(cmd))
         if handler is None:
             raise TypeError(f"no handler for {type(cmd).__name__}")
         now = self.clock()
 
         def job(conn: Connection, appender: Appender) -> Result:
-            return handler(cmd, uow=UnitOfWork(conn, appender, actor, now))
+            result = handler(cmd, uow=UnitOfWork(conn, appender, actor, now))
+            if after is not None:
+                after(conn, result)
+            return result
 
         return self.ledger.write(job)

@@ -372,6 +372,7 @@ class FacilityView:
     region: str | None
     postal_code: str | None
     declared_capacity: int | None
+    contact: str | None
     retracted: bool
     units: tuple[UnitView, ...]
     held_now: int
@@ -434,7 +435,7 @@ def facility_view(conn: Connection, facility_id: str) -> FacilityView:
         facility_type=b["facility_type"], code=b.get("code"), operating_agency_id=b.get("operating_agency_id"),
         operator_name=b.get("operator_name"), address=b.get("address"), city=b.get("city"),
         region=b.get("region"), postal_code=b.get("postal_code"), declared_capacity=b.get("declared_capacity"),
-        retracted=facility.retracted, units=tuple(units), held_now=sum(held.values()),
+        contact=b.get("contact"), retracted=facility.retracted, units=tuple(units), held_now=sum(held.values()),
     )
 
 

@@ -19,11 +19,12 @@ from typing import Any
 from sqlalchemy import Connection, Engine
 
 from habeas.domain.errors import DomainError
-from habeas.domain.events import event_from
+from habeas.domain.events import Event, event_from
 from habeas.ledger.entry import EntryError, parse_leaf
 from habeas.storage import ledger_store, projections
 from habeas.storage.engine import make_engine
 from habeas.storage.projection_schema import projection_tables
+from habeas.storage.projections_scope import apply_scope
 
 
 @dataclass
@@ -70,6 +71,12 @@ def scratch_engine(live: Engine) -> Iterator[Engine]:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
 
 
+def apply_entry(target: Connection, seq: int, event: Event, actor_agency: str) -> None:
+    """What the unit of work did when the entry was appended: the projections, then who may see it."""
+    projections.apply(target, seq, event)
+    apply_scope(target, [(seq, event)], actor_agency)
+
+
 def replay(source: Connection, target: Connection, progress: Callable[[int], None] | None = None) -> int:
     """Apply every entry of the log in ``source`` to the projections in ``target``; returns the count."""
     done = 0
@@ -83,7 +90,7 @@ def replay(source: Connection, target: Connection, progress: Callable[[int], Non
                 event = event_from(entry["type"], entry["stream"], entry["body"], private_payload)
             except (DomainError, EntryError, KeyError) as e:
                 raise RebuildError(seq, str(e)) from e
-            projections.apply(target, seq, event)
+            apply_entry(target, seq, event, entry["actor"]["agency"])
             done += 1
         if progress is not None:
             progress(done)

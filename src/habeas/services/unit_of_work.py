@@ -14,6 +14,7 @@ from habeas.ledger.entry import Actor, prepare_entry
 from habeas.ledger.log import Appender
 from habeas.services.codes import check_codes
 from habeas.storage import projections
+from habeas.storage.projections_scope import apply_scope
 
 
 @dataclass
@@ -52,4 +53,5 @@ class UnitOfWork:
             )
         seqs = self.appender.append(prepared)
         projections.apply_many(self.conn, seqs, events)
+        apply_scope(self.conn, zip(seqs, events, strict=True), self.actor.agency)
         return seqs

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, select, text
 from sqlalchemy.exc import DBAPIError
 
 from habeas.ledger.merkle import EMPTY_ROOT
+from habeas.storage.access_schema import ACCESS_APPEND_ONLY, access_metadata
 from habeas.storage.errors import AppendOnlyViolation, ConcurrencyConflict, StorageError
 from habeas.storage.schema import (
     APPEND_ONLY_TABLES,
@@ -43,15 +44,17 @@ def create_schema(engine: Engine) -> None:
     """Create every table, the append-only triggers and the head row; safe to run again."""
     with engine.begin() as conn:
         metadata.create_all(conn)
+        access_metadata.create_all(conn)
         install_triggers(conn)
         if conn.execute(select(ledger_head.c.size)).first() is None:
             conn.execute(ledger_head.insert().values(id=1, size=0, root=EMPTY_ROOT))
 
 
 def install_triggers(conn: Connection) -> None:
+    append_only = APPEND_ONLY_TABLES + ACCESS_APPEND_ONLY
     if conn.dialect.name == "sqlite":
-        for table in APPEND_ONLY_TABLES + NO_UPDATE_TABLES:
-            refused = ("UPDATE", "DELETE") if table in APPEND_ONLY_TABLES else ("UPDATE",)
+        for table in append_only + NO_UPDATE_TABLES:
+            refused = ("UPDATE", "DELETE") if table in append_only else ("UPDATE",)
             for op in refused:
                 conn.exec_driver_sql(
                     f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
@@ -63,14 +66,14 @@ def install_triggers(conn: Connection) -> None:
         "BEGIN RAISE EXCEPTION '%% is append-only: %% refused', TG_TABLE_NAME, TG_OP "
         "USING ERRCODE = 'integrity_constraint_violation'; END $$"
     )
-    for table in APPEND_ONLY_TABLES + NO_UPDATE_TABLES:
-        ops = "UPDATE OR DELETE" if table in APPEND_ONLY_TABLES else "UPDATE"
+    for table in append_only + NO_UPDATE_TABLES:
+        ops = "UPDATE OR DELETE" if table in append_only else "UPDATE"
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
         conn.exec_driver_sql(
             f"CREATE TRIGGER {table}_append_only BEFORE {ops} ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION habeas_refuse_change()"
         )
-        if table in APPEND_ONLY_TABLES:
+        if table in append_only:
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
             conn.exec_driver_sql(
                 f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "

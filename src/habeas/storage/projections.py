@@ -228,7 +228,7 @@ _APPLY_MANY: dict[EventType, Callable[[Connection, Sequence[tuple[int, Event]]],
 def _extend() -> None:
     # Projections added by later capabilities: their tables join projection_metadata on import, their
     # appliers join the table above.
-    from habeas.storage import projections_moves, projections_operation
+    from habeas.storage import projections_moves, projections_operation, projections_scope  # noqa: F401
 
     _APPLY.update(projections_moves.APPLIERS)
     _APPLY.update(projections_operation.APPLIERS)

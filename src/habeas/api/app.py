@@ -1,0 +1,59 @@
+"""The HTTP API: one FastAPI application per ledger, built by :func:`create_app` (nothing at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI
+
+from habeas import __version__
+from habeas.api import (
+    problems,
+    routes_auth,
+    routes_custody,
+    routes_feed,
+    routes_legal,
+    routes_log,
+    routes_manifests,
+    routes_operation,
+    routes_people,
+    routes_public,
+    routes_reference,
+)
+from habeas.api.context import ApiState
+from habeas.services.app import Services
+
+DESCRIPTION = """\
+The custody ledger over HTTP. Every write is one command recorded in the verifiable log; every error is an
+RFC 9457 problem (`application/problem+json`). Authenticate with `Authorization: Bearer <token>`
+(`habeas token create`, or `POST /auth/token` with a password); the public locator and the public log need
+no login. Writes accept an `Idempotency-Key` header; lists are paginated with `limit` and `cursor`.
+"""
+
+ROUTERS = (
+    routes_public, routes_log, routes_auth, routes_people, routes_legal, routes_custody, routes_reference,
+    routes_manifests, routes_operation, routes_feed,
+)
+
+
+def create_app(services: Services, *, clock: Callable[[], datetime] | None = None, **extras: Any) -> FastAPI:
+    """An application serving ``services``' ledger; ``extras`` tune helpers (``rate_limit=(burst, per_s)``)."""
+    app = FastAPI(
+        title="habeas", version=__version__, description=DESCRIPTION,
+        responses=problems.PROBLEM_RESPONSES,
+    )
+    app.state.habeas = ApiState(services=services, clock=clock or services.clock, extras=dict(extras))
+    problems.install(app)
+    for module in ROUTERS:
+        app.include_router(module.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """For ``uvicorn --factory habeas.api.app:app_from_env``: the ledger named by HABEAS_DATABASE_URL and
+    HABEAS_SIGNING_KEY (what ``habeas serve`` sets for its workers)."""
+    from habeas.bootstrap import Settings, open_services
+
+    return create_app(open_services(Settings.resolve()))

@@ -1,0 +1,250 @@
+"""What every route gets: the caller (authenticated, authorised, scoped) and the way to read and write.
+
+Routes declare what they need with one dependency:
+
+- ``require(Permission.X)``: a logged-in user whose role has X (401 without a token, 403 with the wrong role);
+- ``person_scope(Permission.X)`` (and ``manifest_scope``, ``handoff_scope``, ``incident_scope``): the same, and
+  the ``{person_id}`` of the path must be in the caller's agency's view, else 404 (the same answer as an unknown
+  id, so scope does not reveal who exists). With ``Permission.PEOPLE_READ`` the read is written to the access log.
+
+Writes go through :meth:`Caller.execute`, which honours ``Idempotency-Key``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy import Connection, and_, select
+from sqlalchemy.exc import IntegrityError
+
+from habeas.api.problems import ApiProblem
+from habeas.domain.commands import Command
+from habeas.domain.errors import UnknownRecord
+from habeas.domain.values import format_utc
+from habeas.ledger.canonical import canonical
+from habeas.services import access
+from habeas.services.access import Permission, Principal
+from habeas.services.app import Services
+from habeas.services.unit_of_work import Result
+from habeas.storage.access_schema import api_idempotency
+from habeas.storage.projections_scope import HANDOFF, INCIDENT, MANIFEST, PERSON
+
+T = TypeVar("T")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+MAX_KEY = 200
+
+
+@dataclass
+class ApiState:
+    """Held on ``app.state.habeas``: built once by :func:`habeas.api.app.create_app`, never at import time."""
+
+    services: Services
+    clock: Callable[[], datetime]
+    extras: dict[str, Any] = field(default_factory=dict)  # per-app helpers (the locator's rate limiter...)
+
+
+def state_of(request: Request) -> ApiState:
+    st: ApiState = request.app.state.habeas
+    return st
+
+
+def _bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiProblem(
+            401, "unauthenticated", "Authentication required", "send 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return token.strip()
+
+
+def authenticate(request: Request) -> Principal:
+    st = state_of(request)
+    token = _bearer(request)
+    if token is None:
+        raise ApiProblem(
+            401, "unauthenticated", "Authentication required",
+            "this endpoint needs a token: create one with `habeas token create` or POST /auth/token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    with st.services.ledger.engine.connect() as conn:
+        principal = access.authenticate_token(conn, token, st.clock())
+    if principal is None:
+        raise ApiProblem(
+            401, "invalid-token", "Authentication required", "the token is unknown or has expired",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )
+    return principal
+
+
+@dataclass
+class Caller:
+    principal: Principal
+    state: ApiState
+    request: Request
+    body: bytes = b""
+
+    @property
+    def services(self) -> Services:
+        return self.state.services
+
+    @property
+    def agency_id(self) -> str:
+        return self.principal.agency_id
+
+    def now(self) -> datetime:
+        return self.state.clock()
+
+    def read(self, query: Callable[[Connection], T]) -> T:
+        with self.services.ledger.engine.connect() as conn:
+            return query(conn)
+
+    # -- scope ----------------------------------------------------------------------------------------------
+
+    def sees(self, conn: Connection, kind: str, subject_id: str) -> bool:
+        return access.in_scope(conn, self.agency_id, kind, subject_id)
+
+    def require_visible(self, kind: str, subject_ids: Iterable[str]) -> None:
+        """Refuse (404, as for an unknown id) if any subject is outside the caller's agency's view."""
+        with self.services.ledger.engine.connect() as conn:
+            for sid in subject_ids:
+                if not self.sees(conn, kind, sid):
+                    raise UnknownRecord(kind, sid)
+
+    def log_reads(self, subject_ids: Iterable[str], *, kind: str = PERSON, action: str = "read") -> None:
+        """Write who read whose personal data, now, through which request (append-only access log)."""
+        ids = list(dict.fromkeys(subject_ids))
+        if not ids:
+            return
+        request = f"{self.request.method} {self.request.url.path}"
+        with self.services.ledger.engine.begin() as conn:
+            for sid in ids:
+                access.log_read(
+                    conn, self.principal, action=action, subject_kind=kind, subject_id=sid, request=request,
+                    now=self.now(),
+                )
+
+    # -- writes ---------------------------------------------------------------------------------------------
+
+    def execute(self, cmd: Command, *, respond: Callable[[Result], Any], status: int = 201) -> JSONResponse:
+        """Record one command as this caller; the answer is ``respond(result)`` as JSON.
+
+        With an ``Idempotency-Key``, the first answer is stored in the command's own transaction; the same key
+        with the same method, path and body replays it, the same key with anything else is a 409.
+        """
+        key = self.request.headers.get(IDEMPOTENCY_HEADER)
+        actor = self.principal.actor
+        if key is None:
+            result = self.services.execute(cmd, actor)
+            return JSONResponse(jsonable_encoder(respond(result)), status_code=status)
+        if not 0 < len(key) <= MAX_KEY:
+            raise ApiProblem(
+                422, "invalid-input", "Invalid input", f"{IDEMPOTENCY_HEADER}: 1 to {MAX_KEY} characters",
+                errors=[{"detail": "1 to 200 characters", "parameter": IDEMPOTENCY_HEADER}],
+            )
+        fingerprint = self._fingerprint()
+        replay = self._replay(key, fingerprint)
+        if replay is not None:
+            return replay
+        answer: dict[str, Any] = {}
+
+        def store(conn: Connection, result: Result) -> None:
+            answer["body"] = jsonable_encoder(respond(result))
+            conn.execute(
+                api_idempotency.insert().values(
+                    user_id=self.principal.user_id, idem_key=key, fingerprint=fingerprint, status=status,
+                    body=json.dumps(answer["body"]), created_at=format_utc(self.now()),
+                )
+            )
+
+        try:
+            self.services.execute(cmd, actor, after=store)
+        except IntegrityError:
+            # The same key raced in from a second request and committed first: answer as it did.
+            replay = self._replay(key, fingerprint)
+            if replay is None:
+                raise
+            return replay
+        return JSONResponse(answer["body"], status_code=status)
+
+    def _fingerprint(self) -> str:
+        try:
+            body = canonical(json.loads(self.body)) if self.body else b""
+        except (ValueError, TypeError):
+            body = self.body
+        head = f"{self.request.method} {self.request.url.path}?{self.request.url.query}\n".encode()
+        return hashlib.sha256(head + body).hexdigest()
+
+    def _replay(self, key: str, fingerprint: str) -> JSONResponse | None:
+        with self.services.ledger.engine.connect() as conn:
+            row = conn.execute(
+                select(api_idempotency).where(
+                    and_(api_idempotency.c.user_id == self.principal.user_id, api_idempotency.c.idem_key == key)
+                )
+            ).first()
+        if row is None:
+            return None
+        if row.fingerprint != fingerprint:
+            raise ApiProblem(
+                409, "idempotency-key-reused", "Conflict",
+                f"{IDEMPOTENCY_HEADER} {key!r} was used for a different request; use a new key",
+                idempotency_key=key,
+            )
+        return JSONResponse(json.loads(row.body), status_code=row.status, headers={"Idempotent-Replayed": "true"})
+
+
+def _forbid(principal: Principal, permission: Permission) -> None:
+    if not access.allowed(principal.role, permission):
+        raise ApiProblem(
+            403, "forbidden", "Forbidden",
+            f"role {principal.role.value} may not {permission.value}",
+            permission=permission.value, role=principal.role.value,
+        )
+
+
+def require(permission: Permission) -> Callable[[Request], Awaitable[Caller]]:
+    """Dependency: an authenticated caller whose role grants ``permission``."""
+
+    async def dependency(request: Request) -> Caller:
+        principal = authenticate(request)
+        _forbid(principal, permission)
+        body = b"" if request.method in ("GET", "HEAD") else await request.body()
+        return Caller(principal=principal, state=state_of(request), request=request, body=body)
+
+    return dependency
+
+
+def _scoped(kind: str, param: str) -> Callable[[Permission], Callable[[Request], Awaitable[Caller]]]:
+    def factory(permission: Permission) -> Callable[[Request], Awaitable[Caller]]:
+        base = require(permission)
+
+        async def dependency(request: Request) -> Caller:
+            caller = await base(request)
+            subject = request.path_params.get(param)
+            if subject is None:  # a programming error in the route, not the caller's
+                raise RuntimeError(f"route {request.url.path} has no {{{param}}} parameter")
+            caller.require_visible(kind, [subject])
+            if kind == PERSON and permission is Permission.PEOPLE_READ:
+                caller.log_reads([subject])
+            return caller
+
+        return dependency
+
+    return factory
+
+
+person_scope = _scoped(PERSON, "person_id")
+manifest_scope = _scoped(MANIFEST, "manifest_id")
+handoff_scope = _scoped(HANDOFF, "receipt_id")
+incident_scope = _scoped(INCIDENT, "incident_id")

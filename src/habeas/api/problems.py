@@ -1,0 +1,168 @@
+"""The one error envelope: RFC 9457 problem details, for every error the API answers, 404s included.
+
+``type`` is ``urn:habeas:problem:<code>`` with the code of the domain error (``invalid-field``, ``refused``...);
+``errors`` lists field pointers (``#/body/...``, RFC 6901 in a fragment as RFC 9457's examples do) or
+parameters; the ids an error is about are extension members (``person_id``, ``record_id``...).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from habeas.domain.errors import DomainError, InvalidField
+from habeas.errors import HabeasError
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("habeas.api")
+
+
+class FieldProblem(BaseModel):
+    detail: str
+    pointer: str | None = None  # "#/body/name/surnames/0"
+    parameter: str | None = None  # a query, path or header parameter
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details; the ids of the records involved are extension members."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+class ApiProblem(Exception):
+    """A refusal made by the HTTP layer itself (authentication, scope, idempotency, rate limit)."""
+
+    def __init__(
+        self, status: int, code: str, title: str, detail: str, *, headers: dict[str, str] | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.title = title
+        self.detail = detail
+        self.headers = headers
+        self.extensions = extensions
+
+
+_TITLES = {
+    400: "Bad request", 401: "Authentication required", 403: "Forbidden", 404: "Not found",
+    405: "Method not allowed", 406: "Not acceptable", 409: "Conflict", 413: "Payload too large",
+    415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests", 500: "Internal error",
+}
+# Every route answers these with a problem; the OpenAPI document says so, so clients (and schemathesis) know.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": _TITLES[status], "content": {PROBLEM_JSON: {}}}
+    for status in (400, 401, 403, 404, 409, 422, 429)
+}
+
+
+def problem_response(
+    status: int, code: str, detail: str, *, title: str | None = None, instance: str | None = None,
+    errors: list[FieldProblem] | None = None, headers: dict[str, str] | None = None, **extensions: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:habeas:problem:{code}",
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if instance is not None:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = [e.model_dump(exclude_none=True) for e in errors]
+    body.update({k: v for k, v in extensions.items() if k not in body})
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _ids_of(exc: DomainError) -> dict[str, Any]:
+    """The ids a domain error carries, as extension members; never the offending value (it may be personal)."""
+    # str(v) turns StrEnum states into their values; tuples of ids stay lists.
+    out: dict[str, Any] = {}
+    for k, v in vars(exc).items():
+        if k == "value" or k.startswith("_"):
+            continue
+        if isinstance(v, str | int | type(None)):
+            out[k] = v if v is None or isinstance(v, int) else str(v)
+        elif isinstance(v, tuple | list):
+            out[k] = [str(x) for x in v]
+    return out
+
+
+def _pointer(loc: tuple[Any, ...]) -> FieldProblem:
+    where, *rest = loc if loc else ("body",)
+    if where == "body":
+        return FieldProblem(detail="", pointer="#/" + "/".join(str(p) for p in rest))
+    return FieldProblem(detail="", parameter=".".join(str(p) for p in rest) or str(where))
+
+
+def install(app: FastAPI) -> None:
+    """Route every error through the one envelope."""
+
+    async def domain_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, DomainError)
+        status = exc.http_status if 400 <= exc.http_status < 500 else 409
+        errors = None
+        if isinstance(exc, InvalidField):
+            errors = [FieldProblem(detail=exc.reason, pointer=f"#/body/{exc.field}")]
+        return problem_response(
+            status, exc.code, str(exc), instance=request.url.path, errors=errors, **_ids_of(exc)
+        )
+
+    async def habeas_error(request: Request, exc: Exception) -> JSONResponse:
+        return problem_response(409, "refused", str(exc), instance=request.url.path)
+
+    async def api_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ApiProblem)
+        return problem_response(
+            exc.status, exc.code, exc.detail, title=exc.title, instance=request.url.path, headers=exc.headers,
+            **exc.extensions,
+        )
+
+    async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = []
+        for err in exc.errors():
+            fp = _pointer(tuple(err.get("loc", ())))
+            fp.detail = str(err.get("msg", "invalid"))
+            errors.append(fp)
+        first = errors[0] if errors else FieldProblem(detail="invalid request")
+        where = first.pointer or first.parameter or "request"
+        return problem_response(
+            422, "invalid-input", f"{where}: {first.detail}", instance=request.url.path, errors=errors
+        )
+
+    async def http_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        code = {404: "not-found", 405: "method-not-allowed"}.get(exc.status_code, "http-error")
+        detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "error")
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"no resource at {request.url.path}"
+        return problem_response(
+            exc.status_code, code, detail, instance=request.url.path, headers=getattr(exc, "headers", None)
+        )
+
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not bad input: logged with its traceback for the operator, never shown to the caller.
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem_response(500, "internal-error", "an unexpected error; it has been logged", instance=None)
+
+    app.add_exception_handler(DomainError, domain_error)
+    app.add_exception_handler(HabeasError, habeas_error)
+    app.add_exception_handler(ApiProblem, api_problem)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(Exception, unexpected)

@@ -1,0 +1,7 @@
+"""routes_manifests (to be written)"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,65 @@
+"""The API world: a ledger on SQLite or PostgreSQL, two agencies, a user and token per role in each, and a
+real server on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from habeas.api.app import create_app
+from habeas.domain.commands import RegisterAgency
+from habeas.ledger.entry import Actor
+from habeas.services import access
+from habeas.services.access import Role
+from habeas.services.app import Services
+from tests.e2e.api.server import serving
+
+AGENCY_A, AGENCY_B = "ag-a", "ag-b"
+T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+
+@dataclass
+class ApiWorld:
+    services: Services
+    base_url: str
+    tokens: dict[tuple[str, Role], str] = field(default_factory=dict)
+    clients: list[httpx.Client] = field(default_factory=list)
+
+    def client(self, role: Role | None = None, agency: str = AGENCY_A, **headers: str) -> httpx.Client:
+        """An HTTP client as a user of ``agency`` with ``role``, or anonymous with ``role=None``."""
+        hdrs = dict(headers)
+        if role is not None:
+            hdrs["Authorization"] = f"Bearer {self.tokens[(agency, role)]}"
+        c = httpx.Client(base_url=self.base_url, headers=hdrs, timeout=30)
+        self.clients.append(c)
+        return c
+
+    def actor(self, agency: str = AGENCY_A, role: Role = Role.ADMIN) -> Actor:
+        """The ledger actor of that user, for arranging records directly through the services."""
+        return Actor(officer=f"{agency}-{role.value}", agency=agency)
+
+
+@pytest.fixture
+def api_world(make_services: Callable[[], Services]) -> Iterator[ApiWorld]:
+    services = make_services()
+    for agency, country in ((AGENCY_A, "US"), (AGENCY_B, "SV")):
+        services.execute(
+            RegisterAgency(agency_id=agency, occurred_at=T0, name=f"Agency {agency}", country=country, kind="police")
+        )
+    engine = services.ledger.engine
+    tokens: dict[tuple[str, Role], str] = {}
+    for agency in (AGENCY_A, AGENCY_B):
+        for role in Role:
+            user = f"{agency}-{role.value}"
+            access.add_user(engine, user_id=user, agency_id=agency, role=role.value, now=T0)
+            tokens[(agency, role)] = access.create_token(engine, user_id=user, name="test", now=T0).secret
+    app = create_app(services, rate_limit=(1000, 1000.0))
+    with serving(app) as url:
+        world = ApiWorld(services=services, base_url=url, tokens=tokens)
+        yield world
+        for c in world.clients:
+            c.close()
