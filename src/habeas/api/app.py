@@ -7,10 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
+from pydantic import BaseModel
 
 from habeas import __version__
 from habeas.api import (
     problems,
+    routes_agreements,
     routes_auth,
     routes_custody,
     routes_feed,
@@ -34,7 +36,7 @@ no login. Writes accept an `Idempotency-Key` header; lists are paginated with `l
 
 ROUTERS = (
     routes_public, routes_log, routes_auth, routes_people, routes_legal, routes_custody, routes_reference,
-    routes_manifests, routes_operation, routes_feed,
+    routes_manifests, routes_agreements, routes_operation, routes_feed,
 )
 
 
@@ -46,9 +48,19 @@ def create_app(services: Services, *, clock: Callable[[], datetime] | None = Non
     )
     app.state.habeas = ApiState(services=services, clock=clock or services.clock, extras=dict(extras))
     problems.install(app)
+
+    @app.get("/healthz", tags=["public"], response_model=Health)
+    def healthz() -> Health:
+        """Liveness, with no database work: the benchmarks' measure of the HTTP stack's own limit."""
+        return Health(status="ok")
+
     for module in ROUTERS:
         app.include_router(module.router)
     return app
+
+
+class Health(BaseModel):
+    status: str
 
 
 def app_from_env() -> FastAPI:

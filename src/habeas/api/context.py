@@ -131,8 +131,8 @@ class Caller:
         with self.services.ledger.engine.begin() as conn:
             for sid in ids:
                 access.log_read(
-                    conn, self.principal, action=action, subject_kind=kind, subject_id=sid, request=request,
-                    now=self.now(),
+                    conn, user_id=self.principal.user_id, agency_id=self.principal.agency_id, action=action,
+                    subject_kind=kind, subject_id=sid, request=request, now=self.now(),
                 )
 
     # -- writes ---------------------------------------------------------------------------------------------

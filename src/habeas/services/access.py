@@ -235,13 +235,14 @@ def in_scope(conn: Connection, agency_id: str, kind: str, subject_id: str) -> bo
 
 
 def log_read(
-    conn: Connection, principal: Principal, *, action: str, subject_kind: str, subject_id: str, request: str,
-    now: datetime,
+    conn: Connection, *, user_id: str, agency_id: str, action: str, subject_kind: str, subject_id: str,
+    request: str, now: datetime,
 ) -> None:
-    """Record one read of personal data; the caller commits it with (or before) the answer."""
+    """Record one read of personal data; the caller commits it with (or before) the answer. The public
+    locator logs as user ``public:<client address>`` of agency ``public``."""
     conn.execute(
         access_log.insert().values(
-            at=format_utc(now), user_id=principal.user_id, agency_id=principal.agency_id, action=action,
+            at=format_utc(now), user_id=user_id, agency_id=agency_id, action=action,
             subject_kind=subject_kind, subject_id=subject_id, request=request[:400],
         )
     )
