@@ -3,6 +3,8 @@
 The full run does the ledger sections, then the gates and the demo (benchmarks/gates.py) on the same backends;
 ``--only gates`` does the gates and the demo alone (both backends if PostgreSQL is reachable) and writes
 results-gates.json.
+``--only locator`` runs the public locator under wrk against ``habeas serve`` (benchmarks/locator.py; not part of
+the full run: it seeds 100,000 people per backend the first time) and writes results-locator.json.
 """
 
 from __future__ import annotations
@@ -33,11 +35,41 @@ def _postgres_reachable(url: str) -> str | None:
         return str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
 
 
+def _locator(args: argparse.Namespace, backends: list[str], out: Console, log: Console) -> int:
+    from benchmarks.locator import WrkMissing, print_locator_tables, run_locator
+
+    try:
+        results = run_locator(
+            quick=args.quick,
+            backends=backends,
+            pg_url=args.pg_url,
+            out_dir=args.out,
+            reseed=args.reseed,
+            seconds=args.seconds,
+            workers=args.workers,
+            console=log,
+        )
+    except WrkMissing as e:
+        log.print(f"error: {e}")
+        return 2
+    path = args.out / "results-locator.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print_locator_tables(results, out)
+    out.print(f"results written to {path}")
+    failed = [r["backend"] for r in results["runs"] if r["locator"] is None or r["locator"]["non_2xx"]]
+    if failed:
+        log.print(f"[red]locator not measured, or answered non-2xx, on: {', '.join(failed)}[/]")
+        return 1
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, one repetition (a smoke run)")
     parser.add_argument(
-        "--only", choices=("sqlite", "postgres", "gates"), help="one backend only, or the gates section only"
+        "--only",
+        choices=("sqlite", "postgres", "gates", "locator"),
+        help="one backend only, or the gates section only, or the locator under load only",
     )
     parser.add_argument("--pg-url", default=os.environ.get("HABEAS_BENCH_POSTGRES_URL", DEFAULT_PG))
     parser.add_argument("--out", type=Path, default=Path("bench-out"), help="where results.json goes")
@@ -48,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
         help="after the timed runs, profile habeas's appends, verification and proofs",
     )
     parser.add_argument("--report", type=Path, metavar="RESULTS_JSON", help="only print the tables of a past run")
+    loc = parser.add_argument_group("locator (--only locator)")
+    loc.add_argument("--reseed", action="store_true", help="seed the locator's people again even if they are there")
+    loc.add_argument("--seconds", type=int, help="length of each wrk run (default 30; 5 with --quick)")
+    loc.add_argument("--backend", choices=("sqlite", "postgres"), help="the locator on one backend only")
+    loc.add_argument("--workers", type=int, help="pass --workers to habeas serve (default: its own default)")
     args = parser.parse_args(argv)
 
     out = Console() if sys.stdout.isatty() else Console(width=160)
@@ -59,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     log = Console(stderr=True)
     gates_only = args.only == "gates"
     backends = [args.only] if args.only in ("sqlite", "postgres") else ["sqlite", "postgres"]
+    if args.only == "locator" and args.backend:
+        backends = [args.backend]
     if "postgres" in backends:
         why = _postgres_reachable(args.pg_url)
         if why is not None:
@@ -68,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             log.print(f"[yellow]PostgreSQL at {args.pg_url} is not reachable ({why}); SQLite only[/]")
             backends = ["sqlite"]
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.only == "locator":
+        return _locator(args, backends, out, log)
     cfg = QUICK if args.quick else FULL
     if gates_only:
         from benchmarks.report import machine

@@ -1,8 +1,9 @@
 """The one error envelope: RFC 9457 problem details, for every error the API answers, 404s included.
 
 ``type`` is ``urn:habeas:problem:<code>`` with the code of the domain error (``invalid-field``, ``refused``...);
-``errors`` lists field pointers (``#/body/...``, RFC 6901 in a fragment as RFC 9457's examples do) or
-parameters; the ids an error is about are extension members (``person_id``, ``record_id``...).
+``errors`` lists field pointers into the request body (``#/name/surnames/0``: RFC 6901 in a fragment, as
+RFC 9457's examples do) or the query, path or header parameters at fault; the ids an error is about are
+extension members (``person_id``, ``record_id``...).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ log = logging.getLogger("habeas.api")
 
 class FieldProblem(BaseModel):
     detail: str
-    pointer: str | None = None  # "#/body/name/surnames/0"
+    pointer: str | None = None  # "#/name/surnames/0", into the request body
     parameter: str | None = None  # a query, path or header parameter
 
 
@@ -117,7 +118,7 @@ def install(app: FastAPI) -> None:
         status = exc.http_status if 400 <= exc.http_status < 500 else 409
         errors = None
         if isinstance(exc, InvalidField):
-            errors = [FieldProblem(detail=exc.reason, pointer=f"#/body/{exc.field}")]
+            errors = [FieldProblem(detail=exc.reason, pointer=f"#/{exc.field}")]
         return problem_response(
             status, exc.code, str(exc), instance=request.url.path, errors=errors, **_ids_of(exc)
         )

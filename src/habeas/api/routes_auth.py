@@ -1,7 +1,108 @@
-"""routes_auth (to be written)"""
+"""Logging in, who am I, and the read-access log."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import timedelta
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import Connection, or_, select
+
+from habeas.api.context import Caller, authenticate, require, state_of
+from habeas.api.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
+from habeas.api.problems import ApiProblem
+from habeas.services import access
+from habeas.services.access import Permission
+from habeas.storage.access_schema import access_log
+from habeas.storage.projections_scope import scope
+
+router = APIRouter(tags=["auth"])
+SESSION = timedelta(hours=12)
+
+
+class Login(BaseModel):
+    user_id: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class TokenOut(BaseModel):
+    token: str  # shown once
+    token_id: str
+    expires_at: str | None
+
+
+class Me(BaseModel):
+    user_id: str
+    agency_id: str
+    role: str
+    officer_id: str | None
+    permissions: list[str]
+
+
+@router.post("/auth/token", response_model=TokenOut, status_code=201)
+def login(body: Login, request: Request) -> TokenOut:
+    """Exchange a user's password for a bearer token valid 12 hours."""
+    st = state_of(request)
+    engine = st.services.ledger.engine
+    with engine.connect() as conn:
+        principal = access.authenticate_password(conn, body.user_id, body.password)
+    if principal is None:
+        # One answer for an unknown user and a wrong password: which one it was is not the caller's to learn.
+        raise ApiProblem(401, "invalid-credentials", "Authentication required", "unknown user or wrong password")
+    issued = access.create_token(engine, user_id=principal.user_id, name="login", now=st.clock(), valid_for=SESSION)
+    return TokenOut(token=issued.secret, token_id=issued.token_id, expires_at=issued.expires_at)
+
+
+@router.get("/auth/me", response_model=Me)
+def me(request: Request) -> Me:
+    p = authenticate(request)
+    return Me(
+        user_id=p.user_id, agency_id=p.agency_id, role=p.role.value, officer_id=p.officer_id,
+        permissions=sorted(perm.value for perm in Permission if access.allowed(p.role, perm)),
+    )
+
+
+class AccessRow(BaseModel):
+    id: int
+    at: str
+    user_id: str
+    agency_id: str
+    action: str
+    subject_kind: str
+    subject_id: str
+    request: str
+
+
+def _access_rows(conn: Connection, agency_id: str, person_id: str | None, after: int, limit: int) -> list[AccessRow]:
+    # Reads by the agency's own users, and reads by anyone of people the agency may see.
+    seen = select(scope.c.subject_id).where(scope.c.agency_id == agency_id, scope.c.subject_kind == "person")
+    query = (
+        select(access_log)
+        .where(access_log.c.id > after)
+        .where(or_(access_log.c.agency_id == agency_id, access_log.c.subject_id.in_(seen)))
+        .order_by(access_log.c.id)
+        .limit(limit + 1)
+    )
+    if person_id is not None:
+        query = query.where(access_log.c.subject_kind == "person", access_log.c.subject_id == person_id)
+    return [AccessRow(**r._mapping) for r in conn.execute(query)]
+
+
+@router.get("/access-log", response_model=Page[AccessRow])
+def access_log_list(
+    caller: Annotated[Caller, Depends(require(Permission.ACCESS_LOG_READ))],
+    person_id: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[AccessRow]:
+    """Who read whose personal data and when (append-only), for the caller's agency."""
+    after = -1
+    if cursor is not None:
+        text = decode_cursor(cursor)
+        if not text.isdigit():
+            raise ApiProblem(422, "invalid-input", "Invalid input", "cursor: not a cursor this API gave out")
+        after = int(text)
+    rows = caller.read(lambda conn: _access_rows(conn, caller.agency_id, person_id, after, limit))
+    page, more = rows[:limit], len(rows) > limit
+    return Page[AccessRow](items=page, next_cursor=encode_cursor(str(page[-1].id)) if more else None)

@@ -1,7 +1,310 @@
-"""routes_operation (to be written)"""
+"""The operation over HTTP: headcounts, intake and capacity, incidents, access to people, notifications.
+
+Handoffs are in :mod:`habeas.api.routes_handoffs`. What each route records is the command the CLI's
+``habeas headcount|intake|incident|access|notification`` builds (``habeas.cli.operation_cmds``).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import os
+import secrets
+from collections.abc import Iterable
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+
+from habeas.api.context import Caller, incident_scope, manifest_scope, person_scope, require
+from habeas.api.models import Written, written
+from habeas.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, paginate
+from habeas.api.problems import ApiProblem, FieldProblem
+from habeas.api.schemas_operation import (
+    ID_PATTERN,
+    AccessIn,
+    CapacityOut,
+    CapacityOverrideOut,
+    HeadcountIn,
+    HeadcountOut,
+    IncidentIn,
+    IncidentOut,
+    IntakeIn,
+    IntakeOut,
+    NotificationOut,
+    OverdueOut,
+    ResolveIn,
+    SentIn,
+)
+from habeas.domain import commands as c
+from habeas.domain.errors import UnknownRecord
+from habeas.domain.facilities import CapacityStandard
+from habeas.domain.headcounts import HeadcountRecorded
+from habeas.domain.intake import CapacityOverride, IntakeCapacityOverride
+from habeas.domain.values import format_utc, parse_utc
+from habeas.services import queries_operation as q
+from habeas.services import state_operation
+from habeas.services.access import Permission
+from habeas.services.handlers_operation import (
+    DEFAULT_POLICY_PACK,
+    AdmitAtIntake,
+    LogAccess,
+    RecordHeadcount,
+    RecordIncident,
+    RecordNotificationSent,
+    ResolveIncident,
+)
+from habeas.services.unit_of_work import Result
+from habeas.storage.projections_scope import INCIDENT, MANIFEST, PERSON
+
+router = APIRouter(tags=["operation"])
+
+IdQuery = Annotated[str | None, Query(pattern=ID_PATTERN)]
+Reader = Annotated[Caller, Depends(require(Permission.READ))]
+_SORTABLE = "%Y-%m-%dT%H:%M:%S.%f"  # fixed width, so text order is time order
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(8)}"
+
+
+def acting_for(caller: Caller, agencies: Iterable[str], pointer: str) -> None:
+    """An agency acts only on its own side of a custody step (issue 5): refuse naming the field that says so."""
+    parties = list(agencies)
+    if caller.agency_id not in parties:
+        raise ApiProblem(
+            403, "not-a-party", "Forbidden",
+            f"agency {caller.agency_id} is not a party to this step ({', '.join(parties)})",
+            agency_id=caller.agency_id, errors=[FieldProblem(detail="not the caller's agency", pointer=pointer)],
+        )
+
+
+def policy_standard() -> CapacityStandard:
+    """The capacity standard of the policy pack the services use for intake, read per request."""
+    return state_operation.capacity_standard(os.environ.get("HABEAS_POLICY_PACK", DEFAULT_POLICY_PACK))
+
+
+# -- headcounts ------------------------------------------------------------------------------------------------
+
+
+@router.post("/manifests/{manifest_id}/headcounts", status_code=201, response_model=HeadcountOut)
+def record_headcount(
+    manifest_id: str, body: HeadcountIn,
+    caller: Annotated[Caller, Depends(manifest_scope(Permission.HEADCOUNT_WRITE))],
+) -> JSONResponse:
+    """Check people off at a checkpoint against the manifest's list (or ``expected_person_ids``); any difference
+    opens a ``headcount_discrepancy`` incident that blocks closing the manifest until it is resolved."""
+    caller.require_visible(PERSON, dict.fromkeys([*body.counted_person_ids, *(body.expected_person_ids or ())]))
+    hid = body.id or new_id("hc")
+    cmd = RecordHeadcount(
+        headcount_id=hid, manifest_id=manifest_id, checkpoint=body.checkpoint,
+        occurred_at=body.occurred_at or caller.now(), counted_person_ids=tuple(body.counted_person_ids),
+        expected_person_ids=None if body.expected_person_ids is None else tuple(body.expected_person_ids),
+        incident_id=body.incident_id, facility_id=body.facility_id, leg_id=body.leg_id,
+    )
+
+    def respond(result: Result) -> HeadcountOut:
+        count = result.value
+        assert isinstance(count, HeadcountRecorded)
+        return HeadcountOut(
+            id=hid, seqs=list(result.seqs), manifest_id=manifest_id, checkpoint=count.checkpoint,
+            expected_count=count.expected_count, counted_count=count.counted_count, missing=list(count.missing),
+            unexpected=list(count.unexpected), duplicates=list(count.duplicates),
+            reconciled=count.incident_id is None, incident_id=count.incident_id,
+        )
+
+    return caller.execute(cmd, respond=respond, status=201)
+
+
+# -- intake ----------------------------------------------------------------------------------------------------
+
+
+@router.post("/facilities/{facility_id}/intake", status_code=201, response_model=IntakeOut)
+def admit_at_intake(
+    facility_id: str, body: IntakeIn, caller: Annotated[Caller, Depends(require(Permission.INTAKE_WRITE))]
+) -> JSONResponse:
+    """Admit a person (Mandela rule 7) and house them within computed capacity and separation. Over capacity
+    needs ``override``, which is recorded and reported; separation is never overridable (409)."""
+    acting_for(caller, [body.custodian.agency_id], "#/body/custodian/agency_id")
+    caller.require_visible(PERSON, [body.person_id])
+    aid = body.id or new_id("adm")
+    cmd = AdmitAtIntake(
+        admission=c.RecordAdmission(
+            person_id=body.person_id, admission_id=aid, facility_id=facility_id,
+            occurred_at=body.occurred_at or caller.now(), commitment_authority=body.commitment_authority,
+            commitment_record_id=body.commitment_record_id, arrested_at=body.arrested_at,
+            arrest_place=body.arrest_place, visible_injuries=body.visible_injuries,
+            ill_treatment_complaints=body.ill_treatment_complaints,
+        ),
+        custodian=body.custodian.custodian(), unit_id=body.unit_id,
+        authority=None if body.authority is None else body.authority.authority(), receipt_id=body.receipt_id,
+        override=None if body.override is None else CapacityOverride(
+            reason=body.override.reason, authorised_by=body.override.authorised_by
+        ),
+        age_group=body.age_group, standard=body.standard,
+    )
+
+    def respond(result: Result) -> IntakeOut:
+        over = next((w for w in result.warnings if isinstance(w, IntakeCapacityOverride)), None)
+        return IntakeOut(
+            id=aid, seqs=list(result.seqs), person_id=body.person_id, facility_id=facility_id,
+            unit_id=str(result.value),
+            capacity_override=None if over is None else CapacityOverrideOut(
+                unit_id=over.unit_id, occupancy=over.occupancy, capacity=over.capacity, standard=over.standard,
+                reason=over.reason, authorised_by=over.authorised_by,
+            ),
+        )
+
+    return caller.execute(cmd, respond=respond, status=201)
+
+
+@router.get("/facilities/{facility_id}/capacity", response_model=CapacityOut)
+def facility_capacity(facility_id: str, caller: Reader, standard: CapacityStandard | None = None) -> CapacityOut:
+    """Occupancy against the capacity computed from the housing units' floor area (``standard``, default the
+    policy pack's), beside the declared capacity and the number of overrides used."""
+    chosen = standard or policy_standard()
+    rows = caller.read(lambda conn: q.capacity(conn, chosen, facility_id))
+    if not rows:  # unknown, or no housing units to compute a capacity from
+        raise UnknownRecord("facility with housing units", facility_id)
+    f = rows[0]
+    return CapacityOut(
+        facility_id=f.facility_id, standard=f.standard, floor_area_m2=str(f.floor_area_m2),
+        computed_capacity=f.computed_capacity, declared_capacity=f.declared_capacity, occupancy=f.occupancy,
+        overrides=f.overrides, over_capacity=f.over,
+    )
+
+
+# -- incidents -------------------------------------------------------------------------------------------------
+
+
+@router.post("/incidents", status_code=201, response_model=Written)
+def record_incident(body: IncidentIn, caller: Annotated[Caller, Depends(require(Permission.INCIDENT_WRITE))]) -> Any:
+    """Open an incident. A death makes next of kin and an independent authority due at once."""
+    caller.require_visible(PERSON, dict.fromkeys(body.person_ids))
+    if body.manifest_id is not None:
+        caller.require_visible(MANIFEST, [body.manifest_id])
+    iid = body.id or new_id("inc")
+    cmd = RecordIncident(
+        incident_id=iid, kind=body.kind, person_ids=tuple(body.person_ids), occurred_at=body.occurred_at or caller.now(),
+        manifest_id=body.manifest_id, checkpoint=body.checkpoint, facility_id=body.facility_id, leg_id=body.leg_id,
+        serious=body.serious, details=body.details,
+    )
+    return caller.execute(cmd, respond=written(iid), status=201)
+
+
+@router.get("/incidents", response_model=Page[IncidentOut])
+def list_incidents(
+    caller: Reader, *, open_only: Annotated[bool, Query(alias="open")] = False, manifest_id: IdQuery = None,
+    limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
+) -> Page[IncidentOut]:
+    """Incidents the caller's agency may see, oldest first; ``open=true``: only those not yet resolved."""
+    def visible(conn: Any) -> list[IncidentOut]:
+        rows = q.incidents(conn, open_only=open_only, manifest_id=manifest_id)
+        return [
+            IncidentOut(
+                incident_id=r.incident_id, kind=r.kind, person_ids=list(r.person_ids), manifest_id=r.manifest_id,
+                opened_at=r.opened_at, serious=r.serious, independent_report_required=r.independent_report_required,
+                open=r.resolved_at is None, resolved_at=r.resolved_at, resolution=r.resolution, seq=r.seq,
+            )
+            for r in rows
+            if caller.sees(conn, INCIDENT, r.incident_id)
+        ]
+
+    return paginate(caller.read(visible), key=lambda i: f"{i.seq:020d}", limit=limit, cursor=cursor)
+
+
+@router.post("/incidents/{incident_id}/resolve", response_model=Written)
+def resolve_incident(
+    incident_id: str, body: ResolveIn,
+    caller: Annotated[Caller, Depends(incident_scope(Permission.INCIDENT_WRITE))],
+) -> Any:
+    """Resolve an open incident with a reason code; resolving twice is refused (409)."""
+    cmd = ResolveIncident(incident_id=incident_id, occurred_at=body.occurred_at or caller.now(), reason=body.reason,
+                          note=body.note)
+    return caller.execute(cmd, respond=written(incident_id), status=200)
+
+
+# -- access to a person ----------------------------------------------------------------------------------------
+
+
+@router.post("/people/{person_id}/access", status_code=201, response_model=Written)
+def log_access(
+    person_id: str, body: AccessIn, caller: Annotated[Caller, Depends(person_scope(Permission.INCIDENT_WRITE))]
+) -> Any:
+    """Log an interview of or visit to the person: by an officer, or a visitor (whose name stays private)."""
+    aid = body.id or new_id("acc")
+    cmd = LogAccess(
+        access_id=aid, person_id=person_id, occurred_at=body.occurred_at or caller.now(), purpose=body.purpose,
+        facility_id=body.facility_id, leg_id=body.leg_id,
+        officer_id=None if body.officer is None else body.officer.officer_id,
+        agency_id=None if body.officer is None else body.officer.agency_id,
+        ended_at=body.ended_at, visitor_name=body.visitor_name, note=body.note,
+    )
+    return caller.execute(cmd, respond=written(aid), status=201)
+
+
+# -- notifications ---------------------------------------------------------------------------------------------
+
+
+@router.get("/notifications", response_model=Page[NotificationOut])
+def list_notifications(
+    caller: Reader, *, person_id: IdQuery = None, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[NotificationOut]:
+    """Notifications about people the caller's agency may see, in the order they became due, each ``sent``,
+    ``pending`` or ``missed`` (past its deadline, unsent) now."""
+    if person_id is not None:
+        caller.require_visible(PERSON, [person_id])
+    now = caller.now()
+
+    def visible(conn: Any) -> list[NotificationOut]:
+        missed = {o.notification_id for o in q.missed_notifications(conn, now)}
+        return [
+            NotificationOut(
+                notification_id=r.notification_id, person_id=r.person_id, recipient=r.recipient, reason=r.reason,
+                due_at=r.due_at, legal_source=r.legal_source, sent_at=r.sent_at, seq=r.seq,
+                status="missed" if r.notification_id in missed else ("sent" if r.sent_at else "pending"),
+            )
+            for r in q.notification_list(conn, person_id)
+            if caller.sees(conn, PERSON, r.person_id)
+        ]
+
+    return paginate(caller.read(visible), key=lambda n: f"{n.seq:020d}", limit=limit, cursor=cursor)
+
+
+@router.get("/notifications/missed", response_model=Page[OverdueOut])
+def missed_notifications(
+    caller: Reader, *, at: Annotated[AwareDatetime | None, Query(description="judge deadlines then")] = None,
+    include_late: bool = False, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
+) -> Page[OverdueOut]:
+    """Notifications past their deadline and unsent at ``at`` (default now), most overdue first; with
+    ``include_late``, also those that went out late."""
+    when = at or caller.now()
+
+    def visible(conn: Any) -> list[OverdueOut]:
+        return [
+            OverdueOut(
+                notification_id=o.notification_id, person_id=o.person_id, recipient=o.recipient, reason=o.reason,
+                due_at=format_utc(o.due_at), overdue_seconds=int(o.overdue_by.total_seconds()),
+                sent_at=None if o.sent_at is None else format_utc(o.sent_at),
+            )
+            for o in q.missed_notifications(conn, when, include_late=include_late)
+            if caller.sees(conn, PERSON, o.person_id)
+        ]
+
+    # Due time then id: the most overdue first, an order that stays put while the clock runs between pages.
+    return paginate(
+        caller.read(visible), key=lambda o: f"{parse_utc(o.due_at).strftime(_SORTABLE)}|{o.notification_id}",
+        limit=limit, cursor=cursor,
+    )
+
+
+@router.post("/people/{person_id}/notifications/{notification_id}/sent", response_model=Written)
+def notification_sent(
+    person_id: str, notification_id: str, body: SentIn,
+    caller: Annotated[Caller, Depends(person_scope(Permission.NOTIFICATION_WRITE))],
+) -> Any:
+    """Record that a notification about the person went out; a second time is refused (409)."""
+    cmd = RecordNotificationSent(
+        notification_id=notification_id, person_id=person_id, occurred_at=body.occurred_at or caller.now(),
+        channel=body.channel, contact=body.contact, note=body.note,
+    )
+    return caller.execute(cmd, respond=written(notification_id), status=200)

@@ -1,7 +1,131 @@
-"""routes_public (to be written)"""
+"""The public locator (no login): where a person is held, or to whom and where they were handed, with a proof.
+
+Two ways to ask, and only these (an exact match each, so near misses learn nothing):
+``a_number`` + ``country_of_birth``, or ``given_names`` + ``surnames`` + ``date_of_birth`` + ``country_of_birth``.
+Rate-limited per client address; every answer that found someone is written to the access log.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import math
+import re
+from datetime import date
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from habeas.api.context import state_of
+from habeas.api.problems import ApiProblem
+from habeas.api.ratelimit import limiter_for
+from habeas.api.schemas_public import LocatorAnswer
+from habeas.domain.errors import InvalidField
+from habeas.domain.identity import fold
+from habeas.domain.people import normalize_a_number
+from habeas.services import access, locator
+from habeas.storage.projections_scope import PERSON
+
+router = APIRouter(tags=["public"])
+
+_COUNTRY = re.compile(r"[A-Z]{2,3}")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+NAME_FORM = ("given_names", "surnames", "date_of_birth")
+FORMS = "give a_number and country_of_birth, or given_names, surnames, date_of_birth and country_of_birth"
+
+
+def client_host(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+async def locator_rate_limit(request: Request) -> None:
+    """Runs before the parameters are checked, so malformed requests spend tokens too."""
+    limiter = limiter_for(state_of(request).extras, "locator")
+    wait = limiter.take(client_host(request))
+    if wait is not None:
+        retry = max(1, math.ceil(wait))
+        raise ApiProblem(
+            429, "rate-limited", "Too many requests",
+            f"the locator answers {limiter.burst} requests at once and {limiter.per_second:g} a second per client; "
+            f"retry in {retry} s",
+            headers={"Retry-After": str(retry)}, retry_after=retry,
+        )
+
+
+def _invalid(parameter: str, detail: str) -> ApiProblem:
+    return ApiProblem(
+        422, "invalid-input", "Invalid input", f"{parameter}: {detail}",
+        errors=[{"detail": detail, "parameter": parameter}],
+    )
+
+
+def _query(
+    a_number: str | None, given_names: str | None, surnames: str | None, date_of_birth: str | None,
+    country_of_birth: str | None,
+) -> locator.LocatorQuery:
+    name_form = {"given_names": given_names, "surnames": surnames, "date_of_birth": date_of_birth}
+    if a_number is not None:
+        extra = next((p for p in NAME_FORM if name_form[p] is not None), None)
+        if extra is not None:
+            raise _invalid(extra, f"not with a_number: {FORMS}")
+    elif all(v is None for v in name_form.values()):
+        raise _invalid("a_number", FORMS)
+    else:
+        missing = next((p for p in NAME_FORM if name_form[p] is None), None)
+        if missing is not None:
+            raise _invalid(missing, f"required with the name form: {FORMS}")
+    if country_of_birth is None:
+        raise _invalid("country_of_birth", f"required: {FORMS}")
+    country = country_of_birth.strip().upper()
+    if not _COUNTRY.fullmatch(country):
+        raise _invalid("country_of_birth", "not an ISO 3166-1 country code such as SV or VEN")
+    if a_number is not None:
+        try:
+            normalized = normalize_a_number(a_number)
+        except InvalidField as e:
+            # The domain names the field as if in a body; here it is a query parameter, so say so.
+            raise _invalid("a_number", e.reason) from e
+        return locator.ByANumber(a_number=normalized, country_of_birth=country)
+    assert given_names is not None and surnames is not None and date_of_birth is not None  # checked above
+    if not _DATE.fullmatch(date_of_birth.strip()):
+        raise _invalid("date_of_birth", "not a date as YYYY-MM-DD")
+    try:
+        born = date.fromisoformat(date_of_birth.strip())
+    except ValueError as e:
+        raise _invalid("date_of_birth", "not a calendar date") from e
+    if not fold(given_names) and not fold(surnames):
+        raise _invalid("given_names", "given_names and surnames are both empty")
+    return locator.ByName(given_names=given_names, surnames=surnames, date_of_birth=born, country_of_birth=country)
+
+
+@router.get(
+    "/public/locator", response_model=LocatorAnswer, dependencies=[Depends(locator_rate_limit)],
+    summary="Find where a person is held (no login)",
+)
+def locate(
+    request: Request,
+    response: Response,
+    a_number: Annotated[str | None, Query(max_length=40, description="e.g. A-123-456-789")] = None,
+    given_names: Annotated[
+        str | None, Query(max_length=200, description="all given names, in order (accents and case do not matter)")
+    ] = None,
+    surnames: Annotated[str | None, Query(max_length=200, description="all surnames, in order")] = None,
+    date_of_birth: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
+    country_of_birth: Annotated[str | None, Query(max_length=3, description="ISO 3166-1 code, e.g. SV")] = None,
+) -> LocatorAnswer:
+    """Where the person is held now, by whom and since when, or to whom, where and when they were handed;
+    each match with the public leaf it rests on and a tlog-proof. No match answers ``matches: []``, in the same
+    shape. Names, birth dates and A-numbers are never in the answer."""
+    query = _query(a_number, given_names, surnames, date_of_birth, country_of_birth)
+    st = state_of(request)
+    result = locator.locate(st.services.ledger, query)
+    if result.matches:
+        host = client_host(request)
+        with st.services.ledger.engine.begin() as conn:
+            for proven in result.matches:
+                access.log_read(
+                    conn, user_id=f"public:{host}", agency_id="public", action="locate", subject_kind=PERSON,
+                    subject_id=proven.located.person_id, request=f"{request.method} {request.url.path}",
+                    now=st.clock(),
+                )
+    # An answer about a person: no shared cache may keep it.
+    response.headers["Cache-Control"] = "no-store"
+    return LocatorAnswer.of(result)

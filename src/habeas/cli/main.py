@@ -90,6 +90,7 @@ def _register() -> None:
         operation_cmds,
         people_cmds,
         rebuild_cmd,
+        serve_cmds,
     )
 
 

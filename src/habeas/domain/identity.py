@@ -6,6 +6,7 @@ is merged only by an explicit :class:`~habeas.domain.commands.MergePersons`, whi
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from habeas.domain.errors import AlreadyExists, InvalidField
 from habeas.domain.events import PRIVATE, Event, EventType
 from habeas.domain.people import (
     Identifier,
+    IdentifierKind,
     PartialDate,
     PersonName,
     PersonRegistered,
@@ -83,6 +85,32 @@ class PersonIdentity:
         if self.name is not None:
             texts.append(self.name.full())
         return frozenset(k for k in map(name_key, texts) if k)
+
+
+def locator_name_key(given_names: str, surnames: str, date_of_birth: str) -> str:
+    """The public locator's exact-match key: folded given names and surnames, each in order, and the full birth
+    date (``YYYY-MM-DD``). Hashed so every key has one length, whatever the names; "|" cannot occur in a folded
+    name, so the parts cannot run into each other."""
+    canonical = f"{fold(given_names)}|{fold(surnames)}|{date_of_birth}"
+    return "name:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def locator_a_number_key(a_number: str) -> str:
+    """The public locator's key for a normalised A-number, whatever country issued it."""
+    return f"a_number:{a_number}"
+
+
+def locator_keys(identity: PersonIdentity) -> frozenset[str]:
+    """The keys the public locator finds a person by: each A-number, and the name (and each transliteration)
+    with the birth date, only when the date is known to the day (the locator asks for an exact date)."""
+    keys = {locator_a_number_key(i.value) for i in identity.identifiers if i.kind is IdentifierKind.A_NUMBER}
+    born = identity.date_of_birth
+    if born is not None and born.day is not None:
+        names = [t.name for t in identity.transliterations]
+        if identity.name is not None:
+            names.append(identity.name)
+        keys |= {locator_name_key(" ".join(n.given_names), " ".join(n.surnames), str(born)) for n in names}
+    return frozenset(keys)
 
 
 @dataclass(frozen=True, kw_only=True)

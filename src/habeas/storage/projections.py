@@ -13,7 +13,7 @@ from habeas.domain.corrections import CorrectionAction, EntryCorrected, PersonEr
 from habeas.domain.court_orders import CourtOrderRecorded
 from habeas.domain.custody import CustodyChanged
 from habeas.domain.events import Event, EventType
-from habeas.domain.identity import PersonIdentity, PersonMerged, name_key
+from habeas.domain.identity import PersonIdentity, PersonMerged, locator_keys, name_key
 from habeas.domain.people import PersonRegistered
 from habeas.domain.periods import Period
 from habeas.domain.values import format_utc
@@ -72,9 +72,11 @@ def record_key(event: Event) -> tuple[str, str]:
 
 
 def identity_keys(identity: PersonIdentity) -> set[tuple[str, str]]:
-    """Search keys of a person: each identifier, and each folded name in any surname order."""
+    """Search keys of a person: each identifier, each folded name in any surname order, and the public
+    locator's exact keys (A-number; names in order with the birth date), so each lookup is one indexed read."""
     keys = {("identifier", f"{i.kind}:{i.country or ''}:{i.value}") for i in identity.identifiers}
     keys |= {("name", " ".join(k)) for k in identity.name_keys()}
+    keys |= {("locator", k) for k in locator_keys(identity)}
     return keys
 
 

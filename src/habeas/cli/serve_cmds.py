@@ -1,0 +1,114 @@
+"""`habeas serve`, `habeas user add`, `habeas token create`: the HTTP API and who may use it."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from habeas.bootstrap import open_engine, utc_now
+from habeas.cli.main import app, out, settings_of
+from habeas.errors import HabeasError
+from habeas.services import access
+from habeas.services.access import Role
+
+user_app = typer.Typer(help="API users: one agency and one role each.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens: shown once, stored hashed.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+ROLES = ", ".join(r.value for r in Role)
+
+
+@app.command("serve")
+def serve_cmd(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes. Each has its own connection pool; writes stay serialised.")
+    ] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level: warning, info, debug.")] = "info",
+) -> None:
+    """Serve the HTTP API (OpenAPI at /openapi.json, interactive docs at /docs).
+
+    Public without login: the locator (/public/locator) and the log at C2SP tile paths (/log/checkpoint,
+    /log/tile/...). Everything else needs `Authorization: Bearer <token>`: create a user with
+    `habeas user add`, then a token with `habeas token create`.
+
+    Example: habeas serve --port 8000
+    """
+    import uvicorn
+
+    settings = settings_of(ctx)
+    # Fail here, in one line, rather than in every worker: the database and key must exist.
+    from habeas.bootstrap import open_services
+
+    open_services(settings).ledger.engine.dispose()
+    # The workers build the app from the environment (uvicorn's factory), so pass the settings down that way.
+    os.environ["HABEAS_DATABASE_URL"] = settings.db_url
+    os.environ["HABEAS_SIGNING_KEY"] = str(settings.key_path)
+    out.print(f"habeas API on http://{host}:{port}  (database {settings.db_url}; OpenAPI at /openapi.json)")
+    uvicorn.run(
+        "habeas.api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level,
+    )
+
+
+@user_app.command("add")
+def user_add_cmd(
+    ctx: typer.Context,
+    user_id: Annotated[str, typer.Argument(help="The login name (an opaque id: letters, digits, ._:-).")],
+    agency: Annotated[str, typer.Option("--agency", help="The user's agency (registered with `habeas agency`).")],
+    role: Annotated[str, typer.Option("--role", help=f"One of: {ROLES}.")],
+    officer: Annotated[
+        str | None, typer.Option("--officer", help="The officer the user records as (an officer of the agency).")
+    ] = None,
+    password: Annotated[
+        bool, typer.Option("--password", help="Ask for a password (12+ characters) for POST /auth/token.")
+    ] = False,
+) -> None:
+    """Add an API user of an agency with one role.
+
+    What each role may do is the permission table in `habeas.services.access`; an agency's users see only
+    people in its custody, inbound to it, or sent by it.
+
+    Example: habeas user add ana --agency ice --role coordinator --password
+    """
+    secret = None
+    if password:
+        secret = getpass.getpass("password: ")
+        if secret != getpass.getpass("again: "):
+            raise HabeasError("the two passwords differ; nothing was saved")
+    engine = open_engine(settings_of(ctx))
+    try:
+        access.add_user(engine, user_id=user_id, agency_id=agency, role=role, now=utc_now(), password=secret,
+                        officer_id=officer)
+    finally:
+        engine.dispose()
+    out.print(f"user {user_id}: {role} of agency {agency}" + (f", records as officer {officer}" if officer else ""))
+
+
+@token_app.command("create")
+def token_create_cmd(
+    ctx: typer.Context,
+    user_id: Annotated[str, typer.Argument(help="The user the token acts as.")],
+    name: Annotated[str, typer.Option("--name", help="What the token is for (shown in listings).")] = "cli",
+    days: Annotated[int | None, typer.Option("--days", min=1, help="Expire after this many days.")] = None,
+) -> None:
+    """Create an API token for a user and print it once (only its hash is stored).
+
+    Example: habeas token create ana --name "intake desk" --days 30
+    """
+    engine = open_engine(settings_of(ctx))
+    try:
+        issued = access.create_token(
+            engine, user_id=user_id, name=name, now=utc_now(), valid_for=None if days is None else timedelta(days=days)
+        )
+    finally:
+        engine.dispose()
+    out.print(issued.secret, soft_wrap=True)
+    expiry = f"expires {issued.expires_at}" if issued.expires_at else "does not expire"
+    typer.echo(f"token {issued.token_id} for {user_id} ({expiry}); it is not shown again", err=True)
