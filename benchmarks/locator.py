@@ -20,15 +20,9 @@ from __future__ import annotations
 import json
 import os
 import random
-import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
 import unicodedata
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -40,6 +34,7 @@ from urllib.parse import urlencode
 from rich.console import Console
 from rich.table import Table
 
+from benchmarks.loadgen import CONNECTIONS, INSTALL_WRK, WRK_THREADS, Server, WrkMissing, get, machine, wrk
 from habeas.bootstrap import Settings, init, open_services
 from habeas.demo.synthetic import PeopleFactory, SyntheticPerson
 from habeas.domain import commands as c
@@ -50,14 +45,12 @@ from habeas.services.app import Services
 
 FULL_PEOPLE, QUICK_PEOPLE = 100_000, 5_000
 FULL_SECONDS, QUICK_SECONDS = 30, 5
-CONNECTIONS, WRK_THREADS = 50, 2
 SEED_THREADS = 32  # concurrent Services.execute callers: the ledger groups their commits
 QUERIES = 20_000  # precomputed locator paths wrk draws from
 NO_MATCH = 0.10
 SEED = 2025
 RATE_ENV = {"HABEAS_LOCATOR_RATE": "1000000/1000000"}
 LOCATOR = "/public/locator"
-LUA = Path(__file__).with_name("locator.lua")
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
 AGENCY, OFFICER = "bench-ice", "bench-officer-1"
 ACTOR = Actor(officer=OFFICER, agency=AGENCY)
@@ -66,11 +59,6 @@ AUTHORITY = Authority(agency_id=AGENCY, legal_basis="ina_236")
 FACILITIES = tuple(
     (f"bench-f{k}", f"SYNTHETIC detention facility {k}", f"+1 555 010 {k:04d} (synthetic)") for k in range(1, 5)
 )
-INSTALL_WRK = "wrk is not installed: `apt-get install wrk` (Debian/Ubuntu), then run this again"
-
-
-class WrkMissing(RuntimeError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -128,7 +116,7 @@ def _register(p: SyntheticPerson) -> c.RegisterPerson:
         person_id=p.person_id,
         occurred_at=T0,
         name=PersonName(given_names=tuple(p.given_names.split()), surnames=p.surnames),
-        date_of_birth=PartialDate(dob.year, dob.month, dob.day),
+        date_of_birth=PartialDate(year=dob.year, month=dob.month, day=dob.day),
         sex=Sex.MALE,
         nationalities=(p.nationality,),
         country_of_birth=p.nationality,
@@ -142,21 +130,35 @@ def _world(services: Services, people: int) -> None:
     run(c.RegisterAgency(agency_id=AGENCY, occurred_at=T0, name="SYNTHETIC agency", country="US", kind="immigration"))
     run(
         c.RegisterOfficer(
-            officer_id=OFFICER, agency_id=AGENCY, occurred_at=T0, name="SYNTHETIC officer", role="intake",
+            officer_id=OFFICER,
+            agency_id=AGENCY,
+            occurred_at=T0,
+            name="SYNTHETIC officer",
+            role="intake",
             public_key=bytes(range(32)),
         )
     )
     for facility_id, name, contact in FACILITIES:
         run(
             c.RegisterFacility(
-                facility_id=facility_id, occurred_at=T0, name=name, country="US", facility_type="spc",
-                operating_agency_id=AGENCY, declared_capacity=people, contact=contact,
+                facility_id=facility_id,
+                occurred_at=T0,
+                name=name,
+                country="US",
+                facility_type="spc",
+                operating_agency_id=AGENCY,
+                declared_capacity=people,
+                contact=contact,
             )
         )
         run(
             c.RegisterUnit(
-                unit_id="u-1", facility_id=facility_id, occurred_at=T0, label="Housing 1",
-                floor_area_m2=Decimal(people * 10), declared_beds=people,
+                unit_id="u-1",
+                facility_id=facility_id,
+                occurred_at=T0,
+                label="Housing 1",
+                floor_area_m2=Decimal(people * 10),
+                declared_beds=people,
             )
         )
 
@@ -165,8 +167,12 @@ def _seed_one(services: Services, i: int, p: SyntheticPerson) -> None:
     services.execute(_register(p), ACTOR)
     services.execute(
         c.AdmitToCustody(
-            person_id=p.person_id, occurred_at=T0 + timedelta(hours=1), facility_id=facility_of(i), unit_id="u-1",
-            custodian=CUSTODIAN, authority=AUTHORITY,
+            person_id=p.person_id,
+            occurred_at=T0 + timedelta(hours=1),
+            facility_id=facility_of(i),
+            unit_id="u-1",
+            custodian=CUSTODIAN,
+            authority=AUTHORITY,
         ),
         ACTOR,
     )
@@ -233,14 +239,20 @@ def seed(t: Target, people: list[SyntheticPerson], *, reseed: bool, console: Con
         ):
             futures = [pool.submit(_seed_one, services, i, p) for i, p in enumerate(people)]
             for f in as_completed(futures):
-                f.result()
+                if f.exception() is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    f.result()
                 done += 1
-                if done % 500 == 0 or done == len(futures):
+                if done % 500 == 0:
                     rate = done / (time.perf_counter() - started)
-                    status.update(
+                    line = (
                         f"locator {t.backend}: seeded {done:,} / {t.people:,} people ({rate:,.0f} people/s, "
                         f"ETA {(t.people - done) / rate:.0f} s)"
                     )
+                    status.update(line)
+                    # Without a terminal the status line is not drawn: log every tenth instead.
+                    if not console.is_terminal and done % max(500, t.people // 10 // 500 * 500) == 0:
+                        console.log(line)
         seconds = time.perf_counter() - started
         entries = services.ledger.size()
     finally:
@@ -319,113 +331,6 @@ def queries(people: list[SyntheticPerson], count: int) -> list[Query]:
     return out
 
 
-# --- the server and wrk -----------------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as r:
-            return int(r.status), r.read().decode()
-    except urllib.error.HTTPError as e:
-        return int(e.code), e.read().decode(errors="replace")
-
-
-class Server:
-    """``habeas serve`` on a free loopback port, as a subprocess; stopped (SIGTERM, then SIGKILL) on exit."""
-
-    def __init__(self, t: Target, workers: int | None, log: Path) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        cmd = [sys.executable, "-m", "habeas", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        cmd += ["--log-level", "warning", *(["--workers", str(workers)] if workers else [])]
-        self.command = cmd
-        self.log = log
-        self._log = log.open("w")
-        self.proc = subprocess.Popen(cmd, env=t.env(), stdout=self._log, stderr=subprocess.STDOUT)
-
-    def __enter__(self) -> Server:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"habeas serve exited ({self.proc.returncode}): {self.log.read_text()[-2000:]}")
-            try:
-                if _get(self.base + "/healthz")[0] == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.2)
-        self.__exit__()
-        raise RuntimeError(f"habeas serve did not answer /healthz within 60 s: {self.log.read_text()[-2000:]}")
-
-    def __exit__(self, *_: object) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._log.close()
-
-
-_UNIT_US = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6}
-
-
-def _duration_us(text: str) -> float:
-    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
-    if m is None:
-        raise ValueError(f"not a wrk duration: {text!r}")
-    return float(m.group(1)) * _UNIT_US[m.group(2)]
-
-
-def parse_wrk(out: str) -> dict[str, Any]:
-    """wrk's text report (p50, p99, requests/s, non-2xx) and the script's exact counts (``LOCATOR_JSON``)."""
-    pct = {int(m.group(1)): _duration_us(m.group(2)) for m in re.finditer(r"^\s+(\d+)%\s+(\S+)$", out, re.M)}
-    rps = re.search(r"^Requests/sec:\s+([\d.]+)", out, re.M)
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    script = re.search(r"^LOCATOR_JSON (.*)$", out, re.M)
-    if rps is None or 50 not in pct or 99 not in pct or script is None:
-        raise RuntimeError(f"cannot read wrk's report:\n{out}")
-    exact = json.loads(script.group(1))
-    statuses = {int(k): v for k, v in exact["statuses"].items()}
-    return {
-        "requests_per_s": float(rps.group(1)),
-        "p50_ms": pct[50] / 1e3,
-        "p75_ms": pct.get(75, float("nan")) / 1e3,
-        "p90_ms": pct.get(90, float("nan")) / 1e3,
-        "p99_ms": pct[99] / 1e3,
-        "max_ms": exact["max_us"] / 1e3,
-        "requests": exact["requests"],
-        "seconds": exact["duration_us"] / 1e6,
-        "statuses": statuses,
-        "non_2xx": sum(n for s, n in statuses.items() if not 200 <= s < 300),
-        "wrk_non_2xx_3xx": int(non2xx.group(1)) if non2xx else 0,
-        "socket_errors": dict(zip(("connect", "read", "write", "timeout"), map(int, sock.groups()), strict=True))
-        if sock
-        else {"connect": 0, "read": 0, "write": 0, "timeout": 0},
-    }
-
-
-def wrk(base: str, paths: Path, seconds: int) -> dict[str, Any]:
-    cmd = [
-        "wrk", "--latency", f"-t{WRK_THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--timeout", "10s",
-        "-s", str(LUA), base, "--", str(paths),
-    ]
-    load_before = os.getloadavg()
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
-    row = parse_wrk(proc.stdout)
-    row.update(load_before=load_before, load_after=os.getloadavg(), command=" ".join(cmd), report=proc.stdout)
-    return row
-
-
 # --- the section ------------------------------------------------------------------------------------------------
 
 
@@ -437,7 +342,7 @@ def check_answers(base: str, qs: list[Query], per_kind: int = 100) -> dict[str, 
         sample = [q for q in qs if q.kind == kind][:per_kind]
         right = ok = 0
         for q in sample:
-            status, body = _get(base + q.path)
+            status, body = get(base + q.path)
             ok += 200 <= status < 300
             named = [f for f in names if f in body]
             right += named == [q.facility_id] if q.facility_id else not named
@@ -445,58 +350,8 @@ def check_answers(base: str, qs: list[Query], per_kind: int = 100) -> dict[str, 
     return out
 
 
-def _git_commit() -> str:
-    """The checked-out commit, read from .git without running git (empty when it cannot be read)."""
-    try:
-        git = Path(__file__).resolve().parents[1] / ".git"
-        head = (git / "HEAD").read_text().strip()
-        if not head.startswith("ref: "):
-            return head[:7]
-        ref = head[5:]
-        if (git / ref).exists():
-            return (git / ref).read_text().strip()[:7]
-        for line in (git / "packed-refs").read_text().splitlines():
-            if line.endswith(" " + ref):
-                return line[:7]
-    except OSError:
-        pass
-    return ""
-
-
-def machine(pg_url: str | None) -> dict[str, Any]:
-    import platform
-    import sqlite3
-    from importlib import metadata
-
-    lines = Path("/proc/cpuinfo").read_text().splitlines()
-    cpu = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "unknown")
-    pg = None
-    if pg_url:
-        import psycopg
-
-        with psycopg.connect(pg_url) as conn:
-            row = conn.execute("SHOW server_version").fetchone()
-            pg = row[0] if row else None
-    wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
-    return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "postgresql": pg,
-        "wrk": (wrk_v.stdout or wrk_v.stderr).splitlines()[0].strip(),
-        "habeas": metadata.version("habeas"),
-        "uvicorn": metadata.version("uvicorn"),
-        "fastapi": metadata.version("fastapi"),
-        "git_commit": _git_commit(),
-        "loadavg": os.getloadavg(),
-    }
-
-
 def _locator_served(base: str) -> bool:
-    status, body = _get(base + "/openapi.json")
+    status, body = get(base + "/openapi.json")
     return status == 200 and LOCATOR in json.loads(body).get("paths", {})
 
 
@@ -508,7 +363,7 @@ def bench_backend(
     health = out_dir / "locator-healthz-path.txt"
     health.write_text("/healthz\n")
     row: dict[str, Any] = {"backend": t.backend, "people": t.people, "workers": workers or 1}
-    with Server(t, workers, out_dir / f"locator-{t.backend}-server.log") as server:
+    with Server(t.env(), workers, out_dir / f"locator-{t.backend}-server.log") as server:
         row["server"] = " ".join(["habeas", *server.command[3:]])
         if _locator_served(server.base):
             row["answers"] = check_answers(server.base, qs)
@@ -556,10 +411,16 @@ def run_locator(
     results: dict[str, Any] = {
         "machine": machine(pg_url if "postgres" in backends else None),
         "config": {
-            "name": "quick" if quick else "full", "people": n, "seconds": seconds, "warmup_seconds": warmup,
-            "connections": CONNECTIONS, "wrk_threads": WRK_THREADS, "queries": len(qs),
+            "name": "quick" if quick else "full",
+            "people": n,
+            "seconds": seconds,
+            "warmup_seconds": warmup,
+            "connections": CONNECTIONS,
+            "wrk_threads": WRK_THREADS,
+            "queries": len(qs),
             "mix": {k: sum(q.kind == k for q in qs) for k in ("a_number", "name", "no_match")},
-            "server_env": RATE_ENV, "seed_threads": SEED_THREADS,
+            "server_env": RATE_ENV,
+            "seed_threads": SEED_THREADS,
         },
         "runs": [],
     }
@@ -590,8 +451,15 @@ def print_locator_tables(results: dict[str, Any], console: Console) -> None:
                 continue
             ratio = f"{run['ratio_rps']:.2f}" if what == "locator" and run.get("ratio_rps") else ""
             t.add_row(
-                run["backend"], what, f"{r['requests_per_s']:,.0f}", f"{r['p50_ms']:.2f}", f"{r['p99_ms']:.2f}",
-                f"{r['max_ms']:.1f}", f"{r['requests']:,}", str(r["non_2xx"]), ratio,
+                run["backend"],
+                what,
+                f"{r['requests_per_s']:,.0f}",
+                f"{r['p50_ms']:.2f}",
+                f"{r['p99_ms']:.2f}",
+                f"{r['max_ms']:.1f}",
+                f"{r['requests']:,}",
+                str(r["non_2xx"]),
+                ratio,
             )
     console.print(t)
     for run in results["runs"]:

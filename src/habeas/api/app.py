@@ -16,6 +16,7 @@ from habeas.api import (
     routes_auth,
     routes_custody,
     routes_feed,
+    routes_handoffs,
     routes_legal,
     routes_log,
     routes_manifests,
@@ -36,7 +37,7 @@ no login. Writes accept an `Idempotency-Key` header; lists are paginated with `l
 
 ROUTERS = (
     routes_public, routes_log, routes_auth, routes_people, routes_legal, routes_custody, routes_reference,
-    routes_manifests, routes_agreements, routes_operation, routes_feed,
+    routes_manifests, routes_agreements, routes_operation, routes_handoffs, routes_feed,
 )
 
 

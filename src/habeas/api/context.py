@@ -213,6 +213,18 @@ def _forbid(principal: Principal, permission: Permission) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Guard:
+    """What a route's dependency demands: read by the authorisation matrix test to know what to expect."""
+
+    permission: Permission
+    scope_kind: str | None = None  # the path parameter's subject kind, when the route is scoped
+    scope_param: str | None = None
+
+
+GUARDS: dict[Callable[..., Any], Guard] = {}
+
+
 def require(permission: Permission) -> Callable[[Request], Awaitable[Caller]]:
     """Dependency: an authenticated caller whose role grants ``permission``."""
 
@@ -222,6 +234,7 @@ def require(permission: Permission) -> Callable[[Request], Awaitable[Caller]]:
         body = b"" if request.method in ("GET", "HEAD") else await request.body()
         return Caller(principal=principal, state=state_of(request), request=request, body=body)
 
+    GUARDS[dependency] = Guard(permission)
     return dependency
 
 
@@ -239,6 +252,7 @@ def _scoped(kind: str, param: str) -> Callable[[Permission], Callable[[Request],
                 caller.log_reads([subject])
             return caller
 
+        GUARDS[dependency] = Guard(permission, kind, param)
         return dependency
 
     return factory

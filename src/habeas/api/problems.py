@@ -48,7 +48,7 @@ class ApiProblem(Exception):
 
     def __init__(
         self, status: int, code: str, title: str, detail: str, *, headers: dict[str, str] | None = None,
-        **extensions: Any,
+        errors: list[FieldProblem | dict[str, str]] | None = None, **extensions: Any,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -56,6 +56,7 @@ class ApiProblem(Exception):
         self.title = title
         self.detail = detail
         self.headers = headers
+        self.errors = [e if isinstance(e, FieldProblem) else FieldProblem(**e) for e in errors or ()]
         self.extensions = extensions
 
 
@@ -130,7 +131,7 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, ApiProblem)
         return problem_response(
             exc.status, exc.code, exc.detail, title=exc.title, instance=request.url.path, headers=exc.headers,
-            **exc.extensions,
+            errors=exc.errors, **exc.extensions,
         )
 
     async def invalid_request(request: Request, exc: Exception) -> JSONResponse:

@@ -35,7 +35,7 @@ class RateLimiter:
 
     def __post_init__(self) -> None:
         if self.burst < 1 or not self.per_second > 0 or not math.isfinite(self.per_second):
-            raise ValueError(f"a rate limit needs burst >= 1 and 0 < per_second < inf, not {self.burst}/{self.per_second}")
+            raise ValueError(f"a rate limit needs burst >= 1 and per_second > 0, not {self.burst}/{self.per_second}")
 
     def take(self, client: str) -> float | None:
         """Take one token for ``client``: None when allowed, else the seconds until a token is back."""

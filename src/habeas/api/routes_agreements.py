@@ -1,7 +1,206 @@
-"""routes_agreements (to be written)"""
+"""Bilateral agreements and their invoices over HTTP (what `habeas agreement ...` does).
+
+An agreement's parties are two states. An agency is party to the agreements of its own country (its registered
+country is the sending or the receiving state): it records and reads only those. Any other agreement answers
+404, as an unknown id does, so a caller cannot learn what other states agreed. Money is a decimal string.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+import secrets
+from decimal import Decimal
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Path
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, Field
+from sqlalchemy import Connection, Row, or_, select
+
+from habeas.api.context import Caller, require
+from habeas.api.models import Written, written
+from habeas.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, paginate
+from habeas.api.problems import ApiProblem
+from habeas.api.schemas_reference import ID_PATTERN, Country, Id, Slug
+from habeas.domain.agreements import Agreement, InvoiceIssued
+from habeas.domain.errors import UnknownRecord
+from habeas.domain.periods import Period
+from habeas.domain.values import format_utc
+from habeas.services.access import Permission
+from habeas.services.handlers_operation import IssueInvoice, RecordAgreement
+from habeas.services.queries import list_agencies
+from habeas.services.unit_of_work import Result
+from habeas.storage.projections_operation import agreement as agreement_table
+from habeas.storage.projections_operation import invoice as invoice_table
+
+router = APIRouter(tags=["agreements"])
+
+Reader = Annotated[Caller, Depends(require(Permission.AGREEMENT_READ))]
+Writer = Annotated[Caller, Depends(require(Permission.AGREEMENT_WRITE))]
+AgreementId = Annotated[str, Path(pattern=ID_PATTERN)]
+Money = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), allow_inf_nan=False, examples=["20.00"])]
+
+
+class AgreementIn(BaseModel):
+    """Parties (states), a half-open term, the categories accepted, the per-diem fee, the guaranteed minimum
+    per invoice and an optional quota of people."""
+
+    id: Id | None = None
+    sending_state: Country
+    receiving_state: Country
+    active_from: AwareDatetime
+    active_to: AwareDatetime | None = Field(default=None, description="exclusive end of the term")
+    categories: list[Slug] = Field(min_length=1, max_length=100, examples=[["ina_241"]])
+    per_diem: Money
+    currency: str = Field(default="USD", pattern=r"^[A-Za-z]{3}$", description="ISO 4217")
+    guaranteed_minimum: Money = Decimal(0)
+    quota: int | None = Field(default=None, ge=0, le=100_000_000)
+    occurred_at: AwareDatetime | None = None
+
+
+class AgreementOut(BaseModel):
+    agreement_id: str
+    sending_state: str
+    receiving_state: str
+    active_from: str
+    active_to: str | None
+    categories: list[str]
+    per_diem: str
+    currency: str
+    guaranteed_minimum: str
+    quota: int | None
+    seq: int
+
+
+class InvoiceIn(BaseModel):
+    """A closed period (its end not after now), billed by person-days: one per midnight (UTC) held."""
+
+    id: Id | None = None
+    active_from: AwareDatetime
+    active_to: AwareDatetime = Field(description="exclusive end of the period")
+
+
+class InvoiceOut(BaseModel):
+    """``amount`` is the larger of the per-diem total and the guaranteed minimum (then ``minimum_applied``)."""
+
+    invoice_id: str
+    agreement_id: str
+    period_from: str
+    period_to: str
+    person_days: int
+    people: int
+    amount: str
+    currency: str
+    minimum_applied: bool
+    seq: int
+
+
+class InvoiceWritten(InvoiceOut):
+    seqs: list[int]
+
+
+# -- reading ---------------------------------------------------------------------------------------------------
+
+
+def _country_of(conn: Connection, agency_id: str) -> str | None:
+    return next((a.country for a in list_agencies(conn) if a.agency_id == agency_id), None)
+
+
+def _agreement_out(r: Row[Any]) -> AgreementOut:
+    return AgreementOut(
+        agreement_id=r.agreement_id, sending_state=r.sending_state, receiving_state=r.receiving_state,
+        active_from=r.active_from, active_to=r.active_to, categories=json.loads(r.categories), per_diem=r.per_diem,
+        currency=r.currency, guaranteed_minimum=r.guaranteed_minimum, quota=r.quota, seq=int(r.seq),
+    )
+
+
+def _party_agreements(conn: Connection, agency_id: str, agreement_id: str | None = None) -> list[AgreementOut]:
+    country = _country_of(conn, agency_id)
+    if country is None:
+        return []
+    t = agreement_table
+    query = select(t).where(or_(t.c.sending_state == country, t.c.receiving_state == country))
+    if agreement_id is not None:
+        query = query.where(t.c.agreement_id == agreement_id)
+    return [_agreement_out(r) for r in conn.execute(query)]
+
+
+def _require_party(caller: Caller, agreement_id: str) -> AgreementOut:
+    found = caller.read(lambda conn: _party_agreements(conn, caller.agency_id, agreement_id))
+    if not found:
+        raise UnknownRecord("agreement", agreement_id)
+    return found[0]
+
+
+def _invoice_out(r: Row[Any]) -> InvoiceOut:
+    return InvoiceOut(**{name: getattr(r, name) for name in InvoiceOut.model_fields})
+
+
+# -- routes ----------------------------------------------------------------------------------------------------
+
+
+@router.post("/agreements", status_code=201, response_model=Written)
+def record_agreement(body: AgreementIn, caller: Writer) -> JSONResponse:
+    """Record an agreement to which the caller's agency's state is a party."""
+    sending, receiving = body.sending_state.upper(), body.receiving_state.upper()
+    country = caller.read(lambda conn: _country_of(conn, caller.agency_id))
+    if country not in (sending, receiving):
+        raise ApiProblem(
+            403, "not-a-party", "Forbidden",
+            f"agency {caller.agency_id} ({country}) records only agreements its state is a party to",
+            agency_id=caller.agency_id,
+        )
+    agreement_id = body.id or f"agr-{secrets.token_hex(8)}"
+    terms = Agreement(
+        agreement_id=agreement_id, sending_state=sending, receiving_state=receiving,
+        term=Period(active_from=body.active_from, active_to=body.active_to), categories=tuple(body.categories),
+        per_diem=body.per_diem, currency=body.currency.upper(), guaranteed_minimum=body.guaranteed_minimum,
+        quota=body.quota,
+    )
+    cmd = RecordAgreement(agreement=terms, occurred_at=body.occurred_at or caller.now())
+    return caller.execute(cmd, respond=written(agreement_id))
+
+
+@router.get("/agreements", response_model=Page[AgreementOut])
+def agreements(caller: Reader, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[AgreementOut]:
+    """The agreements the caller's agency's state is a party to, by id."""
+    found = caller.read(lambda conn: _party_agreements(conn, caller.agency_id))
+    return paginate(found, key=lambda a: a.agreement_id, limit=limit, cursor=cursor)
+
+
+@router.get("/agreements/{agreement_id}", response_model=AgreementOut)
+def agreement(agreement_id: AgreementId, caller: Reader) -> AgreementOut:
+    return _require_party(caller, agreement_id)
+
+
+@router.post("/agreements/{agreement_id}/invoices", status_code=201, response_model=InvoiceWritten)
+def issue_invoice(agreement_id: AgreementId, body: InvoiceIn, caller: Writer) -> JSONResponse:
+    """Invoice a closed period by person-days of everyone held in the receiving state's facilities."""
+    _require_party(caller, agreement_id)
+    invoice_id = body.id or f"inv-{secrets.token_hex(8)}"
+    cmd = IssueInvoice(agreement_id=agreement_id, invoice_id=invoice_id,
+                       period=Period(active_from=body.active_from, active_to=body.active_to))
+
+    def respond(result: Result) -> InvoiceWritten:
+        issued = result.value
+        assert isinstance(issued, InvoiceIssued)
+        assert issued.period.active_to is not None
+        return InvoiceWritten(
+            invoice_id=invoice_id, agreement_id=agreement_id, period_from=format_utc(issued.period.active_from),
+            period_to=format_utc(issued.period.active_to), person_days=issued.person_days, people=len(issued.lines),
+            amount=str(issued.amount), currency=issued.currency, minimum_applied=issued.minimum_applied,
+            seq=result.seq, seqs=list(result.seqs),
+        )
+
+    return caller.execute(cmd, respond=respond)
+
+
+@router.get("/agreements/{agreement_id}/invoices", response_model=Page[InvoiceOut])
+def invoices(
+    agreement_id: AgreementId, caller: Reader, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[InvoiceOut]:
+    """The agreement's invoices, by id."""
+    _require_party(caller, agreement_id)
+    t = invoice_table
+    rows = caller.read(lambda conn: conn.execute(select(t).where(t.c.agreement_id == agreement_id)).all())
+    return paginate([_invoice_out(r) for r in rows], key=lambda i: i.invoice_id, limit=limit, cursor=cursor)

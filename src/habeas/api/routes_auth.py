@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, or_, select
 
-from habeas.api.context import Caller, authenticate, require, state_of
+from habeas.api.context import Caller, require, state_of
 from habeas.api.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
 from habeas.api.problems import ApiProblem
 from habeas.services import access
@@ -55,8 +55,8 @@ def login(body: Login, request: Request) -> TokenOut:
 
 
 @router.get("/auth/me", response_model=Me)
-def me(request: Request) -> Me:
-    p = authenticate(request)
+def me(caller: Annotated[Caller, Depends(require(Permission.READ))]) -> Me:
+    p = caller.principal
     return Me(
         user_id=p.user_id, agency_id=p.agency_id, role=p.role.value, officer_id=p.officer_id,
         permissions=sorted(perm.value for perm in Permission if access.allowed(p.role, perm)),

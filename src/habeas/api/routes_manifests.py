@@ -1,7 +1,292 @@
-"""routes_manifests (to be written)"""
+"""Moves over HTTP: journeys, manifests and their state machine, clearance by the gates, and the alerts.
+
+What `habeas manifest ...` and `habeas alerts` do. A manifest is seen by the agencies in whose view it is (the
+scope projection): others get 404, as for an unknown id. Every transition is a sub-resource of the manifest
+(``POST /manifests/{id}/depart``); a refused one is a 409 problem naming the manifest and, when gates block
+departure, the people. ``POST .../clear`` answers 200 with every gate for everyone even when someone is
+blocked (``cleared`` false, ``blocked`` naming them): the results are recorded either way, as the CLI prints
+the table and exits 1.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated
 
-router = APIRouter()
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+from sqlalchemy import Connection, select
+
+from habeas.api.context import Caller, manifest_scope, require
+from habeas.api.models import Written, written
+from habeas.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, paginate
+from habeas.api.problems import ApiProblem, FieldProblem
+from habeas.api.schemas_manifests import (
+    AddPersonIn,
+    AlertOut,
+    At,
+    CancelIn,
+    ClearanceOut,
+    ClearIn,
+    HaltIn,
+    HandOverIn,
+    JourneyIn,
+    JourneyWritten,
+    ManifestIn,
+    ManifestOut,
+    PromoteIn,
+    ReturnIn,
+    StrikeIn,
+)
+from habeas.api.schemas_reference import SLUG_PATTERN
+from habeas.domain import manifests as mf
+from habeas.domain.manifest_events import ManifestStatus
+from habeas.gates.policy import shipped_packs
+from habeas.services.access import Permission
+from habeas.services.handlers_moves import Clearance, deployment_pack, policy_of
+from habeas.services.queries_moves import ManifestSummary, alerts, list_manifests, manifest_view
+from habeas.services.queries_operation import OperationAlert, operation_alerts
+from habeas.services.unit_of_work import Result
+from habeas.storage.projections_operation import capacity_override, notification
+from habeas.storage.projections_scope import INCIDENT, MANIFEST, PERSON
+
+router = APIRouter(tags=["manifests"])
+
+Reader = Annotated[Caller, Depends(require(Permission.READ))]
+Writer = Annotated[Caller, Depends(require(Permission.MANIFEST_WRITE))]
+ScopedReader = Annotated[Caller, Depends(manifest_scope(Permission.READ))]
+ScopedWriter = Annotated[Caller, Depends(manifest_scope(Permission.MANIFEST_WRITE))]
+
+
+def _new(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(8)}"
+
+
+def _transition(caller: Caller, cmd: mf.ManifestCommand) -> JSONResponse:
+    return caller.execute(cmd, respond=written(cmd.manifest_id), status=200)
+
+
+def _at(caller: Caller, body: At | None) -> datetime:
+    return (body.occurred_at if body is not None else None) or caller.now()
+
+
+# -- journeys and manifests ------------------------------------------------------------------------------------
+
+
+@router.post("/journeys", status_code=201, response_model=JourneyWritten)
+def plan_journey(body: JourneyIn, caller: Writer) -> JSONResponse:
+    """Plan a journey of one or more legs; one manifest (draft) is created per leg."""
+    caller.require_visible(PERSON, [*body.people, *body.alternates])
+    journey_id = body.id or _new("j")
+    manifest_ids = tuple(body.manifest_ids or [_new("m") for _ in body.legs])
+    cmd = mf.PlanJourney(
+        journey_id=journey_id, legs=tuple(leg.leg(f"{journey_id}.{n}") for n, leg in enumerate(body.legs)),
+        manifest_ids=manifest_ids, occurred_at=body.occurred_at or caller.now(), people=tuple(body.people),
+        alternates=tuple(body.alternates),
+    )
+    return caller.execute(
+        cmd, respond=lambda r: JourneyWritten(id=journey_id, manifest_ids=list(manifest_ids), seqs=r.seqs)
+    )
+
+
+@router.post("/manifests", status_code=201, response_model=Written)
+def create_manifest(body: ManifestIn, caller: Writer) -> JSONResponse:
+    """Create a manifest for one leg (draft), with the people aboard and the alternates in order."""
+    caller.require_visible(PERSON, [*body.people, *body.alternates])
+    manifest_id = body.id or _new("m")
+    cmd = mf.CreateManifest(
+        manifest_id=manifest_id, occurred_at=body.occurred_at or caller.now(), journey_id=body.journey_id,
+        leg_index=body.leg_index, leg=body.leg(f"{manifest_id}.leg"), people=tuple(body.people),
+        alternates=tuple(body.alternates),
+    )
+    return caller.execute(cmd, respond=written(manifest_id))
+
+
+@router.get("/manifests", response_model=Page[ManifestSummary])
+def manifests(
+    caller: Reader,
+    status: Annotated[ManifestStatus | None, Query(description="only manifests in this status")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[ManifestSummary]:
+    """The manifests in the caller's agency's view, by id."""
+
+    def visible(conn: Connection) -> list[ManifestSummary]:
+        return [
+            m for m in list_manifests(conn)
+            if (status is None or m.status == status.value) and caller.sees(conn, MANIFEST, m.manifest_id)
+        ]
+
+    return paginate(caller.read(visible), key=lambda m: m.manifest_id, limit=limit, cursor=cursor)
+
+
+@router.get("/manifests/{manifest_id}", response_model=ManifestOut)
+def manifest(manifest_id: str, caller: ScopedReader) -> ManifestOut:
+    """The manifest: its leg, status, who is aboard, the alternates, the struck, and each one's latest gates."""
+    return ManifestOut.of(caller.read(lambda conn: manifest_view(conn, manifest_id)))
+
+
+# -- who is on it ----------------------------------------------------------------------------------------------
+
+
+@router.post("/manifests/{manifest_id}/people", response_model=Written)
+def add_person(manifest_id: str, caller: ScopedWriter, body: AddPersonIn) -> JSONResponse:
+    """Add a person (or an alternate, at the end); a cleared manifest goes back to draft."""
+    caller.require_visible(PERSON, [body.person_id])
+    return _transition(caller, mf.AddToManifest(
+        manifest_id=manifest_id, occurred_at=_at(caller, body), person_id=body.person_id, alternate=body.alternate))
+
+
+@router.post("/manifests/{manifest_id}/strike", response_model=Written)
+def strike(manifest_id: str, caller: ScopedWriter, body: StrikeIn) -> JSONResponse:
+    """Take a person (aboard or alternate) off the manifest with a reason code; the clearance stands."""
+    caller.require_visible(PERSON, [body.person_id])
+    return _transition(caller, mf.StrikeFromManifest(
+        manifest_id=manifest_id, occurred_at=_at(caller, body), person_id=body.person_id, reason=body.reason,
+        note=body.note))
+
+
+@router.post("/manifests/{manifest_id}/promote", response_model=Written)
+def promote(manifest_id: str, caller: ScopedWriter, body: PromoteIn | None = None) -> JSONResponse:
+    """Move an alternate aboard (the named one, else the first in order); the manifest needs clearing again."""
+    person_id = None if body is None else body.person_id
+    if person_id is not None:
+        caller.require_visible(PERSON, [person_id])
+    return _transition(caller, mf.PromoteAlternate(
+        manifest_id=manifest_id, occurred_at=_at(caller, body), person_id=person_id))
+
+
+# -- clearance and the journey ---------------------------------------------------------------------------------
+
+
+def _clearance(result: Result) -> ClearanceOut:
+    outcome = result.value
+    assert isinstance(outcome, Clearance)
+    return ClearanceOut.of(outcome, list(result.seqs))
+
+
+@router.post("/manifests/{manifest_id}/clear", response_model=ClearanceOut)
+def clear(manifest_id: str, caller: ScopedWriter, body: ClearIn | None = None) -> JSONResponse:
+    """Run every gate of the policy pack for everyone aboard at the scheduled departure. 200 either way: read
+    ``cleared`` and ``blocked``; a blocked manifest stays in draft and cannot board or depart."""
+    policy = (None if body is None else body.policy) or deployment_pack()
+    cmd = mf.ClearManifest(manifest_id=manifest_id, occurred_at=_at(caller, body), policy=policy)
+    return caller.execute(cmd, respond=_clearance, status=200)
+
+
+def _simple(name: str, cmd_type: type[mf.ManifestCommand], doc: str) -> None:
+    def endpoint(manifest_id: str, caller: ScopedWriter, body: At | None = None) -> JSONResponse:
+        return _transition(caller, cmd_type(manifest_id=manifest_id, occurred_at=_at(caller, body)))
+
+    endpoint.__doc__ = doc
+    endpoint.__name__ = name.replace("-", "_")
+    router.post(f"/manifests/{{manifest_id}}/{name}", response_model=Written, name=endpoint.__name__)(endpoint)
+
+
+_simple("boarding", mf.BeginBoarding, "Begin boarding: refused (409) while a gate blocks anyone aboard.")
+_simple("depart", mf.Depart, "Wheels-up: refused (409 `gate-blocks-departure`, naming the people) while a gate "
+        "blocks anyone aboard.")
+_simple("arrive", mf.Arrive, "Arrived at the leg's destination.")
+_simple("close", mf.CloseManifest, "Close: refused (409) while an incident on the manifest is open.")
+
+
+@router.post("/manifests/{manifest_id}/hand-over", response_model=Written)
+def hand_over(manifest_id: str, caller: ScopedWriter, body: HandOverIn | None = None) -> JSONResponse:
+    """The receiving custodian signed for the people (name the dual-signed receipt)."""
+    return _transition(caller, mf.HandOverManifest(
+        manifest_id=manifest_id, occurred_at=_at(caller, body), receipt_id=None if body is None else body.receipt_id))
+
+
+@router.post("/manifests/{manifest_id}/halt", response_model=Written)
+def halt(manifest_id: str, caller: ScopedWriter, body: HaltIn) -> JSONResponse:
+    """Halt the manifest where it is."""
+    return _transition(caller, mf.HaltManifest(
+        manifest_id=manifest_id, occurred_at=_at(caller, body), reason=body.reason, record_id=body.record_id))
+
+
+@router.post("/manifests/{manifest_id}/return", response_model=Written)
+def return_(manifest_id: str, caller: ScopedWriter, body: ReturnIn) -> JSONResponse:
+    """Bring the people back (a court order, a stay, refused entry...)."""
+    return _transition(caller, mf.ReturnManifest(
+        manifest_id=manifest_id, occurred_at=_at(caller, body), reason=body.reason, record_id=body.record_id))
+
+
+@router.post("/manifests/{manifest_id}/cancel", response_model=Written)
+def cancel(manifest_id: str, caller: ScopedWriter, body: CancelIn) -> JSONResponse:
+    """Cancel the manifest before it goes."""
+    return _transition(caller, mf.CancelManifest(
+        manifest_id=manifest_id, occurred_at=_at(caller, body), reason=body.reason, record_id=body.record_id))
+
+
+# -- alerts ----------------------------------------------------------------------------------------------------
+
+
+def _person_of(conn: Connection, alert: OperationAlert) -> str | None:
+    """The person an operation alert is about, where it is about one (its subject is a record id)."""
+    if alert.kind == "notification.missed":
+        query = select(notification.c.person_id).where(notification.c.notification_id == alert.subject_id)
+    elif alert.kind == "intake.capacity_override":
+        query = select(capacity_override.c.person_id).where(capacity_override.c.admission_id == alert.subject_id)
+    else:
+        return None
+    found = conn.execute(query).scalar()
+    return None if found is None else str(found)
+
+
+def _visible_alerts(caller: Caller, now: datetime, policy: str) -> Callable[[Connection], list[AlertOut]]:
+    standard = policy_of(policy).capacity_standard
+
+    def read(conn: Connection) -> list[AlertOut]:
+        out = [
+            AlertOut(
+                kind=a.kind, subject_id=f"{a.manifest_id}/{a.record_id}",
+                message=f"{a.record_id} reaches people already departed on manifest {a.manifest_id}: return "
+                f"required for {', '.join(a.person_ids) or 'no one yet'}"
+                + (f"; to decide: {', '.join(a.undetermined_ids)}" if a.undetermined_ids else ""),
+                seq=a.seq, manifest_id=a.manifest_id, record_id=a.record_id, record_seq=a.record_seq,
+                person_ids=list(a.person_ids), undetermined_ids=list(a.undetermined_ids), raised_at=a.raised_at,
+            )
+            for a in alerts(conn)
+            if caller.sees(conn, MANIFEST, a.manifest_id)
+        ]
+        for o in operation_alerts(conn, now, standard):
+            if o.kind == "facility.over_capacity":
+                shown = True  # a facility's occupancy is no one's personal data
+            elif o.kind == "incident.open":
+                shown = caller.sees(conn, INCIDENT, o.subject_id)
+            else:
+                person = _person_of(conn, o)
+                shown = person is not None and caller.sees(conn, PERSON, person)
+            if shown:
+                out.append(AlertOut(kind=o.kind, subject_id=o.subject_id, message=o.message, seq=o.seq))
+        return out
+
+    return read
+
+
+@router.get("/alerts", response_model=Page[AlertOut], tags=["alerts"])
+def list_alerts(
+    caller: Reader,
+    policy: Annotated[
+        str | None, Query(pattern=SLUG_PATTERN, description="the shipped pack whose capacity standard judges "
+                          "facilities; default: the deployment's")
+    ] = None,
+    at: Annotated[
+        AwareDatetime | None, Query(description="judge deadlines at this time (ISO 8601 with an offset); default now")
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[AlertOut]:
+    """Return-required alerts (an order or stay reaching people already departed), open incidents, missed
+    notifications, capacity overrides and facilities over capacity: those in the caller's agency's view,
+    in ledger order."""
+    if policy is not None and policy not in shipped_packs():
+        raise ApiProblem(
+            422, "invalid-input", "Invalid input", f"policy: no shipped pack {policy!r}",
+            errors=[FieldProblem(detail=f"one of {', '.join(shipped_packs())}", parameter="policy")],
+        )
+    found = caller.read(_visible_alerts(caller, at or caller.now(), policy or deployment_pack()))
+    return paginate(found, key=AlertOut.key, limit=limit, cursor=cursor)

@@ -1,12 +1,12 @@
-"""The operation over HTTP: headcounts, intake and capacity, incidents, access to people, notifications.
+"""The operation over HTTP: headcounts, intake, incidents, access to people, notifications.
 
-Handoffs are in :mod:`habeas.api.routes_handoffs`. What each route records is the command the CLI's
-``habeas headcount|intake|incident|access|notification`` builds (``habeas.cli.operation_cmds``).
+Handoffs are in :mod:`habeas.api.routes_handoffs`; capacity is ``GET /capacity`` (:mod:`habeas.api.routes_reference`).
+What each route records is the command the CLI's ``habeas headcount|intake|incident|access|notification`` builds
+(``habeas.cli.operation_cmds``).
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterable
 from typing import Annotated, Any
@@ -22,7 +22,6 @@ from habeas.api.problems import ApiProblem, FieldProblem
 from habeas.api.schemas_operation import (
     ID_PATTERN,
     AccessIn,
-    CapacityOut,
     CapacityOverrideOut,
     HeadcountIn,
     HeadcountOut,
@@ -36,16 +35,12 @@ from habeas.api.schemas_operation import (
     SentIn,
 )
 from habeas.domain import commands as c
-from habeas.domain.errors import UnknownRecord
-from habeas.domain.facilities import CapacityStandard
 from habeas.domain.headcounts import HeadcountRecorded
 from habeas.domain.intake import CapacityOverride, IntakeCapacityOverride
 from habeas.domain.values import format_utc, parse_utc
 from habeas.services import queries_operation as q
-from habeas.services import state_operation
 from habeas.services.access import Permission
 from habeas.services.handlers_operation import (
-    DEFAULT_POLICY_PACK,
     AdmitAtIntake,
     LogAccess,
     RecordHeadcount,
@@ -67,20 +62,18 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(8)}"
 
 
-def acting_for(caller: Caller, agencies: Iterable[str], pointer: str) -> None:
+def acting_for(
+    caller: Caller, agencies: Iterable[str], *, pointer: str | None = None, parameter: str | None = None
+) -> None:
     """An agency acts only on its own side of a custody step (issue 5): refuse naming the field that says so."""
-    parties = list(agencies)
+    parties = list(dict.fromkeys(agencies))
     if caller.agency_id not in parties:
+        where = FieldProblem(detail="names no party of the caller's agency", pointer=pointer, parameter=parameter)
         raise ApiProblem(
             403, "not-a-party", "Forbidden",
             f"agency {caller.agency_id} is not a party to this step ({', '.join(parties)})",
-            agency_id=caller.agency_id, errors=[FieldProblem(detail="not the caller's agency", pointer=pointer)],
+            agency_id=caller.agency_id, errors=[where],
         )
-
-
-def policy_standard() -> CapacityStandard:
-    """The capacity standard of the policy pack the services use for intake, read per request."""
-    return state_operation.capacity_standard(os.environ.get("HABEAS_POLICY_PACK", DEFAULT_POLICY_PACK))
 
 
 # -- headcounts ------------------------------------------------------------------------------------------------
@@ -124,7 +117,7 @@ def admit_at_intake(
 ) -> JSONResponse:
     """Admit a person (Mandela rule 7) and house them within computed capacity and separation. Over capacity
     needs ``override``, which is recorded and reported; separation is never overridable (409)."""
-    acting_for(caller, [body.custodian.agency_id], "#/body/custodian/agency_id")
+    acting_for(caller, [body.custodian.agency_id], pointer="#/custodian/agency_id")
     caller.require_visible(PERSON, [body.person_id])
     aid = body.id or new_id("adm")
     cmd = AdmitAtIntake(
@@ -157,22 +150,6 @@ def admit_at_intake(
     return caller.execute(cmd, respond=respond, status=201)
 
 
-@router.get("/facilities/{facility_id}/capacity", response_model=CapacityOut)
-def facility_capacity(facility_id: str, caller: Reader, standard: CapacityStandard | None = None) -> CapacityOut:
-    """Occupancy against the capacity computed from the housing units' floor area (``standard``, default the
-    policy pack's), beside the declared capacity and the number of overrides used."""
-    chosen = standard or policy_standard()
-    rows = caller.read(lambda conn: q.capacity(conn, chosen, facility_id))
-    if not rows:  # unknown, or no housing units to compute a capacity from
-        raise UnknownRecord("facility with housing units", facility_id)
-    f = rows[0]
-    return CapacityOut(
-        facility_id=f.facility_id, standard=f.standard, floor_area_m2=str(f.floor_area_m2),
-        computed_capacity=f.computed_capacity, declared_capacity=f.declared_capacity, occupancy=f.occupancy,
-        overrides=f.overrides, over_capacity=f.over,
-    )
-
-
 # -- incidents -------------------------------------------------------------------------------------------------
 
 
@@ -184,9 +161,9 @@ def record_incident(body: IncidentIn, caller: Annotated[Caller, Depends(require(
         caller.require_visible(MANIFEST, [body.manifest_id])
     iid = body.id or new_id("inc")
     cmd = RecordIncident(
-        incident_id=iid, kind=body.kind, person_ids=tuple(body.person_ids), occurred_at=body.occurred_at or caller.now(),
-        manifest_id=body.manifest_id, checkpoint=body.checkpoint, facility_id=body.facility_id, leg_id=body.leg_id,
-        serious=body.serious, details=body.details,
+        incident_id=iid, kind=body.kind, person_ids=tuple(body.person_ids),
+        occurred_at=body.occurred_at or caller.now(), manifest_id=body.manifest_id, checkpoint=body.checkpoint,
+        facility_id=body.facility_id, leg_id=body.leg_id, serious=body.serious, details=body.details,
     )
     return caller.execute(cmd, respond=written(iid), status=201)
 

@@ -61,7 +61,8 @@ def _registered(caller: Caller, pid: str, result: Result) -> PersonWritten:
     warnings: list[IdentityWarning] = list(result.warnings)
     # A warning must not hand out the id of a person another agency holds: the caller learns a match exists
     # (the public locator would tell them as much), not who it is.
-    visible = caller.read(lambda conn: {w.other_person_id for w in warnings if caller.sees(conn, PERSON, w.other_person_id)})
+    others = {w.other_person_id for w in warnings}
+    visible = caller.read(lambda conn: {o for o in others if caller.sees(conn, PERSON, o)}) if others else set()
     out = []
     for w in warnings:
         seen = w.other_person_id in visible
@@ -70,9 +71,11 @@ def _registered(caller: Caller, pid: str, result: Result) -> PersonWritten:
             f"may be the same person as {w.other_person_id} ({reason}); nothing merged: if it is, "
             f"POST /people/{w.other_person_id}/merge with duplicate_id {pid}"
             if seen else
-            f"may be a person registered by another agency ({reason}); nothing merged: ask the agencies that hold them"
+            f"may be a person registered by another agency ({reason}); nothing merged: ask the agencies that "
+            "hold them"
         )
-        out.append(IdentityWarningOut(other_person_id=w.other_person_id if seen else None, reason=w.reason, detail=detail))
+        shown = w.other_person_id if seen else None
+        out.append(IdentityWarningOut(other_person_id=shown, reason=w.reason, detail=detail))
     return PersonWritten(id=pid, seqs=list(result.seqs), warnings=out)
 
 
@@ -84,6 +87,7 @@ def show_person(person_id: str, caller: Reader) -> PersonOut:
 
 @router.get("/people", response_model=Page[PersonSummary])
 def find(
+    *,
     caller: Annotated[Caller, Depends(require(Permission.PEOPLE_READ))],
     name: Annotated[str | None, Query(min_length=1, max_length=300, description="any of their names; "
                                       "accents, case and order ignored")] = None,

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from habeas.api.context import state_of
-from habeas.api.problems import ApiProblem
+from habeas.api.problems import ApiProblem, FieldProblem
 from habeas.api.ratelimit import limiter_for
 from habeas.api.schemas_public import LocatorAnswer
 from habeas.domain.errors import InvalidField
@@ -27,7 +27,7 @@ from habeas.storage.projections_scope import PERSON
 router = APIRouter(tags=["public"])
 
 _COUNTRY = re.compile(r"[A-Z]{2,3}")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 NAME_FORM = ("given_names", "surnames", "date_of_birth")
 FORMS = "give a_number and country_of_birth, or given_names, surnames, date_of_birth and country_of_birth"
 
@@ -53,11 +53,12 @@ async def locator_rate_limit(request: Request) -> None:
 def _invalid(parameter: str, detail: str) -> ApiProblem:
     return ApiProblem(
         422, "invalid-input", "Invalid input", f"{parameter}: {detail}",
-        errors=[{"detail": detail, "parameter": parameter}],
+        errors=[FieldProblem(detail=detail, parameter=parameter)],
     )
 
 
 def _query(
+    *,
     a_number: str | None, given_names: str | None, surnames: str | None, date_of_birth: str | None,
     country_of_birth: str | None,
 ) -> locator.LocatorQuery:
@@ -84,7 +85,10 @@ def _query(
             # The domain names the field as if in a body; here it is a query parameter, so say so.
             raise _invalid("a_number", e.reason) from e
         return locator.ByANumber(a_number=normalized, country_of_birth=country)
-    assert given_names is not None and surnames is not None and date_of_birth is not None  # checked above
+    # all three are present: checked above
+    assert given_names is not None
+    assert surnames is not None
+    assert date_of_birth is not None
     if not _DATE.fullmatch(date_of_birth.strip()):
         raise _invalid("date_of_birth", "not a date as YYYY-MM-DD")
     try:
@@ -101,6 +105,7 @@ def _query(
     summary="Find where a person is held (no login)",
 )
 def locate(
+    *,
     request: Request,
     response: Response,
     a_number: Annotated[str | None, Query(max_length=40, description="e.g. A-123-456-789")] = None,
@@ -114,7 +119,10 @@ def locate(
     """Where the person is held now, by whom and since when, or to whom, where and when they were handed;
     each match with the public leaf it rests on and a tlog-proof. No match answers ``matches: []``, in the same
     shape. Names, birth dates and A-numbers are never in the answer."""
-    query = _query(a_number, given_names, surnames, date_of_birth, country_of_birth)
+    query = _query(
+        a_number=a_number, given_names=given_names, surnames=surnames, date_of_birth=date_of_birth,
+        country_of_birth=country_of_birth,
+    )
     st = state_of(request)
     result = locator.locate(st.services.ledger, query)
     if result.matches:

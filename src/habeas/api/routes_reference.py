@@ -39,7 +39,9 @@ router = APIRouter(tags=["reference"])
 
 AgencyId = Annotated[str, Path(pattern=ID_PATTERN)]
 FacilityId = Annotated[str, Path(pattern=ID_PATTERN)]
-Read = Depends(require(Permission.READ))
+Reader = Annotated[Caller, Depends(require(Permission.READ))]
+AgencyWriter = Annotated[Caller, Depends(require(Permission.AGENCY_WRITE))]
+ReferenceWriter = Annotated[Caller, Depends(require(Permission.REFERENCE_WRITE))]
 
 
 def _id(given: str | None, prefix: str) -> str:
@@ -50,7 +52,7 @@ def _id(given: str | None, prefix: str) -> str:
 
 
 @router.post("/agencies", status_code=201, response_model=Written)
-def register_agency(body: AgencyIn, caller: Caller = Depends(require(Permission.AGENCY_WRITE))) -> JSONResponse:
+def register_agency(body: AgencyIn, caller: AgencyWriter) -> JSONResponse:
     """Register an agency (``agency.write``)."""
     agency_id = _id(body.id, "a")
     cmd = RegisterAgency(agency_id=agency_id, occurred_at=body.occurred_at or caller.now(), name=body.name,
@@ -59,9 +61,7 @@ def register_agency(body: AgencyIn, caller: Caller = Depends(require(Permission.
 
 
 @router.get("/agencies", response_model=Page[queries.AgencyView])
-def agencies(
-    limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, caller: Caller = Read
-) -> Page[queries.AgencyView]:
+def agencies(caller: Reader, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[queries.AgencyView]:
     """Agencies, with how many officers each has registered."""
     return paginate(caller.read(queries.list_agencies), key=lambda a: a.agency_id, limit=limit, cursor=cursor)
 
@@ -72,9 +72,7 @@ def _require_agency(caller: Caller, agency_id: str) -> None:
 
 
 @router.post("/agencies/{agency_id}/officers", status_code=201, response_model=Written)
-def register_officer(
-    agency_id: AgencyId, body: OfficerIn, caller: Caller = Depends(require(Permission.AGENCY_WRITE))
-) -> JSONResponse:
+def register_officer(agency_id: AgencyId, body: OfficerIn, caller: AgencyWriter) -> JSONResponse:
     """Register an officer of the caller's own agency with the Ed25519 key they sign handoffs with."""
     if agency_id != caller.agency_id:
         # An officer's key signs custody away: only the agency that employs them may vouch for it.
@@ -92,7 +90,7 @@ def register_officer(
 
 @router.get("/agencies/{agency_id}/officers", response_model=Page[queries.OfficerView])
 def officers(
-    agency_id: AgencyId, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None, caller: Caller = Read
+    agency_id: AgencyId, caller: Reader, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Page[queries.OfficerView]:
     """An agency's officers and their public keys (base64); names and badges are private and not shown."""
     _require_agency(caller, agency_id)
@@ -104,9 +102,7 @@ def officers(
 
 
 @router.post("/facilities", status_code=201, response_model=Written)
-def register_facility(
-    body: FacilityIn, caller: Caller = Depends(require(Permission.REFERENCE_WRITE))
-) -> JSONResponse:
+def register_facility(body: FacilityIn, caller: ReferenceWriter) -> JSONResponse:
     """Register a facility; ``contact`` is what the public locator shows families and counsel."""
     facility_id = _id(body.id, "f")
     cmd = RegisterFacility(
@@ -120,11 +116,11 @@ def register_facility(
 
 @router.get("/facilities", response_model=Page[queries.FacilitySummary])
 def facilities(
+    caller: Reader,
     country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2,3}$", description="only this country")] = None,
     facility_type: Annotated[str | None, Query(max_length=100, description="only this type (e.g. IGSA)")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-    caller: Caller = Read,
 ) -> Page[queries.FacilitySummary]:
     """Registered facilities, by id."""
     found = caller.read(lambda conn: queries.list_facilities(
@@ -133,15 +129,13 @@ def facilities(
 
 
 @router.get("/facilities/{facility_id}", response_model=FacilityOut)
-def facility(facility_id: FacilityId, caller: Caller = Read) -> FacilityOut:
+def facility(facility_id: FacilityId, caller: Reader) -> FacilityOut:
     """A facility, its units, and capacity by floor area (CPT, ICRC) beside the declared figures."""
     return FacilityOut.of(caller.read(lambda conn: queries.facility_view(conn, facility_id)))
 
 
 @router.post("/facilities/{facility_id}/units", status_code=201, response_model=Written)
-def register_unit(
-    facility_id: FacilityId, body: UnitIn, caller: Caller = Depends(require(Permission.REFERENCE_WRITE))
-) -> JSONResponse:
+def register_unit(facility_id: FacilityId, body: UnitIn, caller: ReferenceWriter) -> JSONResponse:
     """Register a unit or cell with its floor area and declared beds, and who it is for."""
     unit_id = _id(body.id, "u")
     cmd = RegisterUnit(
@@ -155,13 +149,13 @@ def register_unit(
 
 @router.get("/capacity", response_model=Page[CapacityOut])
 def capacity(
+    caller: Reader,
     standard: Annotated[
         CapacityStandard | None, Query(description="default: the deployment policy pack's standard")
     ] = None,
     facility_id: Annotated[str | None, Query(pattern=ID_PATTERN, description="only this facility")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-    caller: Caller = Read,
 ) -> Page[CapacityOut]:
     """Occupancy of each facility with units against its computed and declared capacity."""
     chosen = standard or capacity_standard(deployment_pack())

@@ -252,19 +252,6 @@ class IntakeOut(BaseModel):
     capacity_override: CapacityOverrideOut | None = None
 
 
-class CapacityOut(BaseModel):
-    """Occupancy against capacity computed from floor area under ``standard``, beside the declared figure."""
-
-    facility_id: str
-    standard: CapacityStandard
-    floor_area_m2: str = Field(description="a decimal, as text so it stays exact")
-    computed_capacity: int
-    declared_capacity: int | None
-    occupancy: int
-    overrides: int
-    over_capacity: bool
-
-
 # -- incidents and access --------------------------------------------------------------------------------------
 
 

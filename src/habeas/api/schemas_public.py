@@ -73,7 +73,9 @@ def _match(proven: locator.Proven) -> LocatorMatch:
             facility_id=f.facility_id, name=f.name, address=f.address, city=f.city, region=f.region,
             postal_code=f.postal_code, country=f.country, contact=f.contact,
         ),
-        transferred_to=None if t is None else PublicTransfer(agency=PublicAgency.of(t.agency), country=t.country, at=t.at),
+        transferred_to=None if t is None else PublicTransfer(
+            agency=PublicAgency.of(t.agency), country=t.country, at=t.at
+        ),
         authority=PublicAgency.of(loc.authority), legal_basis=loc.legal_basis,
         proof=LocatorProof(seq=loc.seq, leaf=proven.leaf.decode(), tlog_proof=proven.tlog_proof),
     )

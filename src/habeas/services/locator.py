@@ -26,6 +26,7 @@ from habeas.domain.events import EventType
 from habeas.domain.identity import locator_a_number_key, locator_name_key
 from habeas.ledger.log import Ledger, LogError
 from habeas.ledger.note import format_tlog_proof
+from habeas.storage import ledger_store
 from habeas.storage.projection_schema import custody, person, person_key, record
 from habeas.storage.projections import KIND
 
@@ -155,7 +156,9 @@ def find(conn: Connection, query: LocatorQuery) -> list[Any]:
 def _record_body(conn: Connection, kind: str, record_id: str | None) -> dict[str, Any] | None:
     if record_id is None:
         return None
-    row = conn.execute(select(record.c.body).where(and_(record.c.kind == kind, record.c.record_id == record_id))).first()
+    row = conn.execute(
+        select(record.c.body).where(and_(record.c.kind == kind, record.c.record_id == record_id))
+    ).first()
     return None if row is None else dict(json.loads(row.body))
 
 
@@ -222,18 +225,19 @@ def locate_row(conn: Connection, row: Any) -> Located:
 
 
 def locate(ledger: Ledger, query: LocatorQuery) -> LocatorResult:
-    """Every exact match with its proof, against one checkpoint read after the answers (so it covers them)."""
+    """Every exact match with its proof, against the latest checkpoint, read after the answers (so it covers
+    the entries they rest on)."""
     with ledger.engine.connect() as conn:
         located = [locate_row(conn, row) for row in find(conn, query)]
-    try:
-        checkpoint = ledger.checkpoint()
-    except LogError:  # an empty log: there is no one to find either
+        checkpoint = ledger_store.read_checkpoint(conn)
+        leaves = {loc.seq: ledger_store.read_leaf(conn, loc.seq) for loc in located}
+    if checkpoint is None:  # an empty log: there is no one to find either
         return LocatorResult(matches=(), checkpoint="")
-    proven = tuple(
-        Proven(
-            located=loc, leaf=ledger.leaf(loc.seq),
-            tlog_proof=format_tlog_proof(loc.seq, ledger.inclusion_proof(loc.seq, checkpoint.size), checkpoint.note),
-        )
-        for loc in located
-    )
-    return LocatorResult(matches=proven, checkpoint=checkpoint.note)
+    proven = []
+    for loc in located:
+        leaf = leaves[loc.seq]
+        if leaf is None:  # a projection row ahead of the log it is built from: a damaged store
+            raise LogError(f"the locator's answer rests on entry {loc.seq}, which the log does not hold")
+        proof = ledger.inclusion_proof(loc.seq, checkpoint.size)
+        proven.append(Proven(located=loc, leaf=leaf, tlog_proof=format_tlog_proof(loc.seq, proof, checkpoint.note)))
+    return LocatorResult(matches=tuple(proven), checkpoint=checkpoint.note)

@@ -1,0 +1,194 @@
+"""The load side of the locator benchmark: ``habeas serve`` as a subprocess, wrk and its report, the machine.
+
+wrk (https://github.com/wg/wrk, Debian package ``wrk``) keeps a fixed number of HTTP/1.1 keep-alive connections
+busy (a closed loop: a connection sends its next request when the answer to the last one is in), so its latencies
+are those of a server under exactly that many concurrent clients. benchmarks/locator.lua picks each request's path
+and counts the answers by status.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+CONNECTIONS, WRK_THREADS = 50, 2
+LUA = Path(__file__).with_name("locator.lua")
+INSTALL_WRK = "wrk is not installed: `apt-get install wrk` (Debian/Ubuntu), then run this again"
+
+
+class WrkMissing(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return int(r.status), r.read().decode()
+    except urllib.error.HTTPError as e:
+        return int(e.code), e.read().decode(errors="replace")
+
+
+class Server:
+    """``habeas serve`` on a free loopback port, as a subprocess; stopped (SIGTERM, then SIGKILL) on exit."""
+
+    def __init__(self, env: dict[str, str], workers: int | None, log: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        cmd = [sys.executable, "-m", "habeas", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        cmd += ["--log-level", "warning", *(["--workers", str(workers)] if workers else [])]
+        self.command = cmd
+        self.log = log
+        self._log = log.open("w")
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+
+    def __enter__(self) -> Server:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"habeas serve exited ({self.proc.returncode}): {self.log.read_text()[-2000:]}")
+            try:
+                if get(self.base + "/healthz")[0] == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError(f"habeas serve did not answer /healthz within 60 s: {self.log.read_text()[-2000:]}")
+
+    def __exit__(self, *_: object) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._log.close()
+
+
+_UNIT_US = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6}
+
+
+def _duration_us(text: str) -> float:
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if m is None:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(m.group(1)) * _UNIT_US[m.group(2)]
+
+
+def parse_wrk(out: str) -> dict[str, Any]:
+    """wrk's text report (p50, p99, requests/s, non-2xx) and the script's exact counts (``LOCATOR_JSON``)."""
+    pct = {int(m.group(1)): _duration_us(m.group(2)) for m in re.finditer(r"^\s+(\d+)%\s+(\S+)\s*$", out, re.M)}
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", out, re.M)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    script = re.search(r"^LOCATOR_JSON (.*)$", out, re.M)
+    if rps is None or 50 not in pct or 99 not in pct or script is None:
+        raise RuntimeError(f"cannot read wrk's report:\n{out}")
+    exact = json.loads(script.group(1))
+    statuses = {int(k): v for k, v in exact["statuses"].items()}
+    return {
+        "requests_per_s": float(rps.group(1)),
+        "p50_ms": pct[50] / 1e3,
+        "p75_ms": pct.get(75, float("nan")) / 1e3,
+        "p90_ms": pct.get(90, float("nan")) / 1e3,
+        "p99_ms": pct[99] / 1e3,
+        "max_ms": exact["max_us"] / 1e3,
+        "requests": exact["requests"],
+        "seconds": exact["duration_us"] / 1e6,
+        "statuses": statuses,
+        "non_2xx": sum(n for s, n in statuses.items() if not 200 <= s < 300),
+        "wrk_non_2xx_3xx": int(non2xx.group(1)) if non2xx else 0,
+        "socket_errors": dict(zip(("connect", "read", "write", "timeout"), map(int, sock.groups()), strict=True))
+        if sock
+        else {"connect": 0, "read": 0, "write": 0, "timeout": 0},
+    }
+
+
+def wrk(base: str, paths: Path, seconds: int) -> dict[str, Any]:
+    cmd = [
+        "wrk",
+        "--latency",
+        f"-t{WRK_THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        base,
+        "--",
+        str(paths),
+    ]
+    load_before = os.getloadavg()
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
+    row = parse_wrk(proc.stdout)
+    row.update(load_before=load_before, load_after=os.getloadavg(), command=" ".join(cmd), report=proc.stdout)
+    return row
+
+
+def _git_commit() -> str:
+    """The checked-out commit, read from .git without running git (empty when it cannot be read)."""
+    try:
+        git = Path(__file__).resolve().parents[1] / ".git"
+        head = (git / "HEAD").read_text().strip()
+        if not head.startswith("ref: "):
+            return head[:7]
+        ref = head[5:]
+        if (git / ref).exists():
+            return (git / ref).read_text().strip()[:7]
+        for line in (git / "packed-refs").read_text().splitlines():
+            if line.endswith(" " + ref):
+                return line[:7]
+    except OSError:
+        pass
+    return ""
+
+
+def machine(pg_url: str | None) -> dict[str, Any]:
+    import platform
+    import sqlite3
+    from importlib import metadata
+
+    lines = Path("/proc/cpuinfo").read_text().splitlines()
+    cpu = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "unknown")
+    pg = None
+    if pg_url:
+        import psycopg
+
+        with psycopg.connect(pg_url) as conn:
+            row = conn.execute("SHOW server_version").fetchone()
+            pg = row[0] if row else None
+    wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgresql": pg,
+        "wrk": (wrk_v.stdout or wrk_v.stderr).splitlines()[0].strip(),
+        "habeas": metadata.version("habeas"),
+        "uvicorn": metadata.version("uvicorn"),
+        "fastapi": metadata.version("fastapi"),
+        "git_commit": _git_commit(),
+        "loadavg": os.getloadavg(),
+    }
