@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from habeas import __version__
@@ -57,7 +58,29 @@ def create_app(services: Services, *, clock: Callable[[], datetime] | None = Non
 
     for module in ROUTERS:
         app.include_router(module.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with every 4xx answer declared as what it is: a problem in application/problem+json
+    (FastAPI would say application/json, and describe its own 422 body, which the envelope replaces)."""
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    doc = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes,
+    )
+    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for item in doc.get("paths", {}).values():
+        for operation in item.values():
+            for status, response in operation.get("responses", {}).items():
+                if status.startswith("4"):
+                    response["content"] = {problems.PROBLEM_JSON: problem}
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    app.openapi_schema = doc
+    return doc
 
 
 class Health(BaseModel):

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 
 from habeas.api.problems import ApiProblem
 from habeas.domain.commands import Command
-from habeas.domain.errors import UnknownRecord
+from habeas.domain.errors import DomainError, UnknownRecord
 from habeas.domain.values import format_utc
 from habeas.ledger.canonical import canonical
 from habeas.services import access
@@ -170,8 +170,9 @@ class Caller:
 
         try:
             self.services.execute(cmd, actor, after=store)
-        except IntegrityError:
-            # The same key raced in from a second request and committed first: answer as it did.
+        except (IntegrityError, DomainError):
+            # The same request raced in under the same key and committed first (this one then finds the record
+            # it makes already there, or the key taken): answer as the first did. Otherwise it is a refusal.
             replay = self._replay(key, fingerprint)
             if replay is None:
                 raise

@@ -67,7 +67,7 @@ _TITLES = {
 }
 # Every route answers these with a problem; the OpenAPI document says so, so clients (and schemathesis) know.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": Problem, "description": _TITLES[status], "content": {PROBLEM_JSON: {}}}
+    status: {"model": Problem, "description": _TITLES[status]}
     for status in (400, 401, 403, 404, 409, 422, 429)
 }
 
