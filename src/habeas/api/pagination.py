@@ -35,12 +35,16 @@ def encode_cursor(key: str) -> str:
 
 def decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        key = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
+        key = None
+    # The decoder skips characters outside the alphabet; only a cursor that encodes back to itself is ours.
+    if key is None or not key or encode_cursor(key) != cursor:
         raise ApiProblem(
             422, "invalid-input", "Invalid input", "cursor: not a cursor this API gave out",
             errors=[{"detail": "not a cursor this API gave out", "parameter": "cursor"}],
-        ) from None
+        )
+    return key
 
 
 def paginate(items: Iterable[T], *, key: Callable[[T], str], limit: int, cursor: str | None) -> Page[T]:

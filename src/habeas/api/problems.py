@@ -119,7 +119,11 @@ def install(app: FastAPI) -> None:
         status = exc.http_status if 400 <= exc.http_status < 500 else 409
         errors = None
         if isinstance(exc, InvalidField):
-            errors = [FieldProblem(detail=exc.reason, pointer=f"#/{exc.field}")]
+            # A read has no body: the field the domain names came from the query string.
+            if request.method in ("GET", "HEAD"):
+                errors = [FieldProblem(detail=exc.reason, parameter=exc.field)]
+            else:
+                errors = [FieldProblem(detail=exc.reason, pointer=f"#/{exc.field}")]
         return problem_response(
             status, exc.code, str(exc), instance=request.url.path, errors=errors, **_ids_of(exc)
         )

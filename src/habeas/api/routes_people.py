@@ -29,7 +29,7 @@ from habeas.api.schemas_people import (
 )
 from habeas.domain.commands import ErasePerson, MergePersons, RecordAdmission, RegisterPerson
 from habeas.domain.identity import IdentityWarning
-from habeas.domain.people import PersonName, PersonRegistered
+from habeas.domain.people import PersonRegistered
 from habeas.services.access import Permission
 from habeas.services.queries import find_people, person_view
 from habeas.services.state import event_at
@@ -44,12 +44,14 @@ Writer = Annotated[Caller, Depends(person_scope(Permission.PEOPLE_WRITE))]
 
 
 @router.post("/people", status_code=201, response_model=PersonWritten)
-def register_person(body: PersonIn, caller: Annotated[Caller, Depends(require(Permission.PEOPLE_WRITE))]) -> Any:
+def register_person(
+    body: PersonIn, caller: Annotated[Caller, Depends(require(Permission.PEOPLE_WRITE))]
+) -> JSONResponse:
     """Register a person. Registration never merges: it warns when the person may already be on record."""
     pid = body.person_id or new_id("p")
-    name: PersonName | None = None if body.name is None else body.name.domain()
     cmd = RegisterPerson(
-        person_id=pid, occurred_at=body.occurred_at or caller.now(), name=name, aliases=tuple(body.aliases),
+        person_id=pid, occurred_at=body.occurred_at or caller.now(),
+        name=None if body.name is None else body.name.domain(), aliases=tuple(body.aliases),
         transliterations=tuple(t.domain() for t in body.transliterations), date_of_birth=body.birth_date(),
         sex=body.sex, nationalities=tuple(body.nationalities), country_of_birth=body.country_of_birth,
         languages=tuple(body.languages), identifiers=tuple(i.domain() for i in body.identifiers),

@@ -26,7 +26,7 @@ person_key = Table(
     "p_person_key",
     projection_metadata,
     Column("person_id", String(100), primary_key=True),
-    Column("kind", String(20), primary_key=True),  # "identifier" | "name"
+    Column("kind", String(20), primary_key=True),  # "identifier" | "name" | "locator" (exact public lookups)
     Column("key", String(400), primary_key=True),
     Index("ix_p_person_key_key", "kind", "key"),
 )

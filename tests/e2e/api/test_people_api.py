@@ -102,6 +102,9 @@ def test_find_walks_pages_of_people_in_scope_only_and_checks_its_criteria(api_wo
     assert walk(api_world.client(Role.AUDITOR, AGENCY_B), "/people", name="garcia") == [theirs]
     found = a.get("/people", params={"name": "ana"}).json()["items"]
     assert [(p["name"], p["date_of_birth"], p["matched_on"]) for p in found] == [("Ana Garcia", "1990", ["name"])]
+    for params in ({"cursor": "_w"}, {"cursor": "%%%", "name": "garcia"}):
+        bad = a.get("/people", params=params)
+        assert (bad.status_code, bad.json()["errors"][0]["parameter"]) == (422, "cursor")
     dob = a.get("/people", params={"dob": "May 1990"})
     assert dob.status_code == 422
     assert dob.json()["type"] == "urn:habeas:problem:invalid-input"
