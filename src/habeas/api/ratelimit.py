@@ -13,9 +13,14 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from fastapi import Request
+
+from habeas.api.context import state_of
+from habeas.api.problems import ApiProblem
 
 DEFAULT_RATE = (20, 1.0)
 ENV_RATE = "HABEAS_LOCATOR_RATE"
@@ -82,6 +87,31 @@ def configured_rate(extras: dict[str, Any]) -> tuple[int, float]:
         # A public endpoint must keep answering: a typo in the setting is reported loudly, not turned into 500s.
         log.exception("%s=%r is not burst/per_second; using %s/%s", ENV_RATE, env, *DEFAULT_RATE)
         return DEFAULT_RATE
+
+
+def client_host(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+def per_client(name: str, what: str) -> Callable[[Request], Awaitable[None]]:
+    """A dependency that spends one of the client's tokens for ``name`` (a limiter of its own), or answers 429.
+
+    It runs before the parameters are checked, so malformed requests spend tokens too.
+    """
+
+    async def dependency(request: Request) -> None:
+        limiter = limiter_for(state_of(request).extras, name)
+        wait = limiter.take(client_host(request))
+        if wait is not None:
+            retry = max(1, math.ceil(wait))
+            raise ApiProblem(
+                429, "rate-limited", "Too many requests",
+                f"{what} answers {limiter.burst} requests at once and {limiter.per_second:g} a second per client; "
+                f"retry in {retry} s",
+                headers={"Retry-After": str(retry)}, retry_after=retry,
+            )
+
+    return dependency
 
 
 def limiter_for(extras: dict[str, Any], name: str) -> RateLimiter:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, or_, select
 from habeas.api.context import Caller, require, state_of
 from habeas.api.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
 from habeas.api.problems import ApiProblem
+from habeas.api.ratelimit import per_client
 from habeas.services import access
 from habeas.services.access import Permission
 from habeas.storage.access_schema import access_log
@@ -40,9 +41,13 @@ class Me(BaseModel):
     permissions: list[str]
 
 
-@router.post("/auth/token", response_model=TokenOut, status_code=201)
+@router.post(
+    "/auth/token", response_model=TokenOut, status_code=201,
+    dependencies=[Depends(per_client("login", "logging in"))],
+)
 def login(body: Login, request: Request) -> TokenOut:
-    """Exchange a user's password for a bearer token valid 12 hours."""
+    """Exchange a user's password for a bearer token valid 12 hours (rate-limited per client, as the locator,
+    so passwords cannot be guessed at speed)."""
     st = state_of(request)
     engine = st.services.ledger.engine
     with engine.connect() as conn:

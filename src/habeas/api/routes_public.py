@@ -7,7 +7,6 @@ Rate-limited per client address; every answer that found someone is written to t
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import date
 from typing import Annotated
@@ -17,7 +16,7 @@ from sqlalchemy import Connection
 
 from habeas.api.context import state_of
 from habeas.api.problems import ApiProblem, FieldProblem
-from habeas.api.ratelimit import limiter_for
+from habeas.api.ratelimit import client_host, per_client
 from habeas.api.schemas_public import LocatorAnswer
 from habeas.domain.errors import InvalidField
 from habeas.domain.identity import fold
@@ -34,22 +33,7 @@ NAME_FORM = ("given_names", "surnames", "date_of_birth")
 FORMS = "give a_number and country_of_birth, or given_names, surnames, date_of_birth and country_of_birth"
 
 
-def client_host(request: Request) -> str:
-    return request.client.host if request.client is not None else "unknown"
-
-
-async def locator_rate_limit(request: Request) -> None:
-    """Runs before the parameters are checked, so malformed requests spend tokens too."""
-    limiter = limiter_for(state_of(request).extras, "locator")
-    wait = limiter.take(client_host(request))
-    if wait is not None:
-        retry = max(1, math.ceil(wait))
-        raise ApiProblem(
-            429, "rate-limited", "Too many requests",
-            f"the locator answers {limiter.burst} requests at once and {limiter.per_second:g} a second per client; "
-            f"retry in {retry} s",
-            headers={"Retry-After": str(retry)}, retry_after=retry,
-        )
+locator_rate_limit = per_client("locator", "the locator")
 
 
 def _invalid(parameter: str, detail: str) -> ApiProblem:

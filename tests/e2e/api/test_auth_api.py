@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 
@@ -141,3 +142,15 @@ def test_caller_is_the_only_way_routes_write(api_world: ApiWorld) -> None:
         source = inspect.getsource(module)
         assert "services.execute(" not in source, module.__name__
     assert hasattr(Caller, "execute")
+
+
+def test_password_guessing_is_rate_limited_per_client(api_world: ApiWorld) -> None:
+    from habeas.api.app import create_app
+    from tests.e2e.api.server import serving
+
+    app = create_app(api_world.services, rate_limit=(2, 0.001))
+    with serving(app) as url, httpx.Client(base_url=url) as client:
+        guesses = [client.post("/auth/token", json={"user_id": "ana", "password": f"guess {i}"}) for i in range(3)]
+    assert [r.status_code for r in guesses] == [401, 401, 429]
+    assert int(guesses[2].headers["retry-after"]) >= 1
+    assert guesses[2].json()["type"] == "urn:habeas:problem:rate-limited"
