@@ -1,4 +1,4 @@
-"""``python -m benchmarks [--quick] [--only sqlite|postgres|gates]``: run, print the tables, write results.json.
+"""``python -m benchmarks [--quick] [--only sqlite|postgres|gates|locator]``: run, print the tables, write results.json.
 
 The full run does the ledger sections, then the gates and the demo (benchmarks/gates.py) on the same backends;
 ``--only gates`` does the gates and the demo alone (both backends if PostgreSQL is reachable) and writes
@@ -56,9 +56,20 @@ def _locator(args: argparse.Namespace, backends: list[str], out: Console, log: C
     path.write_text(json.dumps(results, indent=2) + "\n")
     print_locator_tables(results, out)
     out.print(f"results written to {path}")
-    failed = [r["backend"] for r in results["runs"] if r["locator"] is None or r["locator"]["non_2xx"]]
+    failed = [
+        r["backend"]
+        for r in results["runs"]
+        if r["locator"] is None or any(r[k]["non_2xx"] for k in ("locator", "locator_1", "healthz"))
+    ]
     if failed:
         log.print(f"[red]locator not measured, or answered non-2xx, on: {', '.join(failed)}[/]")
+        return 1
+    wrong = [r["backend"] for r in results["runs"] if any(a["right"] != a["checked"] for a in r["answers"].values())]
+    if wrong:
+        log.print(
+            f"[red]the locator's sample answers were wrong on: {', '.join(wrong)} (a database seeded before a change "
+            "to the locator's keys? run again with --reseed)[/]"
+        )
         return 1
     return 0
 

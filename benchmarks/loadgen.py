@@ -71,6 +71,26 @@ class Server:
         self.__exit__()
         raise RuntimeError(f"habeas serve did not answer /healthz within 60 s: {self.log.read_text()[-2000:]}")
 
+    def cpu_seconds(self) -> float:
+        """CPU time used so far by the server and its worker processes (the database server's is not in it)."""
+        parents: dict[int, int] = {}
+        ticks: dict[int, int] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended while we looked
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            ticks[int(entry.name)] = int(fields[11]) + int(fields[12])  # utime + stime
+        tree, grown = {self.proc.pid}, True
+        while grown:
+            more = {pid for pid, parent in parents.items() if parent in tree} - tree
+            tree |= more
+            grown = bool(more)
+        return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+
     def __exit__(self, *_: object) -> None:
         self.proc.terminate()
         try:
@@ -120,12 +140,23 @@ def parse_wrk(out: str) -> dict[str, Any]:
     }
 
 
-def wrk(base: str, paths: Path, seconds: int) -> dict[str, Any]:
+def _cpu_busy_idle() -> tuple[int, int]:
+    """All CPUs' busy and idle jiffies since boot (/proc/stat), for the machine's share busy during a run."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values[:8]) - idle, idle
+
+
+def wrk(
+    base: str, paths: Path, seconds: int, server: Server | None = None, *, connections: int = CONNECTIONS
+) -> dict[str, Any]:
+    """One wrk run of ``seconds``; with ``server``, also the CPU the server used. Fewer connections than wrk
+    threads would leave threads idle, so one connection gets one thread."""
     cmd = [
         "wrk",
         "--latency",
-        f"-t{WRK_THREADS}",
-        f"-c{CONNECTIONS}",
+        f"-t{min(WRK_THREADS, connections)}",
+        f"-c{connections}",
         f"-d{seconds}s",
         "--timeout",
         "10s",
@@ -135,12 +166,25 @@ def wrk(base: str, paths: Path, seconds: int) -> dict[str, Any]:
         "--",
         str(paths),
     ]
-    load_before = os.getloadavg()
+    load_before, (busy0, idle0) = os.getloadavg(), _cpu_busy_idle()
+    cpu0, wall0 = (server.cpu_seconds() if server else 0.0), time.monotonic()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    cpu = (server.cpu_seconds() - cpu0) if server else float("nan")
+    wall = time.monotonic() - wall0
+    busy1, idle1 = _cpu_busy_idle()
     if proc.returncode != 0:
         raise RuntimeError(f"wrk failed ({proc.returncode}): {proc.stderr.strip() or proc.stdout.strip()}")
     row = parse_wrk(proc.stdout)
-    row.update(load_before=load_before, load_after=os.getloadavg(), command=" ".join(cmd), report=proc.stdout)
+    row.update(
+        connections=connections,
+        load_before=load_before,
+        load_after=os.getloadavg(),
+        machine_busy=(busy1 - busy0) / max(1, (busy1 - busy0) + (idle1 - idle0)),
+        server_cpu_cores=cpu / wall,
+        server_cpu_ms_per_request=cpu / max(1, row["requests"]) * 1e3,
+        command=" ".join(cmd),
+        report=proc.stdout,
+    )
     return row
 
 
@@ -169,6 +213,9 @@ def machine(pg_url: str | None) -> dict[str, Any]:
 
     lines = Path("/proc/cpuinfo").read_text().splitlines()
     cpu = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "unknown")
+    kib = next(
+        (int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")), 0
+    )
     pg = None
     if pg_url:
         import psycopg
@@ -181,6 +228,7 @@ def machine(pg_url: str | None) -> dict[str, Any]:
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "nproc": os.cpu_count(),
         "cpu": cpu,
+        "ram": f"{kib / 1024 / 1024:.1f} GiB",
         "os": platform.platform(),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,

@@ -33,6 +33,8 @@ from urllib.parse import urlencode
 
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from benchmarks.loadgen import CONNECTIONS, INSTALL_WRK, WRK_THREADS, Server, WrkMissing, get, machine, wrk
 from habeas.bootstrap import Settings, init, open_services
@@ -42,9 +44,11 @@ from habeas.domain.custody import Authority, Custodian
 from habeas.domain.people import Identifier, IdentifierKind, PartialDate, PersonName, Sex
 from habeas.ledger.entry import Actor
 from habeas.services.app import Services
+from habeas.storage.engine import make_engine, sqlite_path
 
 FULL_PEOPLE, QUICK_PEOPLE = 100_000, 5_000
 FULL_SECONDS, QUICK_SECONDS = 30, 5
+SOLO_SECONDS = 10  # the single-connection locator run
 SEED_THREADS = 32  # concurrent Services.execute callers: the ledger groups their commits
 QUERIES = 20_000  # precomputed locator paths wrk draws from
 NO_MATCH = 0.10
@@ -126,7 +130,9 @@ def _register(p: SyntheticPerson) -> c.RegisterPerson:
 
 
 def _world(services: Services, people: int) -> None:
-    run = lambda cmd: services.execute(cmd, ACTOR)  # noqa: E731
+    def run(cmd: c.Command) -> None:
+        services.execute(cmd, ACTOR)
+
     run(c.RegisterAgency(agency_id=AGENCY, occurred_at=T0, name="SYNTHETIC agency", country="US", kind="immigration"))
     run(
         c.RegisterOfficer(
@@ -188,8 +194,6 @@ def _pg(url: str, *statements: str) -> None:
 
 def _in_custody(t: Target) -> int:
     """People in custody in the target's database; 0 when there is none yet."""
-    from habeas.storage.engine import make_engine, sqlite_path
-
     if t.schema is None:
         path = sqlite_path(t.settings.db_url)
         if path is None or not path.exists():
@@ -197,10 +201,8 @@ def _in_custody(t: Target) -> int:
     engine = make_engine(t.settings.db_url, schema=t.schema)
     try:
         with engine.connect() as conn:
-            from sqlalchemy import text
-
             return int(conn.execute(text("SELECT count(*) FROM p_custody WHERE facility_id IS NOT NULL")).scalar_one())
-    except Exception:  # no such table or schema: nothing seeded
+    except DBAPIError:  # no such table (or schema): nothing seeded
         return 0
     finally:
         engine.dispose()
@@ -209,8 +211,7 @@ def _in_custody(t: Target) -> int:
 def _wipe(t: Target) -> None:
     if t.schema is not None:
         _pg(t.settings.db_url, f'DROP SCHEMA IF EXISTS "{t.schema}" CASCADE', f'CREATE SCHEMA "{t.schema}"')
-    else:
-        db = Path(t.settings.db_url.removeprefix("sqlite:///"))
+    elif (db := sqlite_path(t.settings.db_url)) is not None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{db}{suffix}").unlink(missing_ok=True)
     for path in (t.settings.key_path, t.settings.key_path.with_name(t.settings.key_path.name + ".vkey"), t.meta):
@@ -369,13 +370,16 @@ def bench_backend(
             row["answers"] = check_answers(server.base, qs)
             console.log(f"locator {t.backend}: sample answers {row['answers']}")
             wrk(server.base, paths, warmup)
-            row["locator"] = wrk(server.base, paths, seconds)
+            row["locator"] = wrk(server.base, paths, seconds, server)
             _log_run(console, t.backend, "locator", row["locator"])
+            # One client alone: the time a lookup takes when it does not queue behind 49 others.
+            row["locator_1"] = wrk(server.base, paths, min(seconds, SOLO_SECONDS), server, connections=1)
+            _log_run(console, t.backend, "locator_1", row["locator_1"])
         else:
             console.log(f"[yellow]locator {t.backend}: {LOCATOR} is not served yet; /healthz only[/]")
-            row["locator"] = None
+            row["locator"] = row["locator_1"] = None
         wrk(server.base, health, warmup)
-        row["healthz"] = wrk(server.base, health, seconds)
+        row["healthz"] = wrk(server.base, health, seconds, server)
         _log_run(console, t.backend, "healthz", row["healthz"])
     if row["locator"]:
         row["ratio_rps"] = row["locator"]["requests_per_s"] / row["healthz"]["requests_per_s"]
@@ -384,9 +388,10 @@ def bench_backend(
 
 def _log_run(console: Console, backend: str, what: str, r: dict[str, Any]) -> None:
     console.log(
-        f"locator {backend} {what:8}: {r['requests_per_s']:>9,.0f} req/s, p50 {r['p50_ms']:.2f} ms, "
+        f"locator {backend} {what:9}: {r['requests_per_s']:>9,.0f} req/s, p50 {r['p50_ms']:.2f} ms, "
         f"p99 {r['p99_ms']:.2f} ms, {r['requests']:,} requests, non-2xx {r['non_2xx']}, "
-        f"load {r['load_before'][0]:.2f} → {r['load_after'][0]:.2f}"
+        f"server {r['server_cpu_cores']:.2f} cores ({r['server_cpu_ms_per_request']:.2f} ms CPU a request), "
+        f"machine {r['machine_busy']:.0%} busy, load {r['load_before'][0]:.2f} → {r['load_after'][0]:.2f}"
     )
 
 
@@ -437,22 +442,24 @@ def run_locator(
 def print_locator_tables(results: dict[str, Any], console: Console) -> None:
     cfg = results["config"]
     t = Table(
-        title=f"Public locator under wrk: {cfg['connections']} connections, {cfg['seconds']} s a run, "
-        f"{cfg['people']:,} people",
+        title=f"Public locator under wrk over {cfg['people']:,} people: {cfg['seconds']} s a run "
+        f"(the one-connection run {min(cfg['seconds'], SOLO_SECONDS)} s), after {cfg['warmup_seconds']} s of warm-up",
         title_justify="left",
     )
-    for col in ("backend", "target", "req/s", "p50 ms", "p99 ms", "max ms", "requests", "non-2xx", "÷ healthz"):
+    cols = ("backend", "target", "conns", "req/s", "p50 ms", "p99 ms", "max ms", "requests", "non-2xx", "÷ healthz")
+    for col in (*cols, "server cores", "CPU ms/req", "machine busy", "load 1m"):
         t.add_column(col, justify="left" if col in ("backend", "target") else "right")
     for run in results["runs"]:
-        for what in ("locator", "healthz"):
-            r = run[what]
+        for what, label in (("locator", "locator"), ("locator_1", "locator"), ("healthz", "/healthz")):
+            r = run.get(what)
             if r is None:
-                t.add_row(run["backend"], what, *(["—"] * 7))
+                t.add_row(run["backend"], label, *(["—"] * 12))
                 continue
             ratio = f"{run['ratio_rps']:.2f}" if what == "locator" and run.get("ratio_rps") else ""
             t.add_row(
                 run["backend"],
-                what,
+                label,
+                str(r["connections"]),
                 f"{r['requests_per_s']:,.0f}",
                 f"{r['p50_ms']:.2f}",
                 f"{r['p99_ms']:.2f}",
@@ -460,6 +467,10 @@ def print_locator_tables(results: dict[str, Any], console: Console) -> None:
                 f"{r['requests']:,}",
                 str(r["non_2xx"]),
                 ratio,
+                f"{r['server_cpu_cores']:.2f}",
+                f"{r['server_cpu_ms_per_request']:.2f}",
+                f"{r['machine_busy']:.0%}",
+                f"{r['load_before'][0]:.1f}–{r['load_after'][0]:.1f}",
             )
     console.print(t)
     for run in results["runs"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import socket
 from datetime import timedelta
 from typing import Annotated
 
@@ -52,9 +53,31 @@ def serve_cmd(
     os.environ["HABEAS_DATABASE_URL"] = settings.db_url
     os.environ["HABEAS_SIGNING_KEY"] = str(settings.key_path)
     out.print(f"habeas API on http://{host}:{port}  (database {settings.db_url}; OpenAPI at /openapi.json)")
-    uvicorn.run(
-        "habeas.api.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level=log_level,
-    )
+    if workers == 1:
+        uvicorn.run("habeas.api.app:app_from_env", factory=True, host=host, port=port, log_level=log_level)
+        return
+    # Several workers share one listening socket. uvicorn hands it to them in a way that loses TCP_NODELAY on
+    # the connections they accept (Kludex/uvicorn#3149), so every small keep-alive answer waits ~40 ms for
+    # Nagle's algorithm. Bind it here with TCP_NODELAY set: Linux copies the option to accepted connections.
+    sock = _listening_socket(host, port)
+    try:
+        uvicorn.run("habeas.api.app:app_from_env", factory=True, fd=sock.fileno(), workers=workers, log_level=log_level)
+    finally:
+        sock.close()
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as e:
+        sock.close()
+        raise HabeasError(f"cannot listen on {host}:{port}: {e.strerror}") from e
+    sock.set_inheritable(True)
+    return sock
 
 
 @user_app.command("add")
