@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, and_, select
@@ -128,12 +128,12 @@ class Caller:
         if not ids:
             return
         request = f"{self.request.method} {self.request.url.path}"
-        with self.services.ledger.engine.begin() as conn:
-            for sid in ids:
-                access.log_read(
-                    conn, user_id=self.principal.user_id, agency_id=self.principal.agency_id, action=action,
-                    subject_kind=kind, subject_id=sid, request=request, now=self.now(),
-                )
+        p, now = self.principal, self.now()
+        access.record_reads(self.services.ledger, [
+            access.Read(user_id=p.user_id, agency_id=p.agency_id, action=action, subject_kind=kind, subject_id=sid,
+                        request=request, at=now)
+            for sid in ids
+        ])
 
     # -- writes ---------------------------------------------------------------------------------------------
 
@@ -226,25 +226,33 @@ class Guard:
 GUARDS: dict[Callable[..., Any], Guard] = {}
 
 
-def require(permission: Permission) -> Callable[[Request], Awaitable[Caller]]:
-    """Dependency: an authenticated caller whose role grants ``permission``."""
+async def _raw_body(request: Request) -> bytes:
+    """The request body, read on the event loop (the only part of a guard that must be async)."""
+    return b"" if request.method in ("GET", "HEAD") else await request.body()
 
-    async def dependency(request: Request) -> Caller:
+
+def require(permission: Permission) -> Callable[..., Caller]:
+    """Dependency: an authenticated caller whose role grants ``permission``.
+
+    Synchronous on purpose: FastAPI runs it in the thread pool, so the token lookup (and the scope check and
+    access-log write of the scoped guards) never block the event loop.
+    """
+
+    def dependency(request: Request, body: Annotated[bytes, Depends(_raw_body)]) -> Caller:
         principal = authenticate(request)
         _forbid(principal, permission)
-        body = b"" if request.method in ("GET", "HEAD") else await request.body()
         return Caller(principal=principal, state=state_of(request), request=request, body=body)
 
     GUARDS[dependency] = Guard(permission)
     return dependency
 
 
-def _scoped(kind: str, param: str) -> Callable[[Permission], Callable[[Request], Awaitable[Caller]]]:
-    def factory(permission: Permission) -> Callable[[Request], Awaitable[Caller]]:
+def _scoped(kind: str, param: str) -> Callable[[Permission], Callable[..., Caller]]:
+    def factory(permission: Permission) -> Callable[..., Caller]:
         base = require(permission)
 
-        async def dependency(request: Request) -> Caller:
-            caller = await base(request)
+        # A default, not Annotated: with postponed annotations FastAPI could not resolve the local ``base``.
+        def dependency(request: Request, caller: Caller = Depends(base)) -> Caller:  # noqa: B008
             subject = request.path_params.get(param)
             if subject is None:  # a programming error in the route, not the caller's
                 raise RuntimeError(f"route {request.url.path} has no {{{param}}} parameter")

@@ -12,7 +12,6 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy import Connection
 
 from habeas.api.context import state_of
 from habeas.api.problems import ApiProblem, FieldProblem
@@ -21,7 +20,6 @@ from habeas.api.schemas_public import LocatorAnswer
 from habeas.domain.errors import InvalidField
 from habeas.domain.identity import fold
 from habeas.domain.people import normalize_a_number
-from habeas.ledger.log import Appender
 from habeas.services import access, locator
 from habeas.storage.projections_scope import PERSON
 
@@ -111,19 +109,12 @@ def locate(
     )
     st = state_of(request)
     result = locator.locate(st.services.ledger, query)
-    if result.matches:
-        host, now = client_host(request), st.clock()
-
-        def log_reads(conn: Connection, _: Appender) -> None:
-            for proven in result.matches:
-                access.log_read(
-                    conn, user_id=f"public:{host}", agency_id="public", action="locate", subject_kind=PERSON,
-                    subject_id=proven.located.person_id, request=f"{request.method} {request.url.path}", now=now,
-                )
-
-        # Through the ledger's writer: concurrent lookups then share one commit (one fsync) instead of queueing
-        # for the database's write lock one by one. It appends nothing to the log; the answer waits for the commit.
-        st.services.ledger.write(log_reads)
+    host, now = client_host(request), st.clock()
+    access.record_reads(st.services.ledger, [
+        access.Read(user_id=f"public:{host}", agency_id="public", action="locate", subject_kind=PERSON,
+                    subject_id=proven.located.person_id, request=f"{request.method} {request.url.path}", at=now)
+        for proven in result.matches
+    ])
     # An answer about a person: no shared cache may keep it.
     response.headers["Cache-Control"] = "no-store"
     return LocatorAnswer.of(result)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -21,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from habeas.domain.errors import AlreadyExists, InvalidField, UnknownRecord
 from habeas.domain.values import format_utc, require_id
 from habeas.ledger.entry import Actor
+from habeas.ledger.log import Ledger
 from habeas.storage.access_schema import access_log, api_token, api_user
 from habeas.storage.projection_schema import record
 from habeas.storage.projections_scope import scope
@@ -234,15 +236,53 @@ def in_scope(conn: Connection, agency_id: str, kind: str, subject_id: str) -> bo
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class Read:
+    """One read of one person's data: who (a user of an agency; the public locator logs as user
+    ``public:<client address>`` of agency ``public``), what, when, through which request."""
+
+    user_id: str
+    agency_id: str
+    action: str
+    subject_kind: str
+    subject_id: str
+    request: str
+    at: datetime
+
+    def row(self) -> dict[str, str]:
+        return {
+            "at": format_utc(self.at), "user_id": self.user_id, "agency_id": self.agency_id, "action": self.action,
+            "subject_kind": self.subject_kind, "subject_id": self.subject_id, "request": self.request[:400],
+        }
+
+
 def log_read(
     conn: Connection, *, user_id: str, agency_id: str, action: str, subject_kind: str, subject_id: str,
     request: str, now: datetime,
 ) -> None:
-    """Record one read of personal data; the caller commits it with (or before) the answer. The public
-    locator logs as user ``public:<client address>`` of agency ``public``."""
-    conn.execute(
-        access_log.insert().values(
-            at=format_utc(now), user_id=user_id, agency_id=agency_id, action=action,
-            subject_kind=subject_kind, subject_id=subject_id, request=request[:400],
-        )
-    )
+    """Record one read of personal data in the caller's transaction."""
+    record_reads_in(conn, [Read(user_id=user_id, agency_id=agency_id, action=action, subject_kind=subject_kind,
+                                subject_id=subject_id, request=request, at=now)])
+
+
+def record_reads_in(conn: Connection, reads: Sequence[Read]) -> None:
+    if reads:
+        conn.execute(access_log.insert(), [r.row() for r in reads])
+
+
+def record_reads(ledger: Ledger, reads: Sequence[Read]) -> None:
+    """Record reads before the answer goes out, committed.
+
+    On SQLite every write transaction queues for the one write lock and pays an fsync, so the rows go through
+    the ledger's group commit (concurrent requests share one transaction; nothing is appended to the log). On
+    PostgreSQL concurrent commits already share WAL flushes, and the ledger's writer would serialise readers
+    on the head row for nothing: a plain transaction each.
+    """
+    if not reads:
+        return
+    engine = ledger.engine
+    if engine.dialect.name == "sqlite":
+        ledger.write(lambda conn, _: record_reads_in(conn, reads))
+        return
+    with engine.begin() as conn:
+        record_reads_in(conn, reads)
