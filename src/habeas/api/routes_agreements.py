@@ -18,10 +18,10 @@ from pydantic import AwareDatetime, BaseModel, Field
 from sqlalchemy import Connection, Row, or_, select
 
 from habeas.api.context import Caller, require
+from habeas.api.fields import ID_PATTERN, Country, Id, Slug
 from habeas.api.models import Written, written
 from habeas.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, paginate
 from habeas.api.problems import ApiProblem
-from habeas.api.schemas_reference import ID_PATTERN, Country, Id, Slug
 from habeas.domain.agreements import Agreement, InvoiceIssued
 from habeas.domain.errors import UnknownRecord
 from habeas.domain.periods import Period

@@ -17,9 +17,10 @@ from fastapi import APIRouter, Depends, Response
 from sqlalchemy import Connection
 
 from habeas.api.context import Caller, handoff_scope, require
+from habeas.api.fields import new_id
 from habeas.api.models import Written, written
 from habeas.api.problems import ApiProblem, FieldProblem
-from habeas.api.routes_operation import acting_for, new_id
+from habeas.api.routes_operation import acting_for
 from habeas.api.schemas_operation import (
     AuthorityBody,
     HandoffIn,

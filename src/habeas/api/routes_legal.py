@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Connection
 
 from habeas.api.context import Caller, person_scope, require
+from habeas.api.fields import new_id
 from habeas.api.models import Written, written
 from habeas.api.schemas_legal import (
     AllegationIn,
@@ -31,7 +32,6 @@ from habeas.api.schemas_legal import (
     RetractIn,
     StayIn,
 )
-from habeas.api.schemas_people import new_id
 from habeas.domain import commands as c
 from habeas.domain.codec import decode, field_types
 from habeas.domain.court_orders import CourtOrderScope

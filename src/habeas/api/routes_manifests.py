@@ -21,6 +21,7 @@ from pydantic import AwareDatetime
 from sqlalchemy import Connection, select
 
 from habeas.api.context import Caller, manifest_scope, require
+from habeas.api.fields import SLUG_PATTERN
 from habeas.api.models import Written, written
 from habeas.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, paginate
 from habeas.api.problems import ApiProblem, FieldProblem
@@ -41,7 +42,6 @@ from habeas.api.schemas_manifests import (
     ReturnIn,
     StrikeIn,
 )
-from habeas.api.schemas_reference import SLUG_PATTERN
 from habeas.domain import manifests as mf
 from habeas.domain.manifest_events import ManifestStatus
 from habeas.gates.policy import shipped_packs

@@ -7,7 +7,6 @@ What each route records is the command the CLI's ``habeas headcount|intake|incid
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from typing import Annotated, Any
 
@@ -16,11 +15,11 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
 from habeas.api.context import Caller, incident_scope, manifest_scope, person_scope, require
+from habeas.api.fields import ID_PATTERN, new_id
 from habeas.api.models import Written, written
 from habeas.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, paginate
 from habeas.api.problems import ApiProblem, FieldProblem
 from habeas.api.schemas_operation import (
-    ID_PATTERN,
     AccessIn,
     CapacityOverrideOut,
     HeadcountIn,
@@ -56,10 +55,6 @@ router = APIRouter(tags=["operation"])
 IdQuery = Annotated[str | None, Query(pattern=ID_PATTERN)]
 Reader = Annotated[Caller, Depends(require(Permission.READ))]
 _SORTABLE = "%Y-%m-%dT%H:%M:%S.%f"  # fixed width, so text order is time order
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(8)}"
 
 
 def acting_for(

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Connection, and_, select
 
 from habeas.api.context import Caller, person_scope, require
+from habeas.api.fields import new_id
 from habeas.api.models import Written, written
 from habeas.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, decode_cursor, encode_cursor, paginate
 from habeas.api.schemas_people import (
@@ -25,7 +26,6 @@ from habeas.api.schemas_people import (
     PersonOut,
     PersonSummary,
     PersonWritten,
-    new_id,
 )
 from habeas.domain.commands import ErasePerson, MergePersons, RecordAdmission, RegisterPerson
 from habeas.domain.identity import IdentityWarning

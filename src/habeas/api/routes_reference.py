@@ -14,11 +14,11 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import JSONResponse
 
 from habeas.api.context import Caller, require
+from habeas.api.fields import ID_PATTERN
 from habeas.api.models import Written, written
 from habeas.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, paginate
 from habeas.api.problems import ApiProblem
 from habeas.api.schemas_reference import (
-    ID_PATTERN,
     AgencyIn,
     CapacityOut,
     FacilityIn,

@@ -8,22 +8,22 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from habeas.api.schemas_people import Code, Country, Instant, RecordId
+from habeas.api.fields import Country, Id, Instant, Slug
 from habeas.domain.custody import Authority, Custodian
 
 
 class CustodianIn(BaseModel):
-    agency_id: RecordId
-    officer_id: RecordId
+    agency_id: Id
+    officer_id: Id
 
     def domain(self) -> Custodian:
         return Custodian(agency_id=self.agency_id, officer_id=self.officer_id)
 
 
 class AuthorityIn(BaseModel):
-    agency_id: RecordId = Field(description="the agency legally responsible")
-    legal_basis: Code = Field(description="e.g. ina_236")
-    record_id: RecordId | None = Field(default=None, description="the record it rests on (a removal order id...)")
+    agency_id: Id = Field(description="the agency legally responsible")
+    legal_basis: Slug = Field(description="e.g. ina_236")
+    record_id: Id | None = Field(default=None, description="the record it rests on (a removal order id...)")
 
     def domain(self) -> Authority:
         return Authority(agency_id=self.agency_id, legal_basis=self.legal_basis, record_id=self.record_id)
@@ -38,8 +38,8 @@ class _Transition(BaseModel):
 
 
 class AdmitIn(_Transition):
-    facility_id: RecordId
-    unit_id: RecordId
+    facility_id: Id
+    unit_id: Id
     custodian: CustodianIn
     authority: AuthorityIn
 
@@ -47,23 +47,23 @@ class AdmitIn(_Transition):
 class DepartIn(_Transition):
     """Board a transport leg; the escort becomes the custodian (the authority stays unless given)."""
 
-    leg_id: RecordId = Field(description="the transport leg (a flight, a bus)")
+    leg_id: Id = Field(description="the transport leg (a flight, a bus)")
     custodian: CustodianIn
     authority: AuthorityIn | None = None
-    receipt_id: RecordId | None = Field(default=None, description="a handoff receipt id")
+    receipt_id: Id | None = Field(default=None, description="a handoff receipt id")
 
 
 class ArriveIn(_Transition):
-    facility_id: RecordId
-    unit_id: RecordId
+    facility_id: Id
+    unit_id: Id
     custodian: CustodianIn
     authority: AuthorityIn | None = None
-    receipt_id: RecordId | None = None
+    receipt_id: Id | None = None
 
 
 class RehouseIn(_Transition):
-    unit_id: RecordId = Field(description="another unit of the same facility")
-    reason: Code | None = None
+    unit_id: Id = Field(description="another unit of the same facility")
+    reason: Slug | None = None
 
 
 class HandOverIn(_Transition):
@@ -72,27 +72,27 @@ class HandOverIn(_Transition):
     country: Country = Field(description="where the receiving agency holds them")
     custodian: CustodianIn
     authority: AuthorityIn
-    receipt_id: RecordId | None = None
+    receipt_id: Id | None = None
 
 
 class ReleaseIn(_Transition):
-    reason: Code = Field(description="e.g. bond, court_order, parole")
+    reason: Slug = Field(description="e.g. bond, court_order, parole")
 
 
 class RemoveIn(_Transition):
     country: Country = Field(description="the country they were delivered to")
-    reason: Code | None = None
+    reason: Slug | None = None
 
 
 class ReasonIn(_Transition):
-    reason: Code | None = None
+    reason: Slug | None = None
 
 
 class ReassignIn(_Transition):
     custodian: CustodianIn
-    reason: Code | None = None
+    reason: Slug | None = None
 
 
 class ChangeAuthorityIn(_Transition):
     authority: AuthorityIn
-    reason: Code | None = None
+    reason: Slug | None = None

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from habeas.api.schemas_people import Code, Country, Instant, Language, RecordId, Text
+from habeas.api.fields import Country, Id, Instant, Language, Slug, Text
 from habeas.domain.allegations import AdjudicationOutcome, AllegationStatus
 from habeas.domain.court_orders import ClassCriteria, CourtOrderDirective, OrderForm
 from habeas.domain.legal import NoticeContent, ProtectionKind
@@ -35,7 +35,7 @@ class _Periodic(_Dated):
 class AllegationIn(_Dated):
     """A claim (e.g. gang affiliation), never a conviction."""
 
-    allegation_id: RecordId | None = None
+    allegation_id: Id | None = None
     organisation: Short
     source: str = Field(min_length=1, max_length=300, description="who alleges it")
     evidence_reference: str | None = Field(default=None, min_length=1, max_length=300)
@@ -50,7 +50,7 @@ class AllegationStatusIn(_Dated):
 class ConvictionIn(_Dated):
     """A conviction by a court."""
 
-    conviction_id: RecordId | None = None
+    conviction_id: Id | None = None
     court: Short
     jurisdiction: Country
     offence: Short
@@ -58,9 +58,9 @@ class ConvictionIn(_Dated):
 
 
 class RemovalOrderIn(_Periodic):
-    order_id: RecordId | None = None
+    order_id: Id | None = None
     authority: str = Field(min_length=1, max_length=300, description="who ordered it, e.g. 'IJ Krome'")
-    legal_basis: Code
+    legal_basis: Slug
     destination_country: Country
     final: bool = Field(default=False, description="administratively final?")
 
@@ -68,31 +68,31 @@ class RemovalOrderIn(_Periodic):
 class ProtectionIn(_Periodic):
     """A protection from removal to one country."""
 
-    protection_id: RecordId | None = None
+    protection_id: Id | None = None
     kind: ProtectionKind
     country: Country = Field(description="the country removal to which is barred")
     granted_by: Short
 
 
 class StayIn(_Periodic):
-    stay_id: RecordId | None = None
+    stay_id: Id | None = None
     granted_by: Short
     country: Country | None = Field(default=None, description="stays removal to this country only; default any")
 
 
 class NoticeIn(BaseModel):
-    notice_id: RecordId | None = None
+    notice_id: Id | None = None
     served_at: Instant | None = Field(default=None, description="when served; default now")
     language: Language
     content_type: NoticeContent
     copy_to_counsel: bool = False
-    served_by_officer_id: RecordId | None = None
+    served_by_officer_id: Id | None = None
 
 
 class CounselIn(_Periodic):
     """Counsel of record; name, bar number and contact are private."""
 
-    counsel_id: RecordId | None = None
+    counsel_id: Id | None = None
     name: Short
     appearance_filed: bool = False
     bar_number: str | None = Field(default=None, min_length=1, max_length=100)
@@ -102,7 +102,7 @@ class CounselIn(_Periodic):
 class ConsularIn(BaseModel):
     """Consular notification (Vienna Convention art. 36)."""
 
-    notification_id: RecordId | None = None
+    notification_id: Id | None = None
     country: Country = Field(description="the consulate's country")
     mandatory: bool = False
     offered_at: Instant | None = None
@@ -113,11 +113,11 @@ class ConsularIn(BaseModel):
 class FitnessIn(_Dated):
     """An assessment of fitness to travel (the fit_to_travel gate rests on the latest one)."""
 
-    assessment_id: RecordId | None = None
+    assessment_id: Id | None = None
     fit: bool
-    assessed_by: RecordId = Field(description="the clinician's or officer's id")
+    assessed_by: Id = Field(description="the clinician's or officer's id")
     valid_until: Instant | None = Field(default=None, description="exclusive; default open")
-    restrictions: Code | None = Field(default=None, description="a restriction code, e.g. wheelchair")
+    restrictions: Slug | None = Field(default=None, description="a restriction code, e.g. wheelchair")
     notes: Text | None = Field(default=None, description="clinical notes (private)")
 
 
@@ -125,9 +125,9 @@ class ClassCriteriaIn(BaseModel):
     """A class defined by machine-checkable criteria; a person belongs when every non-empty list matches."""
 
     nationality_in: list[Country] = Field(default=[], max_length=50)
-    legal_basis_in: list[Code] = Field(default=[], max_length=50)
-    detained_at_facility_in: list[RecordId] = Field(default=[], max_length=200)
-    designation_in: list[Code] = Field(default=[], max_length=50)
+    legal_basis_in: list[Slug] = Field(default=[], max_length=50)
+    detained_at_facility_in: list[Id] = Field(default=[], max_length=200)
+    designation_in: list[Slug] = Field(default=[], max_length=50)
 
     def domain(self) -> ClassCriteria:
         return ClassCriteria(
@@ -139,7 +139,7 @@ class ClassCriteriaIn(BaseModel):
 class CourtOrderIn(BaseModel):
     """A court order naming people (``person_ids``, each in your agency's view) or a class (``criteria``)."""
 
-    order_id: RecordId | None = None
+    order_id: Id | None = None
     issued_at: Instant | None = Field(default=None, description="when issued (oral orders bind at once)")
     court: Short
     docket: str = Field(min_length=1, max_length=100)
@@ -147,7 +147,7 @@ class CourtOrderIn(BaseModel):
     directive: CourtOrderDirective
     person_ids: list[str] = Field(default=[], max_length=1000)
     criteria: ClassCriteriaIn | None = None
-    confirms_order_id: RecordId | None = Field(default=None, description="the oral order this confirms")
+    confirms_order_id: Id | None = Field(default=None, description="the oral order this confirms")
     active_from: Instant | None = Field(default=None, description="default issued_at")
     active_to: Instant | None = None
 
@@ -155,9 +155,9 @@ class CourtOrderIn(BaseModel):
 class AmendIn(_Dated):
     """A correction: the corrected entry's fields with their right values, encoded as in the entry."""
 
-    reason: Code
+    reason: Slug
     changes: dict[str, Any] = Field(min_length=1, max_length=50)
 
 
 class RetractIn(_Dated):
-    reason: Code
+    reason: Slug

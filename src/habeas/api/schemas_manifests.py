@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
-from habeas.api.schemas_reference import SLUG_PATTERN, Country, Id
+from habeas.api.fields import SLUG_PATTERN, Country, Id
 from habeas.domain.errors import InvalidField
 from habeas.domain.manifest_events import (
     CancelReason,

@@ -11,18 +11,13 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, Field
 
+from habeas.api.fields import Country, Id, Slug, Text
 from habeas.domain.custody import Authority, Custodian
 from habeas.domain.facilities import AgeGroup, CapacityStandard
 from habeas.domain.handoffs import MAX_QUANTITY, ItemKind
 from habeas.domain.incidents import AccessPurpose, Checkpoint, IncidentKind
 from habeas.domain.notifications import NotificationReason, Recipient
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
-Id = Annotated[str, Field(pattern=ID_PATTERN, examples=["p-1"])]
-Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
-Country = Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}$", description="ISO 3166-1 code (any case)")]
 Base64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$", max_length=400, description="standard base64")]
 
 

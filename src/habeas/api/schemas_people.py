@@ -1,17 +1,16 @@
 """Request and response bodies for people: registration, admission, merge, erasure, and the person's view.
 
-Also the field types the legal and custody bodies share (times, country and language codes, ids, codes): the
-patterns repeat the domain's format checks so the OpenAPI document states them; the domain still decides.
+The shared field types are in :mod:`habeas.api.fields`; the patterns repeat the domain's format checks so the
+OpenAPI document states them, and the domain still decides.
 """
 
 from __future__ import annotations
 
-import secrets
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from habeas.api.fields import Country, Id, Instant, Language, Text
 from habeas.domain.corrections import ErasureReason
 from habeas.domain.identity import IdentityMatch
 from habeas.domain.people import (
@@ -27,43 +26,12 @@ from habeas.domain.people import (
 )
 from habeas.services.queries import CustodyAnswer, PersonMatch, PersonView, RecordView
 
-# -- shared field types ----------------------------------------------------------------------------------------
+# -- field types of people's bodies ---------------------------------------------------------------------------
 
-
-def _utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:  # year 1 with a positive offset, year 9999 with a negative one
-        raise ValueError("out of range once converted to UTC") from None
-
-
-Instant = Annotated[
-    AwareDatetime, AfterValidator(_utc),
-    Field(description="ISO 8601 with a time zone (Z or an offset); a time without one is refused"),
-]
-Country = Annotated[
-    str, Field(pattern=r"^\s*[A-Za-z]{2,3}\s*$", description="ISO 3166-1 alpha-2 or alpha-3 (any case)"),
-    AfterValidator(lambda s: s.strip().upper()),
-]
-Language = Annotated[
-    str, Field(pattern=r"^\s*[A-Za-z]{2,3}\s*$", description="ISO 639 code (any case)"),
-    AfterValidator(lambda s: s.strip().lower()),
-]
-RecordId = Annotated[
-    str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$", description="an opaque id"),
-]
-Code = Annotated[
-    str, Field(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", description="a lower-case code such as ina_241"),
-]
-Text = Annotated[str, Field(min_length=1, max_length=2000)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 BirthDate = Annotated[
     str, Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$", description="YYYY, YYYY-MM or YYYY-MM-DD", examples=["1990-05"]),
 ]
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(8)}"
 
 
 # -- requests --------------------------------------------------------------------------------------------------
@@ -103,7 +71,7 @@ class IdentifierIn(BaseModel):
 class PersonIn(BaseModel):
     """A person to register; names, birth date and documents go to the private payload, never the public log."""
 
-    person_id: RecordId | None = Field(default=None, description="default: generated")
+    person_id: Id | None = Field(default=None, description="default: generated")
     occurred_at: Instant | None = Field(default=None, description="default: now")
     name: NameIn | None = None
     aliases: list[Name] = Field(default=[], max_length=50)
@@ -151,11 +119,11 @@ class DependantIn(BaseModel):
 class AdmissionIn(BaseModel):
     """The admission record of Mandela rule 7; everything but the commitment authority is private."""
 
-    admission_id: RecordId | None = Field(default=None, description="default: generated")
-    facility_id: RecordId
+    admission_id: Id | None = Field(default=None, description="default: generated")
+    facility_id: Id
     occurred_at: Instant | None = Field(default=None, description="day and hour of admission; default now")
     commitment_authority: Text
-    commitment_record_id: RecordId | None = None
+    commitment_record_id: Id | None = None
     arrested_at: Instant | None = None
     arrest_place: Text | None = None
     visible_injuries: Text | None = None

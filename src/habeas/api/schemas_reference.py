@@ -14,16 +14,12 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
+from habeas.api.fields import Country, Id, Slug
 from habeas.domain.facilities import AgeGroup, CapacityStandard, DetentionCategory
 from habeas.domain.people import Sex
 from habeas.ledger.note import SIG_ED25519, NoteError, parse_vkey
 from habeas.services.queries import FacilityView, UnitView
 
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,63}$"
-Id = Annotated[str, Field(pattern=ID_PATTERN, examples=["f-krome"])]
-Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
-Country = Annotated[str, Field(pattern=r"^[A-Za-z]{2,3}$", description="ISO 3166-1 code (any case)")]
 Name = Annotated[str, Field(min_length=1, max_length=300)]
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 
