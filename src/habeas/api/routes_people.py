@@ -105,8 +105,11 @@ def find(
         page = caller.read(lambda conn: _in_scope(conn, caller.agency_id, limit, cursor))
     else:
         def query(conn: Connection) -> list[PersonSummary]:
-            found = find_people(conn, name=name, identifier=identifier, dob=dob)
-            return [PersonSummary.of(m) for m in found if caller.sees(conn, PERSON, m.person_id)]
+            in_view = select(scope.c.subject_id).where(
+                and_(scope.c.agency_id == caller.agency_id, scope.c.subject_kind == PERSON)
+            )
+            found = find_people(conn, name=name, identifier=identifier, dob=dob, among=in_view)
+            return [PersonSummary.of(m) for m in found]
 
         page = paginate(caller.read(query), key=lambda s: s.person_id, limit=limit, cursor=cursor)
     caller.log_reads(s.person_id for s in page.items)

@@ -254,13 +254,14 @@ class PersonOut(BaseModel):
     legal: list[RecordOut]
     allegations: list[RecordOut]
     convictions: list[RecordOut]
+    medical: list[RecordOut]
 
     @classmethod
     def of(cls, v: PersonView) -> PersonOut:
         return cls.model_validate({
             **vars(v), "custody": CustodyOut.of(v.custody), "admissions": RecordOut.many(v.admissions),
             "legal": RecordOut.many(v.legal), "allegations": RecordOut.many(v.allegations),
-            "convictions": RecordOut.many(v.convictions),
+            "convictions": RecordOut.many(v.convictions), "medical": RecordOut.many(v.medical),
         })
 
 

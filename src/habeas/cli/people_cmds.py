@@ -155,6 +155,8 @@ def show_cmd(ctx: typer.Context, person_id: Annotated[str, typer.Argument(help="
                              ("organisation", "source", "evidence_reference")))
     out.print(_records_table("Convictions (by a court)", v.convictions,
                              ("court", "jurisdiction", "offence", "convicted_on")))
+    if v.medical:
+        out.print(_records_table("Fitness to travel", v.medical, ("fit", "assessed_by", "valid_until")))
 
 
 @person_app.command("find")

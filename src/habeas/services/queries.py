@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, literal, select
+from sqlalchemy import Connection, Select, and_, func, literal, select
 
 from habeas.domain.custody import CustodyStatus
 from habeas.domain.errors import InvalidField, UnknownRecord
@@ -32,6 +32,7 @@ UNIT = KIND[EventType.UNIT_REGISTERED]
 AGENCY = KIND[EventType.AGENCY_REGISTERED]
 OFFICER = KIND[EventType.OFFICER_REGISTERED]
 ADMISSION = KIND[EventType.PERSON_ADMISSION_RECORDED]
+FITNESS = KIND[EventType.FITNESS_TO_TRAVEL_RECORDED]
 # Legal records about one person: every "legal.*" kind but court orders, which are subjects of their own.
 LEGAL_KINDS = tuple(k for k in KIND.values() if k.startswith("legal.") and k != COURT_ORDER)
 
@@ -211,6 +212,7 @@ class PersonView:
     # Kept apart on purpose: an allegation is a claim, a conviction a court's judgment; never listed together.
     allegations: tuple[RecordView, ...]
     convictions: tuple[RecordView, ...]
+    medical: tuple[RecordView, ...]  # fitness-to-travel assessments (the fit_to_travel gate rests on the latest)
 
 
 def _court_orders_naming(conn: Connection, person_id: str) -> list[RecordView]:
@@ -245,6 +247,7 @@ def person_view(conn: Connection, person_id: str) -> PersonView:
         legal=tuple(sorted(legal, key=lambda r: r.seq)),
         allegations=tuple(r for r in mine if r.kind == ALLEGATION),
         convictions=tuple(r for r in mine if r.kind == CONVICTION),
+        medical=tuple(r for r in mine if r.kind == FITNESS),
     )
 
 
@@ -299,10 +302,15 @@ def _ids_by_name(conn: Connection, text: str) -> set[str]:
 
 
 def find_people(
-    conn: Connection, *, name: str | None = None, identifier: str | None = None, dob: str | None = None
+    conn: Connection, *, name: str | None = None, identifier: str | None = None, dob: str | None = None,
+    among: Select[Any] | None = None,
 ) -> list[PersonMatch]:
     """People matching every criterion given: a name (folded: accents, case, hyphens, word order), an
-    identifier (A-number, passport or national id number), a birth date compatible with ``dob``."""
+    identifier (A-number, passport or national id number), a birth date compatible with ``dob``.
+
+    ``among`` (a select of person ids) restricts the search before any private payload is read: an agency's
+    view, say, so that a search by birth date alone reads the agency's people, not everyone's.
+    """
     if name is None and identifier is None and dob is None:
         raise InvalidField("query", None, "give a name, an identifier or a birth date")
     sets: list[set[str]] = []
@@ -313,7 +321,9 @@ def find_people(
     if name is not None:
         sets.append(_ids_by_name(conn, name))
         matched.append("name")
-    if sets:
+    if among is not None:
+        sets.append({r[0] for r in conn.execute(among)})
+    if identifier is not None or name is not None or among is not None:
         ids = set.intersection(*sets)
     else:
         ids = {r.person_id for r in conn.execute(select(person.c.person_id).where(person.c.erased.is_(False)))}

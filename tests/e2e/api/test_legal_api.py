@@ -6,10 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from sqlalchemy import and_, select
 
 from habeas.services.access import Role
-from habeas.storage.projection_schema import record
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, ApiWorld
 
 AT = "2025-03-02T10:00:00Z"
@@ -64,9 +62,9 @@ def test_each_record_type_is_recorded_and_shown(api_world: ApiWorld) -> None:
         "assessment_id": "fa-1",
     })
     assert fitness.status_code == 201, fitness.text
-    with api_world.services.ledger.engine.connect() as conn:
-        row = conn.execute(select(record).where(and_(record.c.record_id == "fa-1", record.c.person_id == pid))).one()
-    assert row.kind == "medical.fitness"
+    (shown_fit,) = legal.get(f"/people/{pid}").json()["medical"]
+    assert (shown_fit["record_id"], shown_fit["kind"], shown_fit["body"]["fit"]) == ("fa-1", "medical.fitness", False)
+    assert "notes" not in shown_fit["body"]  # clinical notes are private: never in the public body
 
 
 def test_allegation_status_moves_and_refuses(api_world: ApiWorld) -> None:
