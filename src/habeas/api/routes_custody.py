@@ -61,10 +61,11 @@ def _proof(caller: Caller, seq: int) -> ProofOut:
 
 
 def _done(caller: Caller, cmd: c.Command, person_id: str) -> JSONResponse:
-    return caller.execute(cmd, respond=written(person_id), status=201)
+    # 200, not 201: a step in the person's custody, recorded, not a new resource (the API's one rule).
+    return caller.execute(cmd, respond=written(person_id), status=200)
 
 
-@router.post(f"{CUSTODY}/admit", status_code=201, response_model=Written)
+@router.post(f"{CUSTODY}/admit", response_model=Written)
 def admit(person_id: str, body: AdmitIn, caller: Custody) -> JSONResponse:
     """Take a person into custody at a facility and unit."""
     return _done(caller, c.AdmitToCustody(
@@ -73,7 +74,7 @@ def admit(person_id: str, body: AdmitIn, caller: Custody) -> JSONResponse:
     ), person_id)
 
 
-@router.post(f"{CUSTODY}/depart", status_code=201, response_model=Written)
+@router.post(f"{CUSTODY}/depart", response_model=Written)
 def depart(person_id: str, body: DepartIn, caller: Custody) -> JSONResponse:
     """Board a transport leg; the escort becomes the custodian (the authority stays unless given)."""
     return _done(caller, c.DepartOnLeg(
@@ -82,7 +83,7 @@ def depart(person_id: str, body: DepartIn, caller: Custody) -> JSONResponse:
     ), person_id)
 
 
-@router.post(f"{CUSTODY}/arrive", status_code=201, response_model=Written)
+@router.post(f"{CUSTODY}/arrive", response_model=Written)
 def arrive(person_id: str, body: ArriveIn, caller: Custody) -> JSONResponse:
     """Arrive from a leg at a facility and unit."""
     return _done(caller, c.ArriveAtFacility(
@@ -92,7 +93,7 @@ def arrive(person_id: str, body: ArriveIn, caller: Custody) -> JSONResponse:
     ), person_id)
 
 
-@router.post(f"{CUSTODY}/rehouse", status_code=201, response_model=Written)
+@router.post(f"{CUSTODY}/rehouse", response_model=Written)
 def rehouse(person_id: str, body: RehouseIn, caller: Custody) -> JSONResponse:
     """Move to another unit of the same facility (another facility needs a transport leg)."""
     return _done(caller, c.Rehouse(
@@ -100,7 +101,7 @@ def rehouse(person_id: str, body: RehouseIn, caller: Custody) -> JSONResponse:
     ), person_id)
 
 
-@router.post(f"{CUSTODY}/hand-over", status_code=201, response_model=Written)
+@router.post(f"{CUSTODY}/hand-over", response_model=Written)
 def hand_over(person_id: str, body: HandOverIn, caller: Custody) -> JSONResponse:
     """Hand over to another agency that keeps no record here; the custodian is its receiving officer."""
     return _done(caller, c.HandOver(
@@ -109,7 +110,7 @@ def hand_over(person_id: str, body: HandOverIn, caller: Custody) -> JSONResponse
     ), person_id)
 
 
-@router.post(f"{CUSTODY}/release", status_code=201, response_model=Written)
+@router.post(f"{CUSTODY}/release", response_model=Written)
 def release(person_id: str, body: ReleaseIn, caller: Custody) -> JSONResponse:
     """Release from custody."""
     return _done(caller, c.Release(
@@ -117,7 +118,7 @@ def release(person_id: str, body: ReleaseIn, caller: Custody) -> JSONResponse:
     ), person_id)
 
 
-@router.post(f"{CUSTODY}/remove", status_code=201, response_model=Written)
+@router.post(f"{CUSTODY}/remove", response_model=Written)
 def remove(person_id: str, body: RemoveIn, caller: Custody) -> JSONResponse:
     """Delivered to a country and let go there."""
     return _done(caller, c.Remove(
@@ -125,7 +126,7 @@ def remove(person_id: str, body: RemoveIn, caller: Custody) -> JSONResponse:
     ), person_id)
 
 
-@router.post(f"{CUSTODY}/escape", status_code=201, response_model=Written)
+@router.post(f"{CUSTODY}/escape", response_model=Written)
 def escape(person_id: str, body: ReasonIn, caller: Custody) -> JSONResponse:
     """Record an escape from custody."""
     return _done(caller, c.RecordEscape(
@@ -133,7 +134,7 @@ def escape(person_id: str, body: ReasonIn, caller: Custody) -> JSONResponse:
     ), person_id)
 
 
-@router.post(f"{CUSTODY}/death", status_code=201, response_model=Written)
+@router.post(f"{CUSTODY}/death", response_model=Written)
 def death(person_id: str, body: ReasonIn, caller: Custody) -> JSONResponse:
     """Record a death in custody (Mandela rules 69 and 71: next of kin and an independent authority are told)."""
     return _done(caller, c.RecordDeath(
@@ -141,7 +142,7 @@ def death(person_id: str, body: ReasonIn, caller: Custody) -> JSONResponse:
     ), person_id)
 
 
-@router.post(f"{CUSTODY}/reassign", status_code=201, response_model=Written)
+@router.post(f"{CUSTODY}/reassign", response_model=Written)
 def reassign(person_id: str, body: ReassignIn, caller: Custody) -> JSONResponse:
     """The responsible officer (or agency) changes without the person moving."""
     return _done(caller, c.ReassignCustodian(
@@ -150,7 +151,7 @@ def reassign(person_id: str, body: ReassignIn, caller: Custody) -> JSONResponse:
     ), person_id)
 
 
-@router.post(f"{CUSTODY}/authority", status_code=201, response_model=Written)
+@router.post(f"{CUSTODY}/authority", response_model=Written)
 def change_authority(person_id: str, body: ChangeAuthorityIn, caller: Custody) -> JSONResponse:
     """The legal basis or the legally responsible agency changes; the person and custodian stay."""
     return _done(caller, c.ChangeAuthority(

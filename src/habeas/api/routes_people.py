@@ -145,7 +145,7 @@ def _summary(conn: Connection, row: Any) -> PersonSummary:
     )
 
 
-@router.post("/people/{person_id}/merge", status_code=201, response_model=Written)
+@router.post("/people/{person_id}/merge", response_model=Written)
 def merge(person_id: str, body: MergeIn, caller: Writer) -> JSONResponse:
     """Record that ``duplicate_id`` is the same person as this one, which survives (nothing is deleted)."""
     caller.require_visible(PERSON, [body.duplicate_id])
@@ -153,17 +153,17 @@ def merge(person_id: str, body: MergeIn, caller: Writer) -> JSONResponse:
         person_id=person_id, duplicate_id=body.duplicate_id, occurred_at=body.occurred_at or caller.now(),
         basis=body.basis, note=body.note,
     )
-    return caller.execute(cmd, respond=written(person_id), status=201)
+    return caller.execute(cmd, respond=written(person_id), status=200)
 
 
-@router.post("/people/{person_id}/erase", status_code=201, response_model=Written)
+@router.post("/people/{person_id}/erase", response_model=Written)
 def erase(person_id: str, body: EraseIn, caller: Writer) -> JSONResponse:
     """Erase the person's private payloads (names, birth date, documents) for good; the log stays verifiable.
 
     Refused (409) while the person is held: erasing the identity of someone in custody would hide them.
     """
     cmd = ErasePerson(person_id=person_id, occurred_at=body.occurred_at or caller.now(), reason=body.reason)
-    return caller.execute(cmd, respond=written(person_id), status=201)
+    return caller.execute(cmd, respond=written(person_id), status=200)
 
 
 @router.post("/people/{person_id}/admissions", status_code=201, response_model=Written)
