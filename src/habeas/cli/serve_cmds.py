@@ -36,11 +36,11 @@ def serve_cmd(
 ) -> None:
     """Serve the HTTP API (OpenAPI at /openapi.json, interactive docs at /docs).
 
-    Public without login: the locator (/public/locator) and the log at C2SP tile paths (/log/checkpoint,
-    /log/tile/...). Everything else needs `Authorization: Bearer <token>`: create a user with
-    `habeas user add`, then a token with `habeas token create`.
+    No login for the locator (/public/locator) and the public log (/log/checkpoint, /log/tile/...).
 
-    Example: habeas serve --port 8000
+    Everything else needs `Authorization: Bearer TOKEN`: `habeas user add`, then `habeas token create`.
+
+    Example: habeas serve --port 8000 --workers 2
     """
     import uvicorn
 
@@ -95,8 +95,9 @@ def user_add_cmd(
 ) -> None:
     """Add an API user of an agency with one role.
 
-    What each role may do is the permission table in `habeas.services.access`; an agency's users see only
-    people in its custody, inbound to it, or sent by it.
+    Roles: coordinator, legal, escort, intake, auditor, admin (what each may do: `GET /auth/me` as the user).
+
+    A user sees only people in their agency's custody, inbound to it, or sent by it.
 
     Example: habeas user add ana --agency ice --role coordinator --password
     """
