@@ -17,9 +17,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from benchmarks import report
 
 CONNECTIONS, WRK_THREADS = 50, 2
 LUA = Path(__file__).with_name("locator.lua")
@@ -188,55 +189,12 @@ def wrk(
     return row
 
 
-def _git_commit() -> str:
-    """The checked-out commit, read from .git without running git (empty when it cannot be read)."""
-    try:
-        git = Path(__file__).resolve().parents[1] / ".git"
-        head = (git / "HEAD").read_text().strip()
-        if not head.startswith("ref: "):
-            return head[:7]
-        ref = head[5:]
-        if (git / ref).exists():
-            return (git / ref).read_text().strip()[:7]
-        for line in (git / "packed-refs").read_text().splitlines():
-            if line.endswith(" " + ref):
-                return line[:7]
-    except OSError:
-        pass
-    return ""
-
-
 def machine(pg_url: str | None) -> dict[str, Any]:
-    import platform
-    import sqlite3
-    from importlib import metadata
-
-    lines = Path("/proc/cpuinfo").read_text().splitlines()
-    cpu = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "unknown")
-    kib = next(
-        (int(ln.split()[1]) for ln in Path("/proc/meminfo").read_text().splitlines() if ln.startswith("MemTotal")), 0
-    )
-    pg = None
-    if pg_url:
-        import psycopg
-
-        with psycopg.connect(pg_url) as conn:
-            row = conn.execute("SHOW server_version").fetchone()
-            pg = row[0] if row else None
+    """The ledger benchmarks' machine facts, and the load generator's and web stack's versions."""
     wrk_v = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
     return {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "nproc": os.cpu_count(),
-        "cpu": cpu,
-        "ram": f"{kib / 1024 / 1024:.1f} GiB",
-        "os": platform.platform(),
-        "python": platform.python_version(),
-        "sqlite": sqlite3.sqlite_version,
-        "postgresql": pg,
+        **report.machine(pg_url),
         "wrk": (wrk_v.stdout or wrk_v.stderr).splitlines()[0].strip(),
-        "habeas": metadata.version("habeas"),
-        "uvicorn": metadata.version("uvicorn"),
-        "fastapi": metadata.version("fastapi"),
-        "git_commit": _git_commit(),
-        "loadavg": os.getloadavg(),
+        "uvicorn": report.version("uvicorn"),
+        "fastapi": report.version("fastapi"),
     }

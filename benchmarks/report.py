@@ -24,6 +24,14 @@ VERIFY_TARGET = 200_000  # entries/s
 PROOF_TARGET_MS = 1.0
 
 
+def version(package: str) -> str | None:
+    """An installed package's version; None when it is not installed (eventsourcing is a `bench` extra)."""
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def machine(pg_url: str | None) -> dict[str, Any]:
     cpu = "unknown"
     ram = "unknown"
@@ -63,11 +71,12 @@ def machine(pg_url: str | None) -> dict[str, Any]:
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "postgresql": pg,
-        "habeas": metadata.version("habeas"),
-        "eventsourcing": metadata.version("eventsourcing"),
-        "sqlalchemy": metadata.version("sqlalchemy"),
-        "psycopg": metadata.version("psycopg"),
+        "habeas": version("habeas"),
+        "eventsourcing": version("eventsourcing"),
+        "sqlalchemy": version("sqlalchemy"),
+        "psycopg": version("psycopg"),
         "git_commit": commit,
+        "loadavg": os.getloadavg(),
     }
 
 
