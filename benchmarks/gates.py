@@ -39,6 +39,7 @@ from benchmarks.measure import median
 from habeas.bootstrap import Settings, init, open_services
 from habeas.domain import commands as c
 from habeas.domain import manifests as mf
+from habeas.domain.actors import Actor
 from habeas.domain.agreements import Agreement
 from habeas.domain.court_orders import (
     ClassCriteria,
@@ -65,7 +66,6 @@ from habeas.gates.state import (
     PersonLegalState,
     RemovalOrderRecord,
 )
-from habeas.ledger.entry import Actor
 from habeas.ledger.log import Appender
 from habeas.services import handlers_moves, legal_state
 from habeas.services.app import SYSTEM, Services

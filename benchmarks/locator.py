@@ -40,9 +40,9 @@ from benchmarks.loadgen import CONNECTIONS, INSTALL_WRK, WRK_THREADS, Server, Wr
 from habeas.bootstrap import Settings, init, open_services
 from habeas.demo.synthetic import PeopleFactory, SyntheticPerson
 from habeas.domain import commands as c
+from habeas.domain.actors import Actor
 from habeas.domain.custody import Authority, Custodian
 from habeas.domain.people import Identifier, IdentifierKind, PartialDate, PersonName, Sex
-from habeas.ledger.entry import Actor
 from habeas.services.app import Services
 from habeas.storage.engine import make_engine, sqlite_path
 

@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from habeas.ledger.entry import Actor, PreparedEntry, prepare_entry
+from habeas.domain.actors import Actor
+from habeas.ledger.entry import PreparedEntry, prepare_entry
 
 EVENTS_PER_STREAM = 4
 TYPES = ("custody.admitted", "custody.transferred", "custody.hearing", "custody.released")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from habeas.errors import HabeasError
+from habeas.domain.errors import HabeasError
 from habeas.ledger.log import Ledger
 from habeas.ledger.note import NoteError, Signer, Verifier, format_skey, format_vkey, generate_signer, parse_skey
 from habeas.services.app import Services

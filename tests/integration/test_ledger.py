@@ -12,8 +12,9 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from habeas.domain.actors import Actor
 from habeas.ledger import merkle
-from habeas.ledger.entry import Actor, PreparedEntry, commitment, leaf_commitment, parse_leaf, prepare_entry
+from habeas.ledger.entry import PreparedEntry, commitment, leaf_commitment, parse_leaf, prepare_entry
 from habeas.ledger.log import Ledger, LogError
 from habeas.ledger.note import Signer, open_note, parse_checkpoint
 from habeas.ledger.verify import verify_log

@@ -11,7 +11,8 @@ import sys
 from datetime import UTC, datetime
 
 from habeas.bootstrap import Settings, open_ledger
-from habeas.ledger.entry import Actor, prepare_entry
+from habeas.domain.actors import Actor
+from habeas.ledger.entry import prepare_entry
 from habeas.ledger.merkle import leaf_hash
 
 

@@ -17,8 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from habeas.domain.errors import DomainError, InvalidField
-from habeas.errors import HabeasError
+from habeas.domain.errors import DomainError, HabeasError, InvalidField
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("habeas.api")

@@ -16,11 +16,11 @@ import typer
 from sqlalchemy import Connection
 
 from habeas.bootstrap import open_engine, open_services
+from habeas.domain.actors import SYSTEM, Actor
 from habeas.domain.commands import Command
 from habeas.domain.custody import Authority, Custodian
+from habeas.domain.errors import HabeasError
 from habeas.domain.identity import IdentityWarning
-from habeas.errors import HabeasError
-from habeas.ledger.entry import SYSTEM, Actor
 from habeas.services.unit_of_work import Result
 from habeas.storage import ledger_store
 

@@ -22,7 +22,7 @@ from habeas.cli.common import (
 )
 from habeas.cli.main import app, out, settings_of
 from habeas.domain import commands as c
-from habeas.errors import HabeasError
+from habeas.domain.errors import HabeasError
 from habeas.ledger.note import format_tlog_proof
 from habeas.services.queries import custody_answer
 from habeas.services.unit_of_work import Result

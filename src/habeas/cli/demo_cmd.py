@@ -18,7 +18,7 @@ from habeas.cli.main import app, out
 from habeas.demo import operation, report
 from habeas.demo import world as w
 from habeas.demo.synthetic import SYNTHETIC
-from habeas.errors import HabeasError
+from habeas.domain.errors import HabeasError
 from habeas.ledger.verify import verify_log
 from habeas.services import queries_operation as q
 from habeas.services.queries_moves import alerts

@@ -16,9 +16,9 @@ from habeas.bootstrap import write_key
 from habeas.cli.common import AsOption, AtOption, IdOption, at_or_now, country, execute, new_id, reading, recorded
 from habeas.cli.main import app, out
 from habeas.domain.commands import RegisterAgency, RegisterFacility, RegisterOfficer, RegisterUnit
+from habeas.domain.errors import HabeasError
 from habeas.domain.facilities import AgeGroup, DetentionCategory, Separation
 from habeas.domain.people import Sex
-from habeas.errors import HabeasError
 from habeas.ledger.note import NoteError, generate_signer
 from habeas.services.queries import facility_view, list_agencies, list_facilities, list_officers
 

@@ -19,8 +19,7 @@ from rich.table import Table
 from habeas.bootstrap import open_services
 from habeas.cli.common import AsOption, AtOption, at_or_now, parse_actor
 from habeas.cli.main import app, err, out, settings_of
-from habeas.domain.errors import AlreadyExists
-from habeas.errors import HabeasError
+from habeas.domain.errors import AlreadyExists, HabeasError
 from habeas.importers.facilities import FacilityImport, ImportRowsError, NoteKind, load_facilities
 from habeas.services.facility_import import register_facilities
 

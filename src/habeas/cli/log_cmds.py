@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 
 from habeas.bootstrap import open_ledger, read_key
 from habeas.cli.main import app, err, settings_of
-from habeas.errors import HabeasError
+from habeas.domain.errors import HabeasError
 from habeas.ledger.note import NoteError, Verifier, format_tlog_proof, format_vkey, parse_vkey
 from habeas.ledger.verify import verify_log
 

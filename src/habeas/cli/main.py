@@ -11,8 +11,7 @@ from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
 from habeas.bootstrap import DEFAULT_ORIGIN, Settings, init, vkey_path
-from habeas.domain.errors import DomainError
-from habeas.errors import HabeasError
+from habeas.domain.errors import DomainError, HabeasError
 from habeas.importers.tabular import ImportFileError
 from habeas.ledger.entry import EntryError
 from habeas.ledger.log import LogError

@@ -29,11 +29,11 @@ from habeas.cli.common import (
 )
 from habeas.cli.main import app, err, out
 from habeas.domain import commands as c
+from habeas.domain.errors import HabeasError
 from habeas.domain.facilities import CapacityStandard
 from habeas.domain.handoffs import ItemKind, ReceiptItem, receipt_bytes
 from habeas.domain.incidents import Checkpoint
 from habeas.domain.intake import CapacityOverride, IntakeCapacityOverride
-from habeas.errors import HabeasError
 from habeas.services import queries_operation as q
 from habeas.services import state_operation
 from habeas.services.handlers_operation import (

@@ -27,9 +27,9 @@ from habeas.cli.common import (
 )
 from habeas.cli.main import app, out
 from habeas.domain.agreements import Agreement, InvoiceIssued
+from habeas.domain.errors import HabeasError
 from habeas.domain.incidents import AccessPurpose, IncidentKind
 from habeas.domain.periods import Period
-from habeas.errors import HabeasError
 from habeas.services import queries_operation as q
 from habeas.services.handlers_operation import (
     IssueInvoice,

@@ -21,9 +21,9 @@ from habeas.cli.common import (
 from habeas.cli.main import app, out
 from habeas.domain.commands import ErasePerson, MergePersons, RegisterPerson
 from habeas.domain.corrections import ErasureReason
+from habeas.domain.errors import HabeasError
 from habeas.domain.identity import IdentityMatch
 from habeas.domain.people import Identifier, IdentifierKind, PartialDate, PersonName, Sex
-from habeas.errors import HabeasError
 from habeas.services.queries import RecordView, find_people, person_view
 
 person_app = typer.Typer(

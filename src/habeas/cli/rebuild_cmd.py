@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
 from habeas.bootstrap import open_ledger
 from habeas.cli.main import app, err, settings_of
-from habeas.errors import HabeasError
+from habeas.domain.errors import HabeasError
 from habeas.services.rebuild import RebuildError, rebuild_check
 
 

@@ -12,9 +12,9 @@ import typer
 
 from habeas.bootstrap import open_engine, utc_now
 from habeas.cli.main import app, out, settings_of
-from habeas.errors import HabeasError
+from habeas.domain.actors import Role
+from habeas.domain.errors import HabeasError
 from habeas.services import access
-from habeas.services.access import Role
 
 user_app = typer.Typer(help="API users: one agency and one role each.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens: shown once, stored hashed.", no_args_is_help=True)

@@ -38,6 +38,7 @@ from habeas.demo import world as w
 from habeas.demo.synthetic import PeopleFactory, SyntheticPerson
 from habeas.domain import commands as c
 from habeas.domain import manifests as mf
+from habeas.domain.actors import Actor
 from habeas.domain.agreements import Agreement
 from habeas.domain.court_orders import ClassCriteria, CourtOrderDirective, CourtOrderScope, OrderForm
 from habeas.domain.custody import Authority, Custodian
@@ -50,7 +51,6 @@ from habeas.domain.manifest_events import StrikeReason
 from habeas.domain.moves import Leg, TransportMode
 from habeas.domain.people import Identifier, IdentifierKind, PartialDate, PersonName, Sex
 from habeas.domain.periods import Period
-from habeas.ledger.entry import Actor
 from habeas.ledger.log import Appender
 from habeas.ledger.note import Signer, generate_signer
 from habeas.services.app import Services

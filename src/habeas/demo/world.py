@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from habeas.domain.actors import Actor
 from habeas.domain.facilities import AgeGroup, DetentionCategory, Separation
 from habeas.domain.people import Sex
-from habeas.ledger.entry import Actor
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:

@@ -11,7 +11,15 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 
-class DomainError(Exception):
+class HabeasError(Exception):
+    """The root of every error habeas raises on purpose: a one-line reason that says how to fix it.
+
+    Entry points catch this (and OSError) and show it as one line; anything else is a bug and keeps its
+    traceback. It lives in the domain so the pure floor can raise it without importing anything above it.
+    """
+
+
+class DomainError(HabeasError):
     """Base of every refusal the domain makes."""
 
     code: ClassVar[str] = "domain-error"

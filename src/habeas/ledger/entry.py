@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from habeas.domain.actors import SYSTEM, Actor
 from habeas.ledger.canonical import canonical
 
 SALT_BYTES = 16
@@ -27,20 +28,6 @@ _PRIVATE_KEY = b',"private":'
 
 class EntryError(ValueError):
     """An entry that cannot be written or read as a ledger entry."""
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who caused an entry: an officer (an opaque id) of an agency (an opaque id)."""
-
-    officer: str
-    agency: str
-
-    def as_json(self) -> dict[str, str]:
-        return {"agency": self.agency, "officer": self.officer}
-
-
-SYSTEM = Actor(officer="system", agency="system")
 
 
 @dataclass(frozen=True, slots=True)

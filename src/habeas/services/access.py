@@ -19,9 +19,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, Engine, and_, exists, select
 from sqlalchemy.exc import IntegrityError
 
+from habeas.domain.actors import Actor, Role
 from habeas.domain.errors import AlreadyExists, InvalidField, UnknownRecord
 from habeas.domain.values import format_utc, require_id
-from habeas.ledger.entry import Actor
 from habeas.ledger.log import Ledger
 from habeas.storage.access_schema import access_log, api_token, api_user
 from habeas.storage.projection_schema import record
@@ -29,15 +29,6 @@ from habeas.storage.projections_scope import scope
 
 TOKEN_PREFIX = "hbs_"  # noqa: S105 - a marker that makes leaked tokens easy to grep for, not a secret
 MIN_PASSWORD = 12
-
-
-class Role(StrEnum):
-    COORDINATOR = "coordinator"
-    LEGAL = "legal"
-    ESCORT = "escort"
-    INTAKE = "intake"
-    AUDITOR = "auditor"
-    ADMIN = "admin"
 
 
 class Permission(StrEnum):

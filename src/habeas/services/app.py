@@ -7,8 +7,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from habeas.domain.actors import SYSTEM, Actor
 from habeas.domain.commands import Command
-from habeas.ledger.entry import SYSTEM, Actor
 from habeas.ledger.log import Appender, Ledger
 from habeas.services.handlers import HANDLERS
 from habeas.services.unit_of_work import Result, UnitOfWork

@@ -15,9 +15,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
+from habeas.domain.actors import SYSTEM, Actor
 from habeas.domain.commands import RegisterFacility
 from habeas.importers.facilities import FacilityRow
-from habeas.ledger.entry import SYSTEM, Actor
 from habeas.ledger.log import Appender, Ledger
 from habeas.services import handlers
 from habeas.services.unit_of_work import UnitOfWork

@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from habeas.domain.actors import Actor
 from habeas.domain.events import Event
-from habeas.ledger.entry import Actor, prepare_entry
+from habeas.ledger.entry import prepare_entry
 from habeas.ledger.log import Appender
 from habeas.services.codes import check_codes
 from habeas.storage import projections

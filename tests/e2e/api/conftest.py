@@ -11,10 +11,9 @@ import httpx
 import pytest
 
 from habeas.api.app import create_app
+from habeas.domain.actors import Actor, Role
 from habeas.domain.commands import RegisterAgency
-from habeas.ledger.entry import Actor
 from habeas.services import access
-from habeas.services.access import Role
 from habeas.services.app import Services
 from tests.e2e.api.server import serving
 

@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 
 from habeas.domain import commands as c
+from habeas.domain.actors import Role
 from habeas.domain.custody import Authority, Custodian
 from habeas.ledger.note import generate_signer
-from habeas.services.access import Role
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, ApiWorld
 from tests.e2e.api.test_reference_api import pointers, problem, walk
 

@@ -10,8 +10,8 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
 
 from habeas.api.context import Caller
+from habeas.domain.actors import Role
 from habeas.services import access
-from habeas.services.access import Role
 from habeas.storage.access_schema import access_log, api_token
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, T0, ApiWorld
 

@@ -22,12 +22,13 @@ from fastapi.routing import APIRoute
 from habeas.api.app import ROUTERS
 from habeas.api.context import GUARDS, Guard
 from habeas.domain import commands as c
+from habeas.domain.actors import Role
 from habeas.domain.custody import Authority, Custodian
 from habeas.domain.incidents import Checkpoint
 from habeas.domain.manifest_commands import CreateManifest
 from habeas.domain.moves import Leg, TransportMode
 from habeas.ledger.note import generate_signer
-from habeas.services.access import Role, allowed
+from habeas.services.access import allowed
 from habeas.services.handlers_operation import IssueHandoff, RecordHeadcount
 from habeas.storage.projections_scope import HANDOFF, INCIDENT, MANIFEST, PERSON
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, T0, ApiWorld

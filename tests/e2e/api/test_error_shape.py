@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from habeas.services.access import Role
+from habeas.domain.actors import Role
 from tests.e2e.api.conftest import ApiWorld
 
 MEMBERS = {"type", "title", "status", "detail"}

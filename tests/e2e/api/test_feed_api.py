@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from habeas.domain import commands as c
-from habeas.services.access import Role
+from habeas.domain.actors import Role
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, T0, ApiWorld
 
 

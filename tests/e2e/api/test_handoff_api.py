@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import and_, select
 
 from habeas.domain import commands as c
+from habeas.domain.actors import Role
 from habeas.domain.custody import CustodyStatus
 from habeas.ledger.canonical import canonical
 from habeas.ledger.note import Signer
 from habeas.services import state
-from habeas.services.access import Role
 from habeas.storage.access_schema import access_log
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, T0, ApiWorld
 from tests.e2e.api.test_operation_api import OFFICER_A, OFFICER_B, arrange_officers, arrange_people, problem

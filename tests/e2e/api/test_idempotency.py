@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from habeas.services.access import Role
+from habeas.domain.actors import Role
 from tests.e2e.api.conftest import AGENCY_A, ApiWorld
 
 BODY = {"person_id": "p-idem", "nationalities": ["VE"], "sex": "male"}

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from habeas.services.access import Role
+from habeas.domain.actors import Role
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, ApiWorld
 
 AT = "2025-03-02T10:00:00Z"

@@ -10,12 +10,12 @@ from typing import Any
 import httpx
 
 from habeas.domain import commands as c
+from habeas.domain.actors import Role
 from habeas.domain.court_orders import ClassCriteria, CourtOrderDirective, CourtOrderScope, OrderForm
 from habeas.domain.incidents import IncidentKind
 from habeas.domain.legal import NoticeContent, ProtectionKind
 from habeas.domain.people import Identifier, IdentifierKind
 from habeas.domain.periods import Period
-from habeas.services.access import Role
 from habeas.services.handlers_operation import RecordIncident
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, ApiWorld
 from tests.e2e.api.test_reference_api import pointers, problem, walk

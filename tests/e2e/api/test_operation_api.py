@@ -13,6 +13,7 @@ import httpx
 from sqlalchemy import select
 
 from habeas.domain import commands as c
+from habeas.domain.actors import Role
 from habeas.domain.custody import Authority, Custodian, CustodyStatus
 from habeas.domain.facilities import Separation
 from habeas.domain.manifest_commands import CreateManifest
@@ -20,7 +21,6 @@ from habeas.domain.moves import Leg, TransportMode
 from habeas.domain.people import Sex
 from habeas.ledger.note import Signer, generate_signer
 from habeas.services import state
-from habeas.services.access import Role
 from habeas.storage.projections_operation import access
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, T0, ApiWorld
 

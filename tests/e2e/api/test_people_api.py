@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy import select
 
 from habeas.domain import commands as c
-from habeas.services.access import Role
+from habeas.domain.actors import Role
 from habeas.storage.access_schema import access_log
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, T0, ApiWorld
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
+from habeas.domain.actors import Role
 from habeas.ledger.note import format_vkey, generate_signer
-from habeas.services.access import Role
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, ApiWorld
 
 

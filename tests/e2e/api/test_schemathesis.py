@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from habeas.services.access import Role
+from habeas.domain.actors import Role
 from tests.e2e.api.conftest import AGENCY_A, ApiWorld
 
 EXAMPLES = 12
