@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
+from typer.core import TyperGroup
 
 from habeas.bootstrap import DEFAULT_ORIGIN, Settings, init, vkey_path
 from habeas.domain.errors import DomainError, HabeasError
@@ -19,8 +20,22 @@ from habeas.ledger.merkle import ProofError
 from habeas.ledger.note import NoteError, format_vkey
 from habeas.storage.errors import StorageError
 
+
+class _OneLineErrors(TyperGroup):
+    """Our refusals become one line on stderr and exit 1, inside the command itself: the installed `habeas`
+    and an in-process ``CliRunner`` behave the same. Anything else is a bug and keeps its traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EXPECTED as e:
+            err.print(f"[bold red]error:[/] {one_line(e)}")
+            raise typer.Exit(1) from e
+
+
 app = typer.Typer(
     name="habeas",
+    cls=_OneLineErrors,
     help=(
         "A custody ledger: who holds a person, where, since when, under what authority, "
         "provable to anyone.\n\nStart with `habeas demo`; for a real log, `habeas init` then `habeas log --help`."
@@ -103,12 +118,8 @@ EXPECTED = (
 
 
 def run() -> None:
-    # Typer (standalone) prints usage errors and exits 2 itself; our refusals arrive here as exceptions.
-    try:
-        app()
-    except EXPECTED as e:
-        err.print(f"[bold red]error:[/] {one_line(e)}")
-        sys.exit(1)
+    # Typer (standalone) prints usage errors and exits 2 itself; our refusals are shown by _OneLineErrors.
+    app()
 
 
 def one_line(e: BaseException) -> str:
