@@ -36,10 +36,10 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.measure import median
-from habeas.bootstrap import Settings, init, open_services
+from habeas.bootstrap import HANDLERS, Settings, init, open_services
 from habeas.domain import commands as c
 from habeas.domain import manifests as mf
-from habeas.domain.actors import Actor
+from habeas.domain.actors import SYSTEM, Actor, Caller
 from habeas.domain.agreements import Agreement
 from habeas.domain.court_orders import (
     ClassCriteria,
@@ -66,12 +66,10 @@ from habeas.gates.state import (
     PersonLegalState,
     RemovalOrderRecord,
 )
-from habeas.ledger.log import Appender
-from habeas.services import handlers_moves, legal_state
-from habeas.services.app import SYSTEM, Services
-from habeas.services.handlers import HANDLERS
-from habeas.services.handlers_moves import Clearance
-from habeas.services.handlers_operation import RecordAgreement
+from habeas.services import clearance, legal_state
+from habeas.services.agreements import RecordAgreement
+from habeas.services.clearance import Clearance
+from habeas.services.door import Services
 from habeas.services.unit_of_work import UnitOfWork
 
 PACKS = Path(legal_state.__file__).parents[1] / "gates" / "packs"
@@ -232,13 +230,7 @@ def bench_pack(folder: Path) -> tuple[str, list[str]]:
 
 
 def _batch(services: Services, commands: Sequence[c.Command], actor: Actor = SYSTEM) -> None:
-    now = services.clock()
-
-    def job(conn: Any, appender: Appender) -> None:
-        for cmd in commands:
-            HANDLERS[type(cmd)](cmd, uow=UnitOfWork(conn, appender, actor, now))
-
-    services.ledger.write(job)
+    services.execute_many(commands, Caller.of(actor))
 
 
 def _person_commands(i: int) -> list[c.Command]:
@@ -380,10 +372,10 @@ def _timed_parts() -> Iterator[dict[str, float]]:
         saved.append((owner, name, fn))
         setattr(owner, name, timed)
 
-    wrap(handlers_moves, "_manifest", "load manifest")
+    wrap(clearance, "manifest_state", "load manifest")
     wrap(legal_state, "manifest_legal_states", "load legal state")
-    wrap(handlers_moves, "evaluate", "evaluate")
-    wrap(handlers_moves, "_checks", "evaluate")
+    wrap(clearance, "evaluate", "evaluate")
+    wrap(clearance, "_checks", "evaluate")
     wrap(mf, "clear_manifest", "decide")
     wrap(UnitOfWork, "record", "record (log + projections)")
     try:

@@ -40,10 +40,10 @@ from benchmarks.loadgen import CONNECTIONS, INSTALL_WRK, WRK_THREADS, Server, Wr
 from habeas.bootstrap import Settings, init, open_services
 from habeas.demo.synthetic import PeopleFactory, SyntheticPerson
 from habeas.domain import commands as c
-from habeas.domain.actors import Actor
+from habeas.domain.actors import Actor, Caller
 from habeas.domain.custody import Authority, Custodian
 from habeas.domain.people import Identifier, IdentifierKind, PartialDate, PersonName, Sex
-from habeas.services.app import Services
+from habeas.services.door import Services
 from habeas.storage.engine import make_engine, sqlite_path
 
 FULL_PEOPLE, QUICK_PEOPLE = 100_000, 5_000
@@ -131,7 +131,7 @@ def _register(p: SyntheticPerson) -> c.RegisterPerson:
 
 def _world(services: Services, people: int) -> None:
     def run(cmd: c.Command) -> None:
-        services.execute(cmd, ACTOR)
+        services.execute(cmd, Caller.of(ACTOR))
 
     run(c.RegisterAgency(agency_id=AGENCY, occurred_at=T0, name="SYNTHETIC agency", country="US", kind="immigration"))
     run(
@@ -170,7 +170,7 @@ def _world(services: Services, people: int) -> None:
 
 
 def _seed_one(services: Services, i: int, p: SyntheticPerson) -> None:
-    services.execute(_register(p), ACTOR)
+    services.execute(_register(p), Caller.of(ACTOR))
     services.execute(
         c.AdmitToCustody(
             person_id=p.person_id,
@@ -180,7 +180,7 @@ def _seed_one(services: Services, i: int, p: SyntheticPerson) -> None:
             custodian=CUSTODIAN,
             authority=AUTHORITY,
         ),
-        ACTOR,
+        Caller.of(ACTOR),
     )
 
 

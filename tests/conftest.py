@@ -20,7 +20,7 @@ import pytest
 from habeas.bootstrap import Settings, init, open_ledger, open_services
 from habeas.ledger.log import Ledger
 from habeas.ledger.note import Signer
-from habeas.services.app import Services
+from habeas.services.door import Services
 
 POSTGRES_URL = os.environ.get("HABEAS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("HABEAS_REQUIRE_POSTGRES") == "1"
@@ -150,8 +150,9 @@ def make_ledger(db: Db, tmp_path: Path) -> Iterator[Callable[[], tuple[Ledger, S
 
 
 @pytest.fixture
-def make_services(db: Db, tmp_path: Path) -> Iterator[Callable[[], Services]]:
-    """Each call makes the services over a new, empty database (as `make_ledger`), with a `TickingClock`.
+def make_services(db: Db, tmp_path: Path) -> Iterator[Callable[..., Services]]:
+    """Each call makes the services over a new, empty database (as `make_ledger`), with a `TickingClock`;
+    ``pack=`` (a shipped name or a pack file) is the deployment's policy pack, loaded at start-up.
 
     A caller may dispose of `services.ledger.engine` early (a state machine does, after each example); the
     fixture disposes of every engine again at the end, which is harmless.
@@ -159,10 +160,10 @@ def make_services(db: Db, tmp_path: Path) -> Iterator[Callable[[], Services]]:
     fresh = _Fresh(db, tmp_path)
     made: list[Services] = []
 
-    def make() -> Services:
+    def make(pack: str | None = None) -> Services:
         target = fresh()
         init(target.settings, "test.habeas/log", schema=target.schema)
-        services = open_services(target.settings, clock=TickingClock(), schema=target.schema)
+        services = open_services(target.settings, clock=TickingClock(), schema=target.schema, pack=pack)
         made.append(services)
         return services
 

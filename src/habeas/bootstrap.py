@@ -1,27 +1,94 @@
-"""Composition root: settings to engine, key, ledger. Nothing here runs at import time."""
+"""Composition root: settings, the policy packs, engine, key, ledger, and the wiring tables -> Services.
+
+Everything is decided here once, at start-up, and injected: which handler runs which command (HANDLERS), which
+applier brings the projections up to date with which event (APPLIERS), which follow-ups run after which event
+(REACTIONS), the deployment's policy pack and every pack a command may name. Nothing here runs at import time
+but building those tables.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
+from habeas.domain.commands import Command
 from habeas.domain.errors import HabeasError
+from habeas.domain.events import EventType
+from habeas.gates.policy import Policy, PolicyError, load_pack, shipped_packs
 from habeas.ledger.log import Ledger
-from habeas.ledger.note import NoteError, Signer, Verifier, format_skey, format_vkey, generate_signer, parse_skey
-from habeas.services.app import Services
-from habeas.storage import ledger_store, projections
+from habeas.ledger.note import NoteError, Signer, format_skey, format_vkey, generate_signer, parse_skey
+from habeas.services import (
+    access,
+    agreements,
+    clearance,
+    corrections,
+    custody,
+    facilities,
+    handoffs,
+    incidents,
+    intake,
+    legal,
+    manifests,
+    notifications,
+    people,
+)
+from habeas.services.door import Bound, Door, Services
+from habeas.services.unit_of_work import Handler, Projector, Reaction
+from habeas.storage import ledger_store, migrate
+from habeas.storage import projections as p
 from habeas.storage.engine import DEFAULT_URL, make_engine
+from habeas.storage.projections.rows import Applier
 
 DEFAULT_KEY = "./habeas.key"
 DEFAULT_ORIGIN = "habeas.local/custody-log"
 ENV_DB = "HABEAS_DATABASE_URL"
 ENV_KEY = "HABEAS_SIGNING_KEY"
+ENV_PACK = "HABEAS_POLICY_PACK"
+DEFAULT_PACK = "us-federal"
+
+HANDLERS: dict[type[Command], Handler] = {
+    **people.HANDLERS,
+    **legal.HANDLERS,
+    **custody.HANDLERS,
+    **facilities.HANDLERS,
+    **manifests.HANDLERS,
+    **clearance.HANDLERS,
+    **handoffs.HANDLERS,
+    **intake.HANDLERS,
+    **incidents.HANDLERS,
+    **notifications.HANDLERS,
+    **agreements.HANDLERS,
+    **access.HANDLERS,
+    **corrections.HANDLERS,
+}
+
+APPLIERS: dict[EventType, Applier] = {
+    **p.people.APPLIERS,
+    **p.legal.APPLIERS,
+    **p.custody.APPLIERS,
+    **p.facilities.APPLIERS,
+    **p.manifests.APPLIERS,
+    **p.handoffs.APPLIERS,
+    **p.intake.APPLIERS,
+    **p.incidents.APPLIERS,
+    **p.notifications.APPLIERS,
+    **p.agreements.APPLIERS,
+    **p.access.APPLIERS,
+    **p.corrections.APPLIERS,
+}
+
+# Follow-ups between concepts, run by the unit of work after it records an event of the type, in the same
+# transaction: a legal record (or a new fitness assessment) lapses clearances and raises return-required alerts.
+REACTIONS: dict[EventType, list[Reaction]] = {t: [clearance.after_legal_record] for t in clearance.LAPSING}
 
 
 def utc_now() -> datetime:
@@ -32,13 +99,15 @@ def utc_now() -> datetime:
 class Settings:
     db_url: str = DEFAULT_URL
     key_path: Path = Path(DEFAULT_KEY)
+    pack: str = DEFAULT_PACK  # the deployment's policy pack: a shipped name or a pack file
 
     @classmethod
-    def resolve(cls, db: str | None = None, key: str | None = None) -> Settings:
+    def resolve(cls, db: str | None = None, key: str | None = None, pack: str | None = None) -> Settings:
         """Command-line values first, then the environment, then the defaults."""
         return cls(
             db_url=db or os.environ.get(ENV_DB) or DEFAULT_URL,
             key_path=Path(key or os.environ.get(ENV_KEY) or DEFAULT_KEY),
+            pack=pack or os.environ.get(ENV_PACK) or DEFAULT_PACK,
         )
 
 
@@ -90,8 +159,7 @@ def init(settings: Settings, origin: str = DEFAULT_ORIGIN, *, schema: str | None
         vkey_path(settings.key_path).write_text(format_vkey(signer.verifier()) + "\n")
     engine = open_engine(settings, must_exist=False, schema=schema)
     try:
-        ledger_store.create_schema(engine)
-        projections.create_projections(engine)
+        migrate.upgrade(engine)  # creates the schema, or brings an existing one to this habeas's head
     finally:
         engine.dispose()
     return signer
@@ -100,11 +168,8 @@ def init(settings: Settings, origin: str = DEFAULT_ORIGIN, *, schema: str | None
 def open_ledger(
     settings: Settings, *, clock: Callable[[], datetime] = utc_now, schema: str | None = None
 ) -> Ledger:
-    engine = open_engine(settings, schema=schema)
+    engine = _open_ledger_engine(settings, schema)
     try:
-        with engine.connect() as conn:
-            if not ledger_store.has_schema(conn):
-                raise HabeasError(f"{settings.db_url} holds no habeas ledger: run `habeas init` first")
         signer = read_key(settings.key_path)
     except BaseException:
         engine.dispose()
@@ -113,11 +178,105 @@ def open_ledger(
     return Ledger(engine, signer, signer.name, clock)
 
 
-def verifier_of(signer: Signer) -> Verifier:
-    return signer.verifier()
+def _open_ledger_engine(settings: Settings, schema: str | None) -> Engine:
+    engine = open_engine(settings, schema=schema)
+    try:
+        with engine.connect() as conn:
+            if not ledger_store.has_schema(conn):
+                raise HabeasError(f"{settings.db_url} holds no habeas ledger: run `habeas init` first")
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def upgrade_database(settings: Settings, *, schema: str | None = None) -> migrate.UpgradeReport:
+    """Bring an existing database to this habeas's schema in one transaction (`habeas db upgrade`); a database
+    made before migrations is stamped with the baseline first. An empty database is refused: that is `init`."""
+    engine = open_engine(settings, schema=schema)
+    try:
+        return migrate.upgrade(engine, create=False)
+    finally:
+        engine.dispose()
+
+
+def schema_revision(settings: Settings, *, schema: str | None = None) -> tuple[str | None, str]:
+    """The database's schema revision (None before migrations) and this habeas's head revision."""
+    engine = open_engine(settings, schema=schema)
+    try:
+        return migrate.current(engine), migrate.head()
+    finally:
+        engine.dispose()
+
+
+def open_reader(settings: Settings, *, schema: str | None = None) -> Door:
+    """Queries over the settings' ledger and projections, for commands that record nothing: no key is read."""
+    return Door(_open_ledger_engine(settings, schema))
+
+
+@functools.cache
+def _shipped() -> tuple[tuple[str, Policy], ...]:
+    """The packs shipped with habeas, parsed once a process (they are package data: they never change)."""
+    return tuple((name, load_pack(name)) for name in shipped_packs())
+
+
+def load_packs(deployment: str, extra: Sequence[str] = ()) -> tuple[Policy, dict[str, Policy]]:
+    """The deployment's pack and every pack a command may name: the shipped ones by name, and the deployment's
+    (and any ``extra`` pack files) under their name and as given. A bad pack is refused here, before anything runs."""
+    try:
+        packs = dict(_shipped())
+        for given in (*extra, deployment):
+            policy = packs[given] if given in packs else load_pack(given)
+            packs[given] = packs[policy.name] = policy
+    except PolicyError as e:
+        raise HabeasError(str(e)) from e
+    return packs[deployment], packs
+
+
+def inject(handler: Callable[..., Any], dependencies: Mapping[str, Any]) -> Callable[..., Any]:
+    """The handler with the dependencies its keyword parameters name bound (cosmicpython's bootstrap)."""
+    params = inspect.signature(handler).parameters
+    wanted = {name: dep for name, dep in dependencies.items() if name in params}
+    return functools.partial(handler, **wanted) if wanted else handler
+
+
+def projector(appliers: Mapping[EventType, Applier] = APPLIERS) -> Projector:
+    return functools.partial(p.apply_many, appliers=appliers)
+
+
+def wire(
+    ledger: Ledger, clock: Callable[[], datetime], policy: Policy, packs: dict[str, Policy], settings: Settings | None
+) -> Services:
+    """The services over an open ledger: the dependencies injected into the handlers and reactions, the
+    projector built from the merged appliers."""
+    dependencies: dict[str, Any] = {"policy": policy, "packs": packs, "clock": clock}
+
+    def bound(handler: Handler) -> Bound:
+        call = inject(handler, dependencies)
+        return lambda cmd, uow: call(cmd, uow=uow)
+
+    def reaction(react: Reaction) -> Reaction:
+        return inject(react, dependencies)
+
+    return Services(
+        ledger, clock,
+        handlers={cmd: bound(h) for cmd, h in HANDLERS.items()},
+        project=projector(),
+        reactions={t: [reaction(r) for r in rs] for t, rs in REACTIONS.items()},
+        policy=policy,
+        packs=packs,
+        settings=settings,
+    )
 
 
 def open_services(
-    settings: Settings, *, clock: Callable[[], datetime] = utc_now, schema: str | None = None
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    schema: str | None = None,
+    pack: str | None = None,
+    extra_packs: Sequence[str] = (),
 ) -> Services:
-    return Services(open_ledger(settings, clock=clock, schema=schema), clock)
+    """The services over the settings' ledger; ``pack`` (else the settings') is the deployment's policy pack."""
+    policy, packs = load_packs(pack or settings.pack, extra_packs)  # a bad pack is refused before anything opens
+    return wire(open_ledger(settings, clock=clock, schema=schema), clock, policy, packs, settings)

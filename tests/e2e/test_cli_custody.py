@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from habeas.ledger.note import parse_tlog_proof, parse_vkey, verify_tlog_proof
+from habeas.ledger.note import parse_vkey
+from habeas.ledger.tlog_proof import parse_tlog_proof, verify_tlog_proof
 from tests.e2e.cli import habeas, leaf, log_size, one_line_error
 
 AT = "2025-03-14T09:30:00Z"

@@ -1,31 +1,28 @@
-"""The `habeas` command as a user runs it: a real process, real files, real SQLite."""
+"""The `habeas` command as a user runs it: real files, real SQLite; the demo and the refusals of a missing
+database or key also in a real process."""
 
 from __future__ import annotations
 
 import base64
 import re
+import shutil
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from habeas.ledger import merkle
-from habeas.ledger.note import (
-    format_vkey,
-    generate_signer,
-    open_note,
-    parse_checkpoint,
-    parse_tlog_proof,
-    parse_vkey,
-    verify_tlog_proof,
-)
+from habeas.ledger.checkpoint import parse_checkpoint
+from habeas.ledger.note import format_vkey, generate_signer, open_note, parse_vkey
+from habeas.ledger.tlog_proof import parse_tlog_proof, verify_tlog_proof
+from tests.e2e.cli import invoke, real_habeas
 from tests.paths import PROJECT_ROOT
 
 
 def habeas(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[bytes]:
-    proc = subprocess.run([sys.executable, "-m", "habeas", *args], cwd=cwd, capture_output=True, timeout=180)
+    """In-process (tests/e2e/cli.py), as bytes: `log leaf` and `log checkpoint` print exact bytes."""
+    proc = invoke(*args, cwd=cwd, text=False)
     if check:
         assert proc.returncode == 0, proc.stderr.decode()
     return proc
@@ -33,9 +30,13 @@ def habeas(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedPro
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """One demo run shared by the read-only tests below (it takes several seconds)."""
+    """One demo run shared by the read-only tests below (it takes several seconds).
+
+    A real process on purpose: `python -m habeas demo` is the README's quick start, so the installed entry point,
+    its exit status and what it prints are checked as a new user meets them. One interpreter start, once.
+    """
     cwd = tmp_path_factory.mktemp("demo")
-    proc = habeas("demo", cwd=cwd)
+    proc = real_habeas("demo", cwd=cwd, text=False)
     text = proc.stdout.decode()
     assert "verified" in text
     assert "SYNTHETIC" in text
@@ -82,7 +83,8 @@ def test_demo_prints_the_checkpoint_and_a_clean_verification(demo: Path, printed
 
 
 def test_a_second_demo_replaces_the_first(demo: Path, tmp_path: Path) -> None:
-    habeas("demo", "--dir", str(tmp_path / "d"), "--transactions", "step", cwd=demo)
+    # The first demo is the module's, copied (marker, database, key and all): a demo run costs seconds.
+    shutil.copytree(demo / "habeas-demo", tmp_path / "d")
     again = habeas("demo", "--dir", str(tmp_path / "d"), "--transactions", "step", cwd=demo)
     assert b"verified" in again.stdout
 
@@ -166,13 +168,16 @@ def test_a_wrong_key_fails_verification(demo: Path) -> None:
 
 
 def test_missing_database_and_key_are_named(tmp_path: Path) -> None:
-    one_line_error(habeas("--db", "sqlite:///nowhere.db", "log", "checkpoint", cwd=tmp_path, check=False),
-                   "no database at nowhere.db")
-    one_line_error(habeas("--key", "nokey", "log", "key", cwd=tmp_path, check=False), "no signing key at nokey")
+    # Real processes on purpose: a refusal must reach the shell as exit status 1 and one stderr line from the
+    # installed entry point (`run()`), not only from the app under CliRunner.
+    one_line_error(real_habeas("--db", "sqlite:///nowhere.db", "log", "checkpoint", cwd=tmp_path, check=False,
+                               text=False), "no database at nowhere.db")
+    one_line_error(real_habeas("--key", "nokey", "log", "key", cwd=tmp_path, check=False, text=False),
+                   "no signing key at nokey")
 
 
-def test_tampering_is_named_by_verify(tmp_path: Path) -> None:
-    habeas("demo", "--dir", "d", "--transactions", "step", cwd=tmp_path)
+def test_tampering_is_named_by_verify(demo: Path, tmp_path: Path) -> None:
+    shutil.copytree(demo / "habeas-demo", tmp_path / "d")  # a copy of the module's demo, to tamper with
     con = sqlite3.connect(tmp_path / "d" / "habeas.db")
     for trig in ("update", "delete"):
         con.execute(f"DROP TRIGGER ledger_entry_no_{trig}")

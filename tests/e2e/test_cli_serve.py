@@ -1,4 +1,7 @@
-"""`habeas user add`, `habeas token create` and `habeas serve`, as an operator runs them (SQLite, subprocesses)."""
+"""`habeas user add`, `habeas token create` and `habeas serve`, as an operator runs them (SQLite).
+
+The commands run in-process (tests/e2e/cli.py) except `habeas serve`, which runs as a real process on a real
+port: what it does is start uvicorn and answer HTTP, which only a real process shows."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ def test_an_operator_adds_a_user_makes_a_token_and_serves_the_api(tmp_path: Path
     assert token.encode() not in (tmp_path / "habeas.db").read_bytes()
 
     port = free_port()
+    # A real process on purpose (see the module docstring): the installed command, serving real HTTP.
     server = subprocess.Popen(
         [sys.executable, "-m", "habeas", "serve", "--port", str(port), "--log-level", "warning"],
         cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -6,19 +6,18 @@ import json
 import re
 import sqlite3
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from habeas.domain.events import EventType
+from tests.e2e.cli import invoke
 
 
 def habeas(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "habeas", *args], cwd=cwd, capture_output=True, text=True, timeout=180, check=False
-    )
+    """In-process (tests/e2e/cli.py); tests/e2e/test_cli_log.py runs the demo in a real process."""
+    return invoke(*args, cwd=cwd)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from habeas.importers.facilities import load_facilities
-from habeas.services.facility_import import facility_ids
+from habeas.importers.facility_register import facility_ids
 from tests.e2e.cli import habeas, log_size, one_line_error
 from tests.paths import DATA
 

@@ -14,9 +14,10 @@ from sqlalchemy.exc import DBAPIError
 
 from habeas.domain.actors import Actor
 from habeas.ledger import merkle
+from habeas.ledger.checkpoint import parse_checkpoint
 from habeas.ledger.entry import PreparedEntry, commitment, leaf_commitment, parse_leaf, prepare_entry
 from habeas.ledger.log import Ledger, LogError
-from habeas.ledger.note import Signer, open_note, parse_checkpoint
+from habeas.ledger.note import Signer, open_note
 from habeas.ledger.verify import verify_log
 from habeas.storage import ledger_store as store
 from habeas.storage.errors import ConcurrencyConflict
@@ -234,7 +235,8 @@ def test_a_trusted_checkpoint_the_log_contradicts_fails(make_ledger: MakeLedger)
     ledger, signer = make_ledger()
     ledger.append([entry(i) for i in range(10)])
     # A checkpoint of the right size signed by the right key, but over other leaves: a fork.
-    from habeas.ledger.note import Checkpoint, sign_note
+    from habeas.ledger.checkpoint import Checkpoint
+    from habeas.ledger.note import sign_note
 
     fork = merkle.root_of([merkle.leaf_hash(b"other %d" % i) for i in range(10)])
     trusted = sign_note(Checkpoint(signer.name, 10, fork).body(), [signer])

@@ -22,13 +22,12 @@ from habeas.domain.people import Identifier, IdentifierKind
 from habeas.domain.periods import Period
 from habeas.gates import load_pack
 from habeas.ledger.verify import verify_log
-from habeas.services import rebuild
-from habeas.services.app import Services
-from habeas.services.handlers_moves import Clearance
-from habeas.services.handlers_operation import RecordAgreement
-from habeas.services.queries_moves import alerts, manifest_view
+from habeas.services.agreements import RecordAgreement
+from habeas.services.clearance import Clearance
+from habeas.services.door import Services
+from habeas.services.manifests import alerts, manifest_view
 
-MakeServices = Callable[[], Services]
+MakeServices = Callable[..., Services]
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)  # the TickingClock starts on 15 March: every time here is past
 DEPARTS = datetime(2025, 3, 15, 9, 0, tzinfo=UTC)
 YEAR = Period(active_from=T0 - timedelta(days=30), active_to=T0 + timedelta(days=365))
@@ -130,7 +129,7 @@ def class_order(order_id: str, issued: datetime) -> c.RecordCourtOrder:
 
 
 def assert_log_and_projections_clean(services: Services) -> None:
-    report = rebuild.rebuild_check(services.ledger.engine)
+    report = services.rebuild_check()
     assert report.ok, [str(d) for d in report.differences]
     signer = services.ledger.signer
     with services.ledger.engine.connect() as conn:
@@ -138,7 +137,7 @@ def assert_log_and_projections_clean(services: Services) -> None:
 
 
 def test_everyone_passes_then_the_promoted_alternate_blocks_departure(make_services: MakeServices, pack: str) -> None:
-    services = make_services()
+    services = make_services(pack=pack)
     world(services)
     first = clear(services, pack, 4)
     assert first.cleared
@@ -175,7 +174,7 @@ def test_everyone_passes_then_the_promoted_alternate_blocks_departure(make_servi
 
 
 def test_a_class_order_before_departure_blocks_only_those_it_covers(make_services: MakeServices, pack: str) -> None:
-    services = make_services()
+    services = make_services(pack=pack)
     world(services)
     assert clear(services, pack, 4).cleared
     services.execute(class_order("co-jgg", at(5)))  # recorded after clearance: the clearance lapses
@@ -199,7 +198,7 @@ def test_a_class_order_before_departure_blocks_only_those_it_covers(make_service
 
 
 def test_a_new_legal_record_about_someone_aboard_lapses_the_clearance(make_services: MakeServices, pack: str) -> None:
-    services = make_services()
+    services = make_services(pack=pack)
     world(services)
     assert clear(services, pack, 4).cleared
     services.execute(
@@ -212,7 +211,7 @@ def test_a_new_legal_record_about_someone_aboard_lapses_the_clearance(make_servi
 
 
 def test_an_order_after_departure_raises_a_return_required_alert(make_services: MakeServices, pack: str) -> None:
-    services = make_services()
+    services = make_services(pack=pack)
     world(services)
     assert clear(services, pack, 4).cleared
     services.execute(mf.BeginBoarding(manifest_id="m-1", occurred_at=at(5)))

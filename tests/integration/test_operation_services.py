@@ -15,7 +15,8 @@ from habeas.domain.agreements import Agreement, InvoiceIssued
 from habeas.domain.custody import Authority, Custodian, CustodyStatus
 from habeas.domain.errors import AlreadyExists, Refused, UnknownRecord
 from habeas.domain.facilities import CapacityStandard
-from habeas.domain.handoffs import HandoffReceipt, HandoffSignatureInvalid, ItemKind, ReceiptItem, sign
+from habeas.domain.handoff_events import ItemKind
+from habeas.domain.handoffs import HandoffReceipt, HandoffSignatureInvalid, ReceiptItem, sign
 from habeas.domain.incidents import AccessPurpose, Checkpoint, IncidentKind
 from habeas.domain.intake import CapacityExceeded, CapacityOverride, NoUnitAvailable, SeparationViolation
 from habeas.domain.manifest_commands import CreateManifest
@@ -23,21 +24,22 @@ from habeas.domain.moves import Leg, TransportMode
 from habeas.domain.people import Sex
 from habeas.domain.periods import Period
 from habeas.ledger.note import Signer, generate_signer
-from habeas.services import queries_operation as q
-from habeas.services import state
-from habeas.services.app import Services
-from habeas.services.handlers_operation import (
-    AdmitAtIntake,
-    CompleteHandoff,
-    IssueHandoff,
-    IssueInvoice,
-    LogAccess,
-    RecordAgreement,
+from habeas.services.access import LogAccess
+from habeas.services.agreements import IssueInvoice, RecordAgreement
+from habeas.services.alerts import operation_alerts
+from habeas.services.custody import custody_state
+from habeas.services.door import Services
+from habeas.services.facilities import capacity
+from habeas.services.handoffs import CompleteHandoff, IssueHandoff, handoff_view
+from habeas.services.incidents import (
     RecordHeadcount,
     RecordIncident,
-    RecordNotificationSent,
     ResolveIncident,
+    incident_list,
+    open_incident_count,
 )
+from habeas.services.intake import AdmitAtIntake
+from habeas.services.notifications import RecordNotificationSent, missed_notifications
 from tests.integration.test_services import MakeServices, assert_rebuild_equal, leaves, verify
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)  # the TickingClock starts on 15 March: every time here is past
@@ -105,11 +107,11 @@ def test_a_headcount_with_someone_missing_opens_an_incident_open_until_resolved(
     )
     assert len(result.seqs) == 2  # the count and the incident, in one transaction
     with services.ledger.engine.connect() as conn:
-        (opened,) = q.incidents(conn, open_only=True)
+        (opened,) = incident_list(conn, open_only=True)
         assert (opened.incident_id, opened.kind, opened.person_ids) == ("hc-1.discrepancy", "headcount_discrepancy",
                                                                        ("p-2",))
-        assert q.open_incident_count(conn, "m-1") == 1
-        alerts = q.operation_alerts(conn, at(6))
+        assert open_incident_count(conn, "m-1") == 1
+        alerts = operation_alerts(conn, at(6))
     assert [(a.kind, a.subject_id) for a in alerts] == [("incident.open", "hc-1.discrepancy")]
 
     # a count that reconciles opens nothing; the same headcount id twice is refused
@@ -127,9 +129,9 @@ def test_a_headcount_with_someone_missing_opens_an_incident_open_until_resolved(
     services.execute(ResolveIncident(incident_id="hc-1.discrepancy", occurred_at=at(9), reason="person_located",
                                      note="found in the infirmary"))
     with services.ledger.engine.connect() as conn:
-        assert q.incidents(conn, open_only=True) == []
-        assert q.open_incident_count(conn, "m-1") == 0
-        (closed,) = q.incidents(conn)
+        assert incident_list(conn, open_only=True) == []
+        assert open_incident_count(conn, "m-1") == 0
+        (closed,) = incident_list(conn)
         assert closed.resolution == "person_located"
     with pytest.raises(Refused, match="already_resolved"):
         services.execute(ResolveIncident(incident_id="hc-1.discrepancy", occurred_at=at(10), reason="again"))
@@ -182,25 +184,25 @@ def test_a_handoff_completes_only_when_both_officers_signatures_verify(make_serv
         assert refused.value.which == which
         assert services.ledger.size() == size  # nothing recorded...
         with services.ledger.engine.connect() as conn:  # ...and custody unchanged
-            assert {state.custody_state(conn, p).status for p in ("p-1", "p-2")} == {CustodyStatus.IN_CUSTODY}
-            assert q.handoff_view(conn, "hr-1").status == "issued"
+            assert {custody_state(conn, p).status for p in ("p-1", "p-2")} == {CustodyStatus.IN_CUSTODY}
+            assert handoff_view(conn, "hr-1").status == "issued"
 
     done = services.execute(CompleteHandoff(receipt_id="hr-1", releasing_signature=good_us,
                                             receiving_signature=good_sv))
     with services.ledger.engine.connect() as conn:
         for p in ("p-1", "p-2"):
-            after = state.custody_state(conn, p)
+            after = custody_state(conn, p)
             assert after.status is CustodyStatus.HANDED_OVER
             assert after.custodian == SV_OFFICER  # the physical custodian: the receiving officer...
             assert after.authority == DHS  # ...and, recorded separately, the legal authority
             assert after.country == "SV"
-        view = q.handoff_view(conn, "hr-1")
+        view = handoff_view(conn, "hr-1")
         assert view.status == "completed"
         assert view.completed_seq in done.seqs
         assert [(role, who) for role, who, _ in view.signatures] == [("releasing", "o-us@ice"),
                                                                       ("receiving", "o-sv@dgcp")]
         # family must be told of the transfer at once (Mandela rule 68): missed a second later
-        missed = {o.notification_id for o in q.missed_notifications(conn, at(30) + timedelta(seconds=1))}
+        missed = {o.notification_id for o in missed_notifications(conn, at(30) + timedelta(seconds=1))}
         assert missed == {"hr-1.family.p-1", "hr-1.family.p-2"}
     with pytest.raises(Refused, match="already_completed"):
         services.execute(CompleteHandoff(receipt_id="hr-1", releasing_signature=good_us,
@@ -261,13 +263,13 @@ def test_intake_assigns_a_unit_within_computed_capacity_and_separation(make_serv
     assert over.value == "c-2"
     assert len(over.warnings) == 1
     with services.ledger.engine.connect() as conn:
-        assert state.custody_state(conn, "p-5").unit_id == "c-2"
-        alerts = [(a.kind, a.subject_id) for a in q.operation_alerts(conn, at(60), CapacityStandard.ICRC)]
+        assert custody_state(conn, "p-5").unit_id == "c-2"
+        alerts = [(a.kind, a.subject_id) for a in operation_alerts(conn, at(60), CapacityStandard.ICRC)]
         assert ("intake.capacity_override", "adm-p-5") in alerts
         assert ("facility.over_capacity", "f-sv") in alerts
-        (sv,) = q.capacity(conn, CapacityStandard.ICRC, "f-sv")
+        (sv,) = capacity(conn, CapacityStandard.ICRC, "f-sv")
         assert (sv.computed_capacity, sv.declared_capacity, sv.occupancy, sv.overrides) == (4, 40, 5, 1)
-        (cpt,) = q.capacity(conn, CapacityStandard.CPT, "f-sv")
+        (cpt,) = capacity(conn, CapacityStandard.CPT, "f-sv")
         assert cpt.computed_capacity == 2
 
     # separation is never overridable: an alleged rival, a convicted prisoner beside people held for migration
@@ -290,7 +292,7 @@ def test_intake_after_a_handoff_takes_the_person_into_the_receiving_custody(make
                                      receiving_signature=sign(receipt, signers["o-sv"].sign)))
     services.execute(intake("p-1", 90, receipt_id="hr-1"))
     with services.ledger.engine.connect() as conn:
-        after = state.custody_state(conn, "p-1")
+        after = custody_state(conn, "p-1")
     assert (after.status, after.facility_id, after.unit_id, after.custodian) == (
         CustodyStatus.IN_CUSTODY, "f-sv", "c-1", SV_OFFICER)
     finish(services)
@@ -307,14 +309,14 @@ def test_a_death_makes_next_of_kin_due_at_once_and_missed_afterwards(make_servic
     services.execute(RecordIncident(incident_id="inc-1", kind=IncidentKind.DEATH, person_ids=("p-1",),
                                     occurred_at=death, facility_id="f-us", details="found unresponsive"))
     with services.ledger.engine.connect() as conn:
-        assert state.custody_state(conn, "p-1").status is CustodyStatus.DECEASED
-        assert q.missed_notifications(conn, death) == []  # due at once: not yet missed at the instant itself
+        assert custody_state(conn, "p-1").status is CustodyStatus.DECEASED
+        assert missed_notifications(conn, death) == []  # due at once: not yet missed at the instant itself
         later = death + timedelta(minutes=1)
-        missed = {(o.notification_id, o.recipient.value) for o in q.missed_notifications(conn, later)}
+        missed = {(o.notification_id, o.recipient.value) for o in missed_notifications(conn, later)}
         assert missed == {("inc-1.nok.p-1", "next_of_kin"), ("inc-1.ia.p-1", "independent_authority")}
-        kinds = {(a.kind, a.subject_id) for a in q.operation_alerts(conn, later)}
+        kinds = {(a.kind, a.subject_id) for a in operation_alerts(conn, later)}
         assert {("notification.missed", "inc-1.nok.p-1"), ("incident.open", "inc-1")} <= kinds
-        (opened,) = q.incidents(conn)
+        (opened,) = incident_list(conn)
         assert opened.independent_report_required
 
     services.execute(RecordNotificationSent(notification_id="inc-1.nok.p-1", person_id="p-1",
@@ -322,8 +324,8 @@ def test_a_death_makes_next_of_kin_due_at_once_and_missed_afterwards(make_servic
                                             contact="+58 212 555 0101"))
     with services.ledger.engine.connect() as conn:
         now = death + timedelta(hours=3)
-        assert [o.notification_id for o in q.missed_notifications(conn, now)] == ["inc-1.ia.p-1"]
-        late = {o.notification_id: o.overdue_by for o in q.missed_notifications(conn, now, include_late=True)}
+        assert [o.notification_id for o in missed_notifications(conn, now)] == ["inc-1.ia.p-1"]
+        late = {o.notification_id: o.overdue_by for o in missed_notifications(conn, now, include_late=True)}
         assert late["inc-1.nok.p-1"] == timedelta(hours=2)
     with pytest.raises(Refused, match="already_sent"):
         services.execute(RecordNotificationSent(notification_id="inc-1.nok.p-1", person_id="p-1",

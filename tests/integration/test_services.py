@@ -48,11 +48,12 @@ from habeas.domain.periods import Period
 from habeas.ledger.canonical import canonical
 from habeas.ledger.entry import parse_leaf
 from habeas.ledger.verify import VerifyReport, verify_log
-from habeas.services import rebuild, state
-from habeas.services.app import Services
+from habeas.services.custody import custody_state
+from habeas.services.door import Services
+from habeas.services.people import identity_candidates
+from habeas.services.records import person_state
 from habeas.storage import ledger_store, projections
-from habeas.storage.projection_schema import person, person_key
-from habeas.storage.projections import identity_keys
+from habeas.storage.projections.people import identity_keys, person, person_key
 
 MakeServices = Callable[[], Services]
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)  # before the TickingClock starts: every time here is in the past
@@ -110,7 +111,7 @@ def verify(services: Services) -> VerifyReport:
 
 
 def assert_rebuild_equal(services: Services) -> None:
-    report = rebuild.rebuild_check(services.ledger.engine)
+    report = services.rebuild_check()
     assert report.ok, [str(d) for d in report.differences]
     assert report.entries == services.ledger.size()
 
@@ -251,7 +252,7 @@ def test_a_failure_after_the_events_were_recorded_undoes_the_whole_command(
     assert snapshot(held) == before
     assert held.execute(erase).seqs == [before[0]]
     with held.ledger.engine.connect() as conn:
-        assert state.person_state(conn, "p-2").erased  # type: ignore[union-attr]
+        assert person_state(conn, "p-2").erased  # type: ignore[union-attr]
     assert_rebuild_equal(held)
 
 
@@ -292,7 +293,7 @@ def test_accepted_commands_keep_the_projections_equal_to_a_rebuild(held: Service
     assert_rebuild_equal(held)
     assert verify(held).ok
     with held.ledger.engine.connect() as conn:
-        custody = state.custody_state(conn, "p-1")
+        custody = custody_state(conn, "p-1")
     assert (custody.status, custody.country, custody.custodian) == (
         "handed_over", "SV", Custodian(agency_id="dgcp", officer_id="officer-2"),
     )
@@ -302,7 +303,7 @@ def test_rebuild_check_names_a_projection_row_that_the_ledger_does_not_make(held
     """The check can fail: a live row changed behind the ledger's back is reported with its table and key."""
     with held.ledger.engine.begin() as conn:
         conn.execute(text("UPDATE p_custody SET unit_id = 'u-2' WHERE person_id = 'p-1'"))
-    report = rebuild.rebuild_check(held.ledger.engine)
+    report = held.rebuild_check()
     assert not report.ok
     assert [str(d) for d in report.differences] == ["p_custody ('p-1',): unit_id is 'u-2' live, 'u-1' rebuilt"]
 
@@ -466,7 +467,7 @@ def _identity() -> PersonIdentity:
 
 
 def _found(conn: Connection) -> set[str]:
-    return {p.person_id for p in state.identity_candidates(conn, identity_keys(_identity()))}
+    return {p.person_id for p in identity_candidates(conn, identity_keys(_identity()))}
 
 
 def test_erasure_removes_the_private_payloads_and_keeps_the_log_verifiable(held: Services) -> None:
@@ -509,7 +510,7 @@ def test_erasure_removes_the_private_payloads_and_keeps_the_log_verifiable(held:
         assert conn.execute(select(person_key).where(person_key.c.person_id == "p-9")).all() == []
         row = conn.execute(select(person.c.erased, person.c.updated_seq).where(person.c.person_id == "p-9")).one()
         assert (bool(row.erased), row.updated_seq) == (True, erased_at)
-        assert state.custody_state(conn, "p-9").status == "released"  # the public record stays
+        assert custody_state(conn, "p-9").status == "released"  # the public record stays
     assert leaves(held)[: len(before)] == before
     report = verify(held)
     assert report.ok, [str(p) for p in report.problems]

@@ -32,6 +32,7 @@ from hypothesis.stateful import (
 from sqlalchemy import Connection, create_engine, select
 from sqlalchemy.pool import StaticPool
 
+from habeas.bootstrap import projector
 from habeas.domain import commands as c
 from habeas.domain.allegations import ALLEGATION_TRANSITIONS, AdjudicationOutcome, AllegationStatus
 from habeas.domain.corrections import ErasureReason
@@ -45,11 +46,14 @@ from habeas.domain.people import Identifier, IdentifierKind, PersonName
 from habeas.domain.periods import Period
 from habeas.ledger.entry import parse_leaf
 from habeas.ledger.verify import verify_log
-from habeas.services import rebuild, state
-from habeas.services.app import Services
+from habeas.services import rebuild
+from habeas.services.custody import custody_state
+from habeas.services.door import Services
+from habeas.services.facilities import officer_ref, unit_ref
 from habeas.services.unit_of_work import Result
 from habeas.storage import ledger_store, projections
-from habeas.storage.projection_schema import custody, person
+from habeas.storage.projections.custody import custody
+from habeas.storage.projections.people import person
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)  # before the TickingClock starts; each step is a minute later
 AMENDED_AT = T0 - timedelta(days=1)  # an amendment moves an entry's time here: a value no entry has
@@ -136,7 +140,7 @@ class CustodyMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         try:
             if self.step:
-                report = rebuild.rebuild_check(self.services.ledger.engine)
+                report = self.services.rebuild_check()
                 assert report.ok, [str(d) for d in report.differences]
         finally:
             self.replay.close()
@@ -544,7 +548,7 @@ class CustodyMachine(RuleBasedStateMachine):
             assert registered == {pid: (p.merged_into, p.erased) for pid, p in self.people.items()}
             assert set(rows) <= set(registered)  # nobody is held without a record
             for pid, p in self.people.items():
-                found = state.custody_state(conn, pid)  # the constructor refuses a state without its place
+                found = custody_state(conn, pid)  # the constructor refuses a state without its place
                 assert (pid in rows) == (found.status is not CustodyStatus.NOT_HELD)
                 assert (found.since is None) == (pid not in rows)
                 got = Held(
@@ -553,11 +557,11 @@ class CustodyMachine(RuleBasedStateMachine):
                 )
                 assert got == p.held, pid
                 if found.custodian is not None:
-                    officer = state.officer_ref(conn, found.custodian.officer_id)
+                    officer = officer_ref(conn, found.custodian.officer_id)
                     assert officer is not None
                     assert officer.agency_id == found.custodian.agency_id
                 if found.unit_id is not None:
-                    assert state.unit_ref(conn, found.facility_id or "", found.unit_id) is not None
+                    assert unit_ref(conn, found.facility_id or "", found.unit_id) is not None
 
     @invariant()
     def the_log_verifies_and_erased_payloads_stay_gone(self) -> None:
@@ -578,7 +582,7 @@ class CustodyMachine(RuleBasedStateMachine):
         assert not differences, [str(d) for d in differences]
         if self.full_rebuild_due:
             self.full_rebuild_due = False
-            report = rebuild.rebuild_check(engine)
+            report = self.services.rebuild_check()
             assert report.ok, [str(d) for d in report.differences]
 
 
@@ -604,7 +608,7 @@ class IncrementalReplay:
                 held = private.get(seq)
                 payload = None if held is None else parse_leaf(held[1])
                 event = event_from(entry["type"], entry["stream"], entry["body"], payload)
-                rebuild.apply_entry(self.conn, seq, event, entry["actor"]["agency"])
+                rebuild.apply_entry(self.conn, projector(), seq, event, entry["actor"]["agency"])
                 self.size = seq + 1
         self.conn.commit()
         return rebuild.compare(projections.dump(source), projections.dump(self.conn))

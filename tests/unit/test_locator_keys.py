@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from habeas.domain.identity import PersonIdentity, locator_a_number_key, locator_keys, locator_name_key
 from habeas.domain.people import Identifier, IdentifierKind, PartialDate, PersonName, Transliteration
-from habeas.storage.projections import identity_keys
+from habeas.storage.projections.people import identity_keys
 
 JOSE = PersonName(given_names=("José", "Ángel"), surnames=("Pérez", "García"))
 BORN = PartialDate(year=1990, month=5, day=17)

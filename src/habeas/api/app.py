@@ -27,7 +27,7 @@ from habeas.api import (
     routes_reference,
 )
 from habeas.api.context import ApiState
-from habeas.services.app import Services
+from habeas.services.door import Services
 
 DESCRIPTION = """\
 The custody ledger over HTTP. Every write is one command recorded in the verifiable log; every error is an

@@ -12,32 +12,25 @@ Writes go through :meth:`Caller.execute`, which honours ``Idempotency-Key``.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection, and_, select
-from sqlalchemy.exc import IntegrityError
 
-from habeas.api.problems import ApiProblem
+from habeas.api.problems import ApiProblem, is_conflict
 from habeas.domain.commands import Command
-from habeas.domain.errors import DomainError, UnknownRecord
-from habeas.domain.values import format_utc
-from habeas.ledger.canonical import canonical
-from habeas.services import access
-from habeas.services.access import Permission, Principal
-from habeas.services.app import Services
+from habeas.domain.errors import HabeasError
+from habeas.services import access, idempotency
+from habeas.services.access import HANDOFF, INCIDENT, MANIFEST, PERSON, Permission, Principal
+from habeas.services.door import Services
 from habeas.services.unit_of_work import Result
-from habeas.storage.access_schema import api_idempotency
-from habeas.storage.projections_scope import HANDOFF, INCIDENT, MANIFEST, PERSON
 
 T = TypeVar("T")
+P = ParamSpec("P")
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY = 200
 
@@ -78,8 +71,7 @@ def authenticate(request: Request) -> Principal:
             "this endpoint needs a token: create one with `habeas token create` or POST /auth/token",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    with st.services.ledger.engine.connect() as conn:
-        principal = access.authenticate_token(conn, token, st.clock())
+    principal = st.services.read(access.authenticate_token, token, st.clock())
     if principal is None:
         raise ApiProblem(
             401, "invalid-token", "Authentication required", "the token is unknown or has expired",
@@ -106,21 +98,19 @@ class Caller:
     def now(self) -> datetime:
         return self.state.clock()
 
-    def read(self, query: Callable[[Connection], T]) -> T:
-        with self.services.ledger.engine.connect() as conn:
-            return query(conn)
+    def read(self, query: Callable[Concatenate[Any, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a services query on a read connection of its own (the door's ``read``)."""
+        return self.services.read(query, *args, **kwargs)
 
     # -- scope ----------------------------------------------------------------------------------------------
 
-    def sees(self, conn: Connection, kind: str, subject_id: str) -> bool:
-        return access.in_scope(conn, self.agency_id, kind, subject_id)
+    def visible(self, kind: str, subject_ids: Iterable[str]) -> set[str]:
+        """Which of the subjects the caller's agency sees."""
+        return self.services.read(access.visible, self.principal.caller, kind, list(subject_ids))
 
     def require_visible(self, kind: str, subject_ids: Iterable[str]) -> None:
         """Refuse (404, as for an unknown id) if any subject is outside the caller's agency's view."""
-        with self.services.ledger.engine.connect() as conn:
-            for sid in subject_ids:
-                if not self.sees(conn, kind, sid):
-                    raise UnknownRecord(kind, sid)
+        self.services.read(access.require_visible, self.principal.caller, kind, list(subject_ids))
 
     def log_reads(self, subject_ids: Iterable[str], *, kind: str = PERSON, action: str = "read") -> None:
         """Write who read whose personal data, now, through which request (append-only access log)."""
@@ -129,7 +119,7 @@ class Caller:
             return
         request = f"{self.request.method} {self.request.url.path}"
         p, now = self.principal, self.now()
-        access.record_reads(self.services.ledger, [
+        self.services.record_reads([
             access.Read(user_id=p.user_id, agency_id=p.agency_id, action=action, subject_kind=kind, subject_id=sid,
                         request=request, at=now)
             for sid in ids
@@ -144,65 +134,54 @@ class Caller:
         with the same method, path and body replays it, the same key with anything else is a 409.
         """
         key = self.request.headers.get(IDEMPOTENCY_HEADER)
-        actor = self.principal.actor
+        who = self.principal.caller
         if key is None:
-            result = self.services.execute(cmd, actor)
+            result = self.services.execute(cmd, who)
             return JSONResponse(jsonable_encoder(respond(result)), status_code=status)
         if not 0 < len(key) <= MAX_KEY:
             raise ApiProblem(
                 422, "invalid-input", "Invalid input", f"{IDEMPOTENCY_HEADER}: 1 to {MAX_KEY} characters",
                 errors=[{"detail": "1 to 200 characters", "parameter": IDEMPOTENCY_HEADER}],
             )
-        fingerprint = self._fingerprint()
+        fingerprint = idempotency.fingerprint(
+            self.request.method, f"{self.request.url.path}?{self.request.url.query}", self.body
+        )
         replay = self._replay(key, fingerprint)
         if replay is not None:
             return replay
         answer: dict[str, Any] = {}
 
-        def store(conn: Connection, result: Result) -> None:
+        def store(tx: Any, result: Result) -> None:
             answer["body"] = jsonable_encoder(respond(result))
-            conn.execute(
-                api_idempotency.insert().values(
-                    user_id=self.principal.user_id, idem_key=key, fingerprint=fingerprint, status=status,
-                    body=json.dumps(answer["body"]), created_at=format_utc(self.now()),
-                )
+            idempotency.store(
+                tx, user_id=self.principal.user_id, key=key, fingerprint=fingerprint, status=status,
+                body=answer["body"], now=self.now(),
             )
 
         try:
-            self.services.execute(cmd, actor, after=store)
-        except (IntegrityError, DomainError):
+            self.services.execute(cmd, who, after=store)
+        except HabeasError as e:
             # The same request raced in under the same key and committed first (this one then finds the record
             # it makes already there, or the key taken): answer as the first did. Otherwise it is a refusal.
+            if not is_conflict(e):
+                raise
             replay = self._replay(key, fingerprint)
             if replay is None:
                 raise
             return replay
         return JSONResponse(answer["body"], status_code=status)
 
-    def _fingerprint(self) -> str:
-        try:
-            body = canonical(json.loads(self.body)) if self.body else b""
-        except (ValueError, TypeError):
-            body = self.body
-        head = f"{self.request.method} {self.request.url.path}?{self.request.url.query}\n".encode()
-        return hashlib.sha256(head + body).hexdigest()
-
     def _replay(self, key: str, fingerprint: str) -> JSONResponse | None:
-        with self.services.ledger.engine.connect() as conn:
-            row = conn.execute(
-                select(api_idempotency).where(
-                    and_(api_idempotency.c.user_id == self.principal.user_id, api_idempotency.c.idem_key == key)
-                )
-            ).first()
-        if row is None:
+        stored = self.services.read(idempotency.replay, self.principal.user_id, key)
+        if stored is None:
             return None
-        if row.fingerprint != fingerprint:
+        if stored.fingerprint != fingerprint:
             raise ApiProblem(
                 409, "idempotency-key-reused", "Conflict",
                 f"{IDEMPOTENCY_HEADER} {key!r} was used for a different request; use a new key",
                 idempotency_key=key,
             )
-        return JSONResponse(json.loads(row.body), status_code=row.status, headers={"Idempotent-Replayed": "true"})
+        return JSONResponse(stored.body, status_code=stored.status, headers={"Idempotent-Replayed": "true"})
 
 
 def _forbid(principal: Principal, permission: Permission) -> None:

@@ -17,7 +17,22 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from habeas.domain.errors import DomainError, HabeasError, InvalidField
+from habeas.domain.errors import (
+    AlreadyExists,
+    DomainError,
+    HabeasError,
+    InvalidField,
+    InvalidStatusChange,
+    InvalidTransition,
+    PersonWasErased,
+    PersonWasMerged,
+    Refused,
+    UnknownEventType,
+    UnknownRecord,
+)
+from habeas.domain.handoffs import HandoffSignatureInvalid
+from habeas.domain.intake import CapacityExceeded, NoUnitAvailable, SeparationViolation
+from habeas.domain.manifest_state import DepartureBlocked, ManifestTransitionRefused
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("habeas.api")
@@ -42,7 +57,7 @@ class Problem(BaseModel):
     errors: list[FieldProblem] | None = None
 
 
-class ApiProblem(Exception):
+class ApiProblem(HabeasError):
     """A refusal made by the HTTP layer itself (authentication, scope, idempotency, rate limit)."""
 
     def __init__(
@@ -63,12 +78,66 @@ _TITLES = {
     400: "Bad request", 401: "Authentication required", 403: "Forbidden", 404: "Not found",
     405: "Method not allowed", 406: "Not acceptable", 409: "Conflict", 413: "Payload too large",
     415: "Unsupported media type", 422: "Invalid input", 429: "Too many requests", 500: "Internal error",
+    503: "Service unavailable",
 }
 # Every route answers these with a problem; the OpenAPI document says so, so clients (and schemathesis) know.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": _TITLES[status]}
     for status in (400, 401, 403, 404, 409, 422, 429)
 }
+
+
+# The HTTP status of each error the project raises on purpose. Most specific class first: an error takes the
+# status of the first class here it is an instance of.
+STATUSES: tuple[tuple[type[HabeasError], int], ...] = (
+    (InvalidField, 422),
+    (HandoffSignatureInvalid, 422),
+    (UnknownRecord, 404),
+    (AlreadyExists, 409),
+    (InvalidTransition, 409),
+    (ManifestTransitionRefused, 409),
+    (InvalidStatusChange, 409),
+    (PersonWasMerged, 409),
+    (PersonWasErased, 409),
+    (Refused, 409),
+    (DepartureBlocked, 409),
+    (CapacityExceeded, 409),
+    (SeparationViolation, 409),
+    (NoUnitAvailable, 409),
+    # An entry of a type this code does not know: the request conflicts with a log a newer writer extended.
+    (UnknownEventType, 409),
+    (DomainError, 400),
+)
+
+
+# Errors of the floors the API may not import (storage), matched by their ``code``.
+CODE_STATUSES: dict[str, int] = {
+    "storage-conflict": 409,  # a write the database refused as conflicting (a key taken, a race lost)
+    "database-unavailable": 503,
+}
+
+
+def is_conflict(error: HabeasError) -> bool:
+    """Whether ``error`` refuses a request because of what is already recorded (a domain refusal, or a write
+    the database refused as conflicting), as opposed to the server failing."""
+    return isinstance(error, DomainError) or getattr(error, "code", None) == "storage-conflict"
+
+
+def status_of(error: HabeasError) -> int:
+    """The HTTP status ``error`` is answered with.
+
+    A plain ``HabeasError`` is a refusal of the request (409). Any other kind the table does not name (a
+    damaged log, a storage failure, a bad policy pack) is the server's fault, answered as an unexpected error.
+    """
+    if isinstance(error, ApiProblem):
+        return error.status
+    for cls, status in STATUSES:
+        if isinstance(error, cls):
+            return status
+    by_code = CODE_STATUSES.get(str(getattr(error, "code", "")))
+    if by_code is not None:
+        return by_code
+    return 409 if type(error) is HabeasError else 500
 
 
 def problem_response(
@@ -115,7 +184,7 @@ def install(app: FastAPI) -> None:
 
     async def domain_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, DomainError)
-        status = exc.http_status if 400 <= exc.http_status < 500 else 409
+        status = status_of(exc)
         errors = None
         if isinstance(exc, InvalidField):
             # A read has no body: the field the domain names came from the query string.
@@ -128,7 +197,14 @@ def install(app: FastAPI) -> None:
         )
 
     async def habeas_error(request: Request, exc: Exception) -> JSONResponse:
-        return problem_response(409, "refused", str(exc), instance=request.url.path)
+        assert isinstance(exc, HabeasError)
+        status = status_of(exc)
+        if status == 500:
+            return await unexpected(request, exc)
+        code = str(getattr(exc, "code", ""))
+        return problem_response(
+            status, code if code in CODE_STATUSES else "refused", str(exc), instance=request.url.path
+        )
 
     async def api_problem(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiProblem)
@@ -162,7 +238,7 @@ def install(app: FastAPI) -> None:
 
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         # A bug, not bad input: logged with its traceback for the operator, never shown to the caller.
-        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
         return problem_response(500, "internal-error", "an unexpected error; it has been logged", instance=None)
 
     app.add_exception_handler(DomainError, domain_error)

@@ -7,15 +7,13 @@ country is the sending or the receiving state): it records and reads only those.
 
 from __future__ import annotations
 
-import json
 import secrets
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, Field
-from sqlalchemy import Connection, Row, or_, select
 
 from habeas.api.context import Caller, require
 from habeas.api.fields import ID_PATTERN, Country, Id, Slug
@@ -23,15 +21,18 @@ from habeas.api.models import Written, written
 from habeas.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, paginate
 from habeas.api.problems import ApiProblem
 from habeas.domain.agreements import Agreement, InvoiceIssued
-from habeas.domain.errors import UnknownRecord
 from habeas.domain.periods import Period
 from habeas.domain.values import format_utc
 from habeas.services.access import Permission
-from habeas.services.handlers_operation import IssueInvoice, RecordAgreement
-from habeas.services.queries import list_agencies
+from habeas.services.agreements import (
+    IssueInvoice,
+    RecordAgreement,
+    country_of,
+    party_agreement,
+    party_agreements,
+    party_invoices,
+)
 from habeas.services.unit_of_work import Result
-from habeas.storage.projections_operation import agreement as agreement_table
-from habeas.storage.projections_operation import invoice as invoice_table
 
 router = APIRouter(tags=["agreements"])
 
@@ -102,38 +103,8 @@ class InvoiceWritten(InvoiceOut):
 # -- reading ---------------------------------------------------------------------------------------------------
 
 
-def _country_of(conn: Connection, agency_id: str) -> str | None:
-    return next((a.country for a in list_agencies(conn) if a.agency_id == agency_id), None)
-
-
-def _agreement_out(r: Row[Any]) -> AgreementOut:
-    return AgreementOut(
-        agreement_id=r.agreement_id, sending_state=r.sending_state, receiving_state=r.receiving_state,
-        active_from=r.active_from, active_to=r.active_to, categories=json.loads(r.categories), per_diem=r.per_diem,
-        currency=r.currency, guaranteed_minimum=r.guaranteed_minimum, quota=r.quota, seq=int(r.seq),
-    )
-
-
-def _party_agreements(conn: Connection, agency_id: str, agreement_id: str | None = None) -> list[AgreementOut]:
-    country = _country_of(conn, agency_id)
-    if country is None:
-        return []
-    t = agreement_table
-    query = select(t).where(or_(t.c.sending_state == country, t.c.receiving_state == country))
-    if agreement_id is not None:
-        query = query.where(t.c.agreement_id == agreement_id)
-    return [_agreement_out(r) for r in conn.execute(query)]
-
-
 def _require_party(caller: Caller, agreement_id: str) -> AgreementOut:
-    found = caller.read(lambda conn: _party_agreements(conn, caller.agency_id, agreement_id))
-    if not found:
-        raise UnknownRecord("agreement", agreement_id)
-    return found[0]
-
-
-def _invoice_out(r: Row[Any]) -> InvoiceOut:
-    return InvoiceOut(**{name: getattr(r, name) for name in InvoiceOut.model_fields})
+    return AgreementOut(**caller.read(party_agreement, caller.principal.caller, agreement_id))
 
 
 # -- routes ----------------------------------------------------------------------------------------------------
@@ -143,7 +114,7 @@ def _invoice_out(r: Row[Any]) -> InvoiceOut:
 def record_agreement(body: AgreementIn, caller: Writer) -> JSONResponse:
     """Record an agreement to which the caller's agency's state is a party."""
     sending, receiving = body.sending_state.upper(), body.receiving_state.upper()
-    country = caller.read(lambda conn: _country_of(conn, caller.agency_id))
+    country = caller.read(country_of, caller.agency_id)
     if country not in (sending, receiving):
         raise ApiProblem(
             403, "not-a-party", "Forbidden",
@@ -164,7 +135,7 @@ def record_agreement(body: AgreementIn, caller: Writer) -> JSONResponse:
 @router.get("/agreements", response_model=Page[AgreementOut])
 def agreements(caller: Reader, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[AgreementOut]:
     """The agreements the caller's agency's state is a party to, by id."""
-    found = caller.read(lambda conn: _party_agreements(conn, caller.agency_id))
+    found = [AgreementOut(**a) for a in caller.read(party_agreements, caller.principal.caller)]
     return paginate(found, key=lambda a: a.agreement_id, limit=limit, cursor=cursor)
 
 
@@ -200,7 +171,6 @@ def invoices(
     agreement_id: AgreementId, caller: Reader, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Page[InvoiceOut]:
     """The agreement's invoices, by id."""
-    _require_party(caller, agreement_id)
-    t = invoice_table
-    rows = caller.read(lambda conn: conn.execute(select(t).where(t.c.agreement_id == agreement_id)).all())
-    return paginate([_invoice_out(r) for r in rows], key=lambda i: i.invoice_id, limit=limit, cursor=cursor)
+    rows = caller.read(party_invoices, caller.principal.caller, agreement_id)
+    found = [InvoiceOut(**{name: r[name] for name in InvoiceOut.model_fields}) for r in rows]
+    return paginate(found, key=lambda i: i.invoice_id, limit=limit, cursor=cursor)

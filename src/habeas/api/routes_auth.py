@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import Connection, or_, select
 
 from habeas.api.context import Caller, require, state_of
 from habeas.api.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
@@ -15,8 +14,6 @@ from habeas.api.problems import ApiProblem
 from habeas.api.ratelimit import per_client
 from habeas.services import access
 from habeas.services.access import Permission
-from habeas.storage.access_schema import access_log
-from habeas.storage.projections_scope import scope
 
 router = APIRouter(tags=["auth"])
 SESSION = timedelta(hours=12)
@@ -49,13 +46,11 @@ def login(body: Login, request: Request) -> TokenOut:
     """Exchange a user's password for a bearer token valid 12 hours (rate-limited per client, as the locator,
     so passwords cannot be guessed at speed)."""
     st = state_of(request)
-    engine = st.services.ledger.engine
-    with engine.connect() as conn:
-        principal = access.authenticate_password(conn, body.user_id, body.password)
+    principal = st.services.read(access.authenticate_password, body.user_id, body.password)
     if principal is None:
         # One answer for an unknown user and a wrong password: which one it was is not the caller's to learn.
         raise ApiProblem(401, "invalid-credentials", "Authentication required", "unknown user or wrong password")
-    issued = access.create_token(engine, user_id=principal.user_id, name="login", now=st.clock(), valid_for=SESSION)
+    issued = st.services.issue_token(user_id=principal.user_id, name="login", now=st.clock(), valid_for=SESSION)
     return TokenOut(token=issued.secret, token_id=issued.token_id, expires_at=issued.expires_at)
 
 
@@ -79,21 +74,6 @@ class AccessRow(BaseModel):
     request: str
 
 
-def _access_rows(conn: Connection, agency_id: str, person_id: str | None, after: int, limit: int) -> list[AccessRow]:
-    # Reads by the agency's own users, and reads by anyone of people the agency may see.
-    seen = select(scope.c.subject_id).where(scope.c.agency_id == agency_id, scope.c.subject_kind == "person")
-    query = (
-        select(access_log)
-        .where(access_log.c.id > after)
-        .where(or_(access_log.c.agency_id == agency_id, access_log.c.subject_id.in_(seen)))
-        .order_by(access_log.c.id)
-        .limit(limit + 1)
-    )
-    if person_id is not None:
-        query = query.where(access_log.c.subject_kind == "person", access_log.c.subject_id == person_id)
-    return [AccessRow(**r._mapping) for r in conn.execute(query)]
-
-
 @router.get("/access-log", response_model=Page[AccessRow])
 def access_log_list(
     caller: Annotated[Caller, Depends(require(Permission.ACCESS_LOG_READ))],
@@ -108,6 +88,7 @@ def access_log_list(
         if not text.isdigit():
             raise ApiProblem(422, "invalid-input", "Invalid input", "cursor: not a cursor this API gave out")
         after = int(text)
-    rows = caller.read(lambda conn: _access_rows(conn, caller.agency_id, person_id, after, limit))
+    found = caller.read(access.access_entries, caller.principal.caller, person_id=person_id, after=after, limit=limit)
+    rows = [AccessRow.model_validate(r, from_attributes=True) for r in found]
     page, more = rows[:limit], len(rows) > limit
     return Page[AccessRow](items=page, next_cursor=encode_cursor(str(page[-1].id)) if more else None)

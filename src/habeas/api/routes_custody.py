@@ -29,9 +29,8 @@ from habeas.api.schemas_custody import (
 )
 from habeas.api.schemas_people import CustodyOut, ProofOut
 from habeas.domain import commands as c
-from habeas.ledger.note import format_tlog_proof
 from habeas.services.access import Permission
-from habeas.services.queries import custody_answer
+from habeas.services.custody import custody_answer
 
 router = APIRouter(tags=["custody"])
 
@@ -45,19 +44,19 @@ def show(
     proof: Annotated[bool, Query(description="add the c2sp.org/tlog-proof of the entry the answer rests on")] = False,
 ) -> CustodyOut:
     """Who holds the person, where, since when, under what authority, each with the entry it rests on."""
-    answer = caller.read(lambda conn: custody_answer(conn, person_id))
+    answer = caller.read(custody_answer, person_id)
     if not proof or answer.seq is None:
         return CustodyOut.of(answer)
     return CustodyOut.of(answer, _proof(caller, answer.seq))
 
 
 def _proof(caller: Caller, seq: int) -> ProofOut:
-    ledger = caller.services.ledger
-    # The latest checkpoint covers the entry: every committed batch signs one that includes its entries.
-    cp = ledger.checkpoint()
-    text = format_tlog_proof(seq, ledger.inclusion_proof(seq, cp.size), cp.note)
-    leaf = base64.b64encode(ledger.leaf(seq)).decode("ascii")
-    return ProofOut(seq=seq, tree_size=cp.size, leaf=leaf, tlog_proof=text)
+    # Against the latest checkpoint, which covers the entry: every committed batch signs one that includes it.
+    text = caller.services.prove(seq)
+    # The proof ends with the signed checkpoint note: origin line, then the tree size (c2sp.org/tlog-checkpoint).
+    tree_size = int(text.partition("\n\n")[2].split("\n")[1])
+    leaf = base64.b64encode(caller.services.leaf(seq)).decode("ascii")
+    return ProofOut(seq=seq, tree_size=tree_size, leaf=leaf, tlog_proof=text)
 
 
 def _done(caller: Caller, cmd: c.Command, person_id: str) -> JSONResponse:

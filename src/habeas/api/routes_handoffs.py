@@ -14,7 +14,6 @@ import binascii
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Response
-from sqlalchemy import Connection
 
 from habeas.api.context import Caller, handoff_scope, require
 from habeas.api.fields import new_id
@@ -31,22 +30,12 @@ from habeas.api.schemas_operation import (
     SignatureOut,
     SignaturesIn,
 )
-from habeas.domain.errors import UnknownRecord
-from habeas.domain.handoffs import HandoffReceiptIssued, ReceiptItem, receipt_bytes
-from habeas.services import queries_operation as q
-from habeas.services import state_operation
-from habeas.services.access import Permission
-from habeas.services.handlers_operation import CompleteHandoff, IssueHandoff
-from habeas.storage.projections_scope import MANIFEST, PERSON
+from habeas.domain.handoffs import ReceiptItem, receipt_bytes
+from habeas.services.access import MANIFEST, PERSON, Permission
+from habeas.services.handoffs import CompleteHandoff, IssueHandoff, handoff_detail, issued_receipt
+from habeas.services.handoffs import handoff_receipt as receipt_of
 
 router = APIRouter(tags=["handoffs"])
-
-
-def _issued(conn: Connection, receipt_id: str) -> HandoffReceiptIssued:
-    event = state_operation.receipt_event(conn, receipt_id)
-    if event is None:
-        raise UnknownRecord("handoff receipt", receipt_id)
-    return event
 
 
 @router.post("/handoffs", status_code=201, response_model=Written)
@@ -74,24 +63,19 @@ def issue_handoff(body: HandoffIn, caller: Annotated[Caller, Depends(require(Per
 @router.get("/handoffs/{receipt_id}", response_model=HandoffOut)
 def show_handoff(receipt_id: str, caller: Annotated[Caller, Depends(handoff_scope(Permission.READ))]) -> HandoffOut:
     """The receipt's public part, its status (``issued``, ``completed``) and the signatures recorded."""
-
-    def read(conn: Connection) -> HandoffOut:
-        view = q.handoff_view(conn, receipt_id)
-        event = _issued(conn, receipt_id)
-        signatures = []
-        for role, who, seq in view.signatures:
-            officer, _, agency = who.partition("@")  # ids cannot hold '@'
-            signatures.append(SignatureOut(role=role, agency_id=agency, officer_id=officer, seq=seq))
-        return HandoffOut(
-            receipt_id=receipt_id, status=view.status, person_ids=list(view.person_ids),
-            items=[ItemOut(item_id=i.item_id, person_id=i.person_id, kind=i.kind, quantity=i.quantity)
-                   for i in event.items],
-            releasing=Party.of(event.releasing), receiving=Party.of(event.receiving),
-            authority=AuthorityBody.of(event.authority), manifest_id=event.manifest_id, place_id=view.place_id,
-            country=view.country, at=view.at, signatures=signatures, seq=view.seq, completed_seq=view.completed_seq,
-        )
-
-    return caller.read(read)
+    view, event = caller.read(handoff_detail, receipt_id)
+    signatures = []
+    for role, who, seq in view.signatures:
+        officer, _, agency = who.partition("@")  # ids cannot hold '@'
+        signatures.append(SignatureOut(role=role, agency_id=agency, officer_id=officer, seq=seq))
+    return HandoffOut(
+        receipt_id=receipt_id, status=view.status, person_ids=list(view.person_ids),
+        items=[ItemOut(item_id=i.item_id, person_id=i.person_id, kind=i.kind, quantity=i.quantity)
+               for i in event.items],
+        releasing=Party.of(event.releasing), receiving=Party.of(event.receiving),
+        authority=AuthorityBody.of(event.authority), manifest_id=event.manifest_id, place_id=view.place_id,
+        country=view.country, at=view.at, signatures=signatures, seq=view.seq, completed_seq=view.completed_seq,
+    )
 
 
 @router.get(
@@ -104,7 +88,7 @@ def handoff_receipt(
     """The exact bytes both officers sign: RFC 8785 canonical JSON (UTF-8) of the receipt, private item
     descriptions and nonce included. The body is served as is, so the bytes received are the message; a
     client must not parse and re-encode it before signing. Reading it is logged as a read of each person."""
-    receipt = caller.read(lambda conn: q.handoff_receipt(conn, receipt_id))
+    receipt = caller.read(receipt_of, receipt_id)
     caller.log_reads(receipt.person_ids)
     return Response(content=receipt_bytes(receipt), media_type="application/json")
 
@@ -126,7 +110,7 @@ def complete_handoff(
     """Hand in both officers' signatures over the receipt's bytes. Custody passes for everyone on the receipt
     only if both verify against the keys registered for the officers it names (else 422, naming which, and
     nothing is recorded); family (and counsel of record) then become due to be told of the transfer."""
-    issued = caller.read(lambda conn: _issued(conn, receipt_id))
+    issued = caller.read(issued_receipt, receipt_id)
     acting_for(caller, [issued.releasing.agency_id, issued.receiving.agency_id], parameter="receipt_id")
     cmd = CompleteHandoff(
         receipt_id=receipt_id,

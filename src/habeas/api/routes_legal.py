@@ -12,7 +12,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection
 
 from habeas.api.context import Caller, person_scope, require
 from habeas.api.fields import new_id
@@ -35,14 +34,11 @@ from habeas.api.schemas_legal import (
 from habeas.domain import commands as c
 from habeas.domain.codec import decode, field_types
 from habeas.domain.court_orders import CourtOrderScope
-from habeas.domain.errors import UnknownRecord
 from habeas.domain.events import Event
 from habeas.domain.periods import Period
-from habeas.ledger.entry import parse_leaf
-from habeas.services import state
-from habeas.services.access import Permission
-from habeas.storage import ledger_store
-from habeas.storage.projections_scope import PERSON, subjects_and_agencies
+from habeas.services.access import PERSON, Permission
+from habeas.services.corrections import correctable
+from habeas.services.legal import require_allegation_in_view
 
 router = APIRouter(tags=["legal"])
 
@@ -70,13 +66,7 @@ def allegation(person_id: str, body: AllegationIn, caller: Legal) -> JSONRespons
 @router.post("/allegations/{allegation_id}/status", status_code=201, response_model=Written)
 def allegation_status(allegation_id: str, body: AllegationStatusIn, caller: LegalAny) -> JSONResponse:
     """Move an allegation's status: alleged, contested, adjudicated (with an outcome), withdrawn."""
-
-    def visible(conn: Connection) -> bool:
-        found = state.allegation_state(conn, allegation_id)
-        return found is not None and caller.sees(conn, PERSON, found.person_id)
-
-    if not caller.read(visible):  # the same 404 as an unknown id: who the allegation is about stays unsaid
-        raise UnknownRecord("allegation", allegation_id)
+    caller.read(require_allegation_in_view, caller.principal.caller, allegation_id)
     return _record(caller, c.ChangeAllegationStatus(
         allegation_id=allegation_id, occurred_at=body.occurred_at or caller.now(), to_status=body.to_status,
         outcome=body.outcome, decided_by=body.decided_by,
@@ -187,28 +177,6 @@ def court_order(body: CourtOrderIn, caller: LegalAny) -> JSONResponse:
 # -- corrections ---------------------------------------------------------------------------------------------------
 
 
-def _correctable(caller: Caller, seq: int) -> Event:
-    """The entry at ``seq``, if the caller may correct it: every person, manifest, handoff or incident it is about
-    is in the caller's view; an entry about none of those (a facility, a class order) only by the agency that
-    recorded it. Anything else is the same 404 as a missing entry."""
-
-    def load(conn: Connection) -> Event | None:
-        event = state.event_at(conn, seq)
-        if event is None:
-            return None
-        subjects, _ = subjects_and_agencies(event)
-        if subjects:
-            return event if all(caller.sees(conn, kind, sid) for kind, sid in subjects) else None
-        leaf = ledger_store.read_leaf(conn, seq)
-        recorded_by = None if leaf is None else parse_leaf(leaf).get("actor", {}).get("agency")
-        return event if recorded_by == caller.agency_id else None
-
-    found = caller.read(load)
-    if found is None:
-        raise UnknownRecord("entry", str(seq))
-    return found
-
-
 def _changes(event: Event, changes: dict[str, Any]) -> dict[str, Any]:
     """Decode the JSON values of ``changes`` as the entry's own field types; unknown names are left for the
     domain to refuse by name."""
@@ -220,7 +188,7 @@ def _changes(event: Event, changes: dict[str, Any]) -> dict[str, Any]:
 @router.post("/entries/{seq}/amend", status_code=201, response_model=Written)
 def amend(seq: Seq, body: AmendIn, caller: Corrector) -> JSONResponse:
     """Correct an entry: a new entry names it and carries its fields as they should have been."""
-    event = _correctable(caller, seq)
+    event = caller.read(correctable, caller.principal.caller, seq)
     cmd = c.AmendEntry(
         corrected_seq=seq, occurred_at=body.occurred_at or caller.now(), reason=body.reason,
         changes=_changes(event, body.changes),
@@ -231,6 +199,6 @@ def amend(seq: Seq, body: AmendIn, caller: Corrector) -> JSONResponse:
 @router.post("/entries/{seq}/retract", status_code=201, response_model=Written)
 def retract(seq: Seq, body: RetractIn, caller: Corrector) -> JSONResponse:
     """Retract an entry: a new entry names it, and it no longer counts (it stays in the log)."""
-    _correctable(caller, seq)
+    caller.read(correctable, caller.principal.caller, seq)
     cmd = c.RetractEntry(corrected_seq=seq, occurred_at=body.occurred_at or caller.now(), reason=body.reason)
     return _record(caller, cmd, str(seq))

@@ -11,14 +11,12 @@ the table and exits 1.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
-from sqlalchemy import Connection, select
 
 from habeas.api.context import Caller, manifest_scope, require
 from habeas.api.fields import SLUG_PATTERN
@@ -45,13 +43,11 @@ from habeas.api.schemas_manifests import (
 from habeas.domain import manifests as mf
 from habeas.domain.manifest_events import ManifestStatus
 from habeas.gates.policy import shipped_packs
-from habeas.services.access import Permission
-from habeas.services.handlers_moves import Clearance, deployment_pack, policy_of
-from habeas.services.queries_moves import ManifestSummary, alerts, list_manifests, manifest_view
-from habeas.services.queries_operation import OperationAlert, operation_alerts
+from habeas.services.access import PERSON, Permission
+from habeas.services.alerts import operation_alerts_in_view
+from habeas.services.clearance import Clearance, pack_named
+from habeas.services.manifests import ManifestSummary, alerts_in_view, manifest_view, manifests_in_view
 from habeas.services.unit_of_work import Result
-from habeas.storage.projections_operation import capacity_override, notification
-from habeas.storage.projections_scope import INCIDENT, MANIFEST, PERSON
 
 router = APIRouter(tags=["manifests"])
 
@@ -113,20 +109,14 @@ def manifests(
     cursor: Cursor = None,
 ) -> Page[ManifestSummary]:
     """The manifests in the caller's agency's view, by id."""
-
-    def visible(conn: Connection) -> list[ManifestSummary]:
-        return [
-            m for m in list_manifests(conn)
-            if (status is None or m.status == status.value) and caller.sees(conn, MANIFEST, m.manifest_id)
-        ]
-
-    return paginate(caller.read(visible), key=lambda m: m.manifest_id, limit=limit, cursor=cursor)
+    found = caller.read(manifests_in_view, caller.principal.caller, None if status is None else status.value)
+    return paginate(found, key=lambda m: m.manifest_id, limit=limit, cursor=cursor)
 
 
 @router.get("/manifests/{manifest_id}", response_model=ManifestOut)
 def manifest(manifest_id: str, caller: ScopedReader) -> ManifestOut:
     """The manifest: its leg, status, who is aboard, the alternates, the struck, and each one's latest gates."""
-    return ManifestOut.of(caller.read(lambda conn: manifest_view(conn, manifest_id)))
+    return ManifestOut.of(caller.read(manifest_view, manifest_id))
 
 
 # -- who is on it ----------------------------------------------------------------------------------------------
@@ -172,7 +162,7 @@ def _clearance(result: Result) -> ClearanceOut:
 def clear(manifest_id: str, caller: ScopedWriter, body: ClearIn | None = None) -> JSONResponse:
     """Run every gate of the policy pack for everyone aboard at the scheduled departure. 200 either way: read
     ``cleared`` and ``blocked``; a blocked manifest stays in draft and cannot board or depart."""
-    policy = (None if body is None else body.policy) or deployment_pack()
+    policy = (None if body is None else body.policy) or caller.services.policy.name
     cmd = mf.ClearManifest(manifest_id=manifest_id, occurred_at=_at(caller, body), policy=policy)
     return caller.execute(cmd, respond=_clearance, status=200)
 
@@ -224,47 +214,24 @@ def cancel(manifest_id: str, caller: ScopedWriter, body: CancelIn) -> JSONRespon
 # -- alerts ----------------------------------------------------------------------------------------------------
 
 
-def _person_of(conn: Connection, alert: OperationAlert) -> str | None:
-    """The person an operation alert is about, where it is about one (its subject is a record id)."""
-    if alert.kind == "notification.missed":
-        query = select(notification.c.person_id).where(notification.c.notification_id == alert.subject_id)
-    elif alert.kind == "intake.capacity_override":
-        query = select(capacity_override.c.person_id).where(capacity_override.c.admission_id == alert.subject_id)
-    else:
-        return None
-    found = conn.execute(query).scalar()
-    return None if found is None else str(found)
-
-
-def _visible_alerts(caller: Caller, now: datetime, policy: str) -> Callable[[Connection], list[AlertOut]]:
-    standard = policy_of(policy).capacity_standard
-
-    def read(conn: Connection) -> list[AlertOut]:
-        out = [
-            AlertOut(
-                kind=a.kind, subject_id=f"{a.manifest_id}/{a.record_id}",
-                message=f"{a.record_id} reaches people already departed on manifest {a.manifest_id}: return "
-                f"required for {', '.join(a.person_ids) or 'no one yet'}"
-                + (f"; to decide: {', '.join(a.undetermined_ids)}" if a.undetermined_ids else ""),
-                seq=a.seq, manifest_id=a.manifest_id, record_id=a.record_id, record_seq=a.record_seq,
-                person_ids=list(a.person_ids), undetermined_ids=list(a.undetermined_ids), raised_at=a.raised_at,
-            )
-            for a in alerts(conn)
-            if caller.sees(conn, MANIFEST, a.manifest_id)
-        ]
-        for o in operation_alerts(conn, now, standard):
-            if o.kind == "facility.over_capacity":
-                shown = True  # a facility's occupancy is no one's personal data
-            elif o.kind == "incident.open":
-                shown = caller.sees(conn, INCIDENT, o.subject_id)
-            else:
-                person = _person_of(conn, o)
-                shown = person is not None and caller.sees(conn, PERSON, person)
-            if shown:
-                out.append(AlertOut(kind=o.kind, subject_id=o.subject_id, message=o.message, seq=o.seq))
-        return out
-
-    return read
+def _visible_alerts(caller: Caller, now: datetime, policy: str) -> list[AlertOut]:
+    standard = pack_named(caller.services.packs, policy).capacity_standard
+    out = [
+        AlertOut(
+            kind=a.kind, subject_id=f"{a.manifest_id}/{a.record_id}",
+            message=f"{a.record_id} reaches people already departed on manifest {a.manifest_id}: return "
+            f"required for {', '.join(a.person_ids) or 'no one yet'}"
+            + (f"; to decide: {', '.join(a.undetermined_ids)}" if a.undetermined_ids else ""),
+            seq=a.seq, manifest_id=a.manifest_id, record_id=a.record_id, record_seq=a.record_seq,
+            person_ids=list(a.person_ids), undetermined_ids=list(a.undetermined_ids), raised_at=a.raised_at,
+        )
+        for a in caller.read(alerts_in_view, caller.principal.caller)
+    ]
+    out += [
+        AlertOut(kind=o.kind, subject_id=o.subject_id, message=o.message, seq=o.seq)
+        for o in caller.read(operation_alerts_in_view, caller.principal.caller, now, standard)
+    ]
+    return out
 
 
 @router.get("/alerts", response_model=Page[AlertOut], tags=["alerts"])
@@ -288,5 +255,5 @@ def list_alerts(
             422, "invalid-input", "Invalid input", f"policy: no shipped pack {policy!r}",
             errors=[FieldProblem(detail=f"one of {', '.join(shipped_packs())}", parameter="policy")],
         )
-    found = caller.read(_visible_alerts(caller, at or caller.now(), policy or deployment_pack()))
+    found = _visible_alerts(caller, at or caller.now(), policy or caller.services.policy.name)
     return paginate(found, key=AlertOut.key, limit=limit, cursor=cursor)

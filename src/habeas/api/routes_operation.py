@@ -37,18 +37,11 @@ from habeas.domain import commands as c
 from habeas.domain.headcounts import HeadcountRecorded
 from habeas.domain.intake import CapacityOverride, IntakeCapacityOverride
 from habeas.domain.values import format_utc, parse_utc
-from habeas.services import queries_operation as q
-from habeas.services.access import Permission
-from habeas.services.handlers_operation import (
-    AdmitAtIntake,
-    LogAccess,
-    RecordHeadcount,
-    RecordIncident,
-    RecordNotificationSent,
-    ResolveIncident,
-)
+from habeas.services.access import MANIFEST, PERSON, LogAccess, Permission
+from habeas.services.incidents import RecordHeadcount, RecordIncident, ResolveIncident, incidents_in_view
+from habeas.services.intake import AdmitAtIntake
+from habeas.services.notifications import RecordNotificationSent, missed_in_view, notifications_in_view
 from habeas.services.unit_of_work import Result
-from habeas.storage.projections_scope import INCIDENT, MANIFEST, PERSON
 
 router = APIRouter(tags=["operation"])
 
@@ -60,7 +53,7 @@ _SORTABLE = "%Y-%m-%dT%H:%M:%S.%f"  # fixed width, so text order is time order
 def acting_for(
     caller: Caller, agencies: Iterable[str], *, pointer: str | None = None, parameter: str | None = None
 ) -> None:
-    """An agency acts only on its own side of a custody step (issue 5): refuse naming the field that says so."""
+    """An agency acts only on its own side of a custody step: refuse naming the field that says so."""
     parties = list(dict.fromkeys(agencies))
     if caller.agency_id not in parties:
         where = FieldProblem(detail="names no party of the caller's agency", pointer=pointer, parameter=parameter)
@@ -169,19 +162,16 @@ def list_incidents(
     limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
 ) -> Page[IncidentOut]:
     """Incidents the caller's agency may see, oldest first; ``open=true``: only those not yet resolved."""
-    def visible(conn: Any) -> list[IncidentOut]:
-        rows = q.incidents(conn, open_only=open_only, manifest_id=manifest_id)
-        return [
-            IncidentOut(
-                incident_id=r.incident_id, kind=r.kind, person_ids=list(r.person_ids), manifest_id=r.manifest_id,
-                opened_at=r.opened_at, serious=r.serious, independent_report_required=r.independent_report_required,
-                open=r.resolved_at is None, resolved_at=r.resolved_at, resolution=r.resolution, seq=r.seq,
-            )
-            for r in rows
-            if caller.sees(conn, INCIDENT, r.incident_id)
-        ]
-
-    return paginate(caller.read(visible), key=lambda i: f"{i.seq:020d}", limit=limit, cursor=cursor)
+    rows = caller.read(incidents_in_view, caller.principal.caller, open_only=open_only, manifest_id=manifest_id)
+    found = [
+        IncidentOut(
+            incident_id=r.incident_id, kind=r.kind, person_ids=list(r.person_ids), manifest_id=r.manifest_id,
+            opened_at=r.opened_at, serious=r.serious, independent_report_required=r.independent_report_required,
+            open=r.resolved_at is None, resolved_at=r.resolved_at, resolution=r.resolution, seq=r.seq,
+        )
+        for r in rows
+    ]
+    return paginate(found, key=lambda i: f"{i.seq:020d}", limit=limit, cursor=cursor)
 
 
 @router.post("/incidents/{incident_id}/resolve", response_model=Written)
@@ -225,21 +215,15 @@ def list_notifications(
     ``pending`` or ``missed`` (past its deadline, unsent) now."""
     if person_id is not None:
         caller.require_visible(PERSON, [person_id])
-    now = caller.now()
-
-    def visible(conn: Any) -> list[NotificationOut]:
-        missed = {o.notification_id for o in q.missed_notifications(conn, now)}
-        return [
-            NotificationOut(
-                notification_id=r.notification_id, person_id=r.person_id, recipient=r.recipient, reason=r.reason,
-                due_at=r.due_at, legal_source=r.legal_source, sent_at=r.sent_at, seq=r.seq,
-                status="missed" if r.notification_id in missed else ("sent" if r.sent_at else "pending"),
-            )
-            for r in q.notification_list(conn, person_id)
-            if caller.sees(conn, PERSON, r.person_id)
-        ]
-
-    return paginate(caller.read(visible), key=lambda n: f"{n.seq:020d}", limit=limit, cursor=cursor)
+    rows = caller.read(notifications_in_view, caller.principal.caller, caller.now(), person_id)
+    found = [
+        NotificationOut(
+            notification_id=r.notification_id, person_id=r.person_id, recipient=r.recipient, reason=r.reason,
+            due_at=r.due_at, legal_source=r.legal_source, sent_at=r.sent_at, seq=r.seq, status=status,
+        )
+        for r, status in rows
+    ]
+    return paginate(found, key=lambda n: f"{n.seq:020d}", limit=limit, cursor=cursor)
 
 
 @router.get("/notifications/missed", response_model=Page[OverdueOut])
@@ -251,20 +235,18 @@ def missed_notifications(
     ``include_late``, also those that went out late."""
     when = at or caller.now()
 
-    def visible(conn: Any) -> list[OverdueOut]:
-        return [
-            OverdueOut(
-                notification_id=o.notification_id, person_id=o.person_id, recipient=o.recipient, reason=o.reason,
-                due_at=format_utc(o.due_at), overdue_seconds=int(o.overdue_by.total_seconds()),
-                sent_at=None if o.sent_at is None else format_utc(o.sent_at),
-            )
-            for o in q.missed_notifications(conn, when, include_late=include_late)
-            if caller.sees(conn, PERSON, o.person_id)
-        ]
+    found = [
+        OverdueOut(
+            notification_id=o.notification_id, person_id=o.person_id, recipient=o.recipient, reason=o.reason,
+            due_at=format_utc(o.due_at), overdue_seconds=int(o.overdue_by.total_seconds()),
+            sent_at=None if o.sent_at is None else format_utc(o.sent_at),
+        )
+        for o in caller.read(missed_in_view, caller.principal.caller, when, include_late=include_late)
+    ]
 
     # Due time then id: the most overdue first, an order that stays put while the clock runs between pages.
     return paginate(
-        caller.read(visible), key=lambda o: f"{parse_utc(o.due_at).strftime(_SORTABLE)}|{o.notification_id}",
+        found, key=lambda o: f"{parse_utc(o.due_at).strftime(_SORTABLE)}|{o.notification_id}",
         limit=limit, cursor=cursor,
     )
 

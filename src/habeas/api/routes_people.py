@@ -6,12 +6,10 @@ answer carrying personal data is written to the access log.
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
-from sqlalchemy import Connection, and_, select
 
 from habeas.api.context import Caller, person_scope, require
 from habeas.api.fields import new_id
@@ -29,13 +27,9 @@ from habeas.api.schemas_people import (
 )
 from habeas.domain.commands import ErasePerson, MergePersons, RecordAdmission, RegisterPerson
 from habeas.domain.identity import IdentityWarning
-from habeas.domain.people import PersonRegistered
-from habeas.services.access import Permission
-from habeas.services.queries import find_people, person_view
-from habeas.services.state import event_at
+from habeas.services.access import PERSON, Permission
+from habeas.services.people import find_people_in_view, people_in_view, person_view
 from habeas.services.unit_of_work import Result
-from habeas.storage.projection_schema import person
-from habeas.storage.projections_scope import PERSON, scope
 
 router = APIRouter(tags=["people"])
 
@@ -64,7 +58,7 @@ def _registered(caller: Caller, pid: str, result: Result) -> PersonWritten:
     # A warning must not hand out the id of a person another agency holds: the caller learns a match exists
     # (the public locator would tell them as much), not who it is.
     others = {w.other_person_id for w in warnings}
-    visible = caller.read(lambda conn: {o for o in others if caller.sees(conn, PERSON, o)}) if others else set()
+    visible = caller.visible(PERSON, others)
     out = []
     for w in warnings:
         seen = w.other_person_id in visible
@@ -84,7 +78,7 @@ def _registered(caller: Caller, pid: str, result: Result) -> PersonWritten:
 @router.get("/people/{person_id}", response_model=PersonOut)
 def show_person(person_id: str, caller: Reader) -> PersonOut:
     """Everything on record about a person: public and private fields (unless erased), custody, records."""
-    return PersonOut.of(caller.read(lambda conn: person_view(conn, person_id)))
+    return PersonOut.of(caller.read(person_view, person_id))
 
 
 @router.get("/people", response_model=Page[PersonSummary])
@@ -102,47 +96,16 @@ def find(
 ) -> Page[PersonSummary]:
     """People in your agency's view matching every criterion given; with none, every person in your view."""
     if name is None and identifier is None and dob is None:
-        page = caller.read(lambda conn: _in_scope(conn, caller.agency_id, limit, cursor))
+        after = None if cursor is None else decode_cursor(cursor)
+        found = caller.read(people_in_view, caller.principal.caller, limit=limit, after=after)
+        items = [PersonSummary.of(m) for m in found[:limit]]
+        more = len(found) > limit
+        page = Page[PersonSummary](items=items, next_cursor=encode_cursor(items[-1].person_id) if more else None)
     else:
-        def query(conn: Connection) -> list[PersonSummary]:
-            in_view = select(scope.c.subject_id).where(
-                and_(scope.c.agency_id == caller.agency_id, scope.c.subject_kind == PERSON)
-            )
-            found = find_people(conn, name=name, identifier=identifier, dob=dob, among=in_view)
-            return [PersonSummary.of(m) for m in found]
-
-        page = paginate(caller.read(query), key=lambda s: s.person_id, limit=limit, cursor=cursor)
+        found = caller.read(find_people_in_view, caller.principal.caller, name=name, identifier=identifier, dob=dob)
+        page = paginate([PersonSummary.of(m) for m in found], key=lambda s: s.person_id, limit=limit, cursor=cursor)
     caller.log_reads(s.person_id for s in page.items)
     return page
-
-
-def _in_scope(conn: Connection, agency_id: str, limit: int, cursor: str | None) -> Page[PersonSummary]:
-    """A page of the people an agency sees, straight from the scope projection (no criterion to search by)."""
-    stmt = (
-        select(person)
-        .join(scope, and_(scope.c.subject_id == person.c.person_id, scope.c.subject_kind == PERSON))
-        .where(scope.c.agency_id == agency_id)
-        .order_by(person.c.person_id)
-        .limit(limit + 1)
-    )
-    if cursor is not None:
-        stmt = stmt.where(person.c.person_id > decode_cursor(cursor))
-    rows = list(conn.execute(stmt))
-    items = [_summary(conn, r) for r in rows[:limit]]
-    more = len(rows) > limit
-    return Page[PersonSummary](items=items, next_cursor=encode_cursor(items[-1].person_id) if more else None)
-
-
-def _summary(conn: Connection, row: Any) -> PersonSummary:
-    event = None if row.erased else event_at(conn, int(row.seq))
-    reg = event if isinstance(event, PersonRegistered) else None
-    return PersonSummary(
-        person_id=row.person_id, seq=int(row.seq),
-        name=None if reg is None or reg.name is None else reg.name.full(),
-        date_of_birth=None if reg is None or reg.date_of_birth is None else str(reg.date_of_birth),
-        nationalities=list(json.loads(row.body).get("nationalities", ())), merged_into=row.merged_into,
-        matched_on=[],
-    )
 
 
 @router.post("/people/{person_id}/merge", response_model=Written)

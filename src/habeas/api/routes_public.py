@@ -21,7 +21,7 @@ from habeas.domain.errors import InvalidField
 from habeas.domain.identity import fold
 from habeas.domain.people import normalize_a_number
 from habeas.services import access, locator
-from habeas.storage.projections_scope import PERSON
+from habeas.services.access import PERSON
 
 router = APIRouter(tags=["public"])
 
@@ -108,9 +108,9 @@ def locate(
         country_of_birth=country_of_birth,
     )
     st = state_of(request)
-    result = locator.locate(st.services.ledger, query)
+    result = st.services.locate(query)
     host, now = client_host(request), st.clock()
-    access.record_reads(st.services.ledger, [
+    st.services.record_reads([
         access.Read(user_id=f"public:{host}", agency_id="public", action="locate", subject_kind=PERSON,
                     subject_id=proven.located.person_id, request=f"{request.method} {request.url.path}", at=now)
         for proven in result.matches

@@ -30,10 +30,17 @@ from habeas.api.schemas_reference import (
 from habeas.domain.commands import RegisterAgency, RegisterFacility, RegisterOfficer, RegisterUnit
 from habeas.domain.errors import UnknownRecord
 from habeas.domain.facilities import CapacityStandard, Separation
-from habeas.services import queries, queries_operation
 from habeas.services.access import Permission
-from habeas.services.handlers_moves import deployment_pack
-from habeas.services.state_operation import capacity_standard
+from habeas.services.facilities import (
+    AgencyView,
+    FacilitySummary,
+    OfficerView,
+    facility_view,
+    list_agencies,
+    list_facilities,
+    list_officers,
+)
+from habeas.services.facilities import capacity as capacity_of
 
 router = APIRouter(tags=["reference"])
 
@@ -60,14 +67,14 @@ def register_agency(body: AgencyIn, caller: AgencyWriter) -> JSONResponse:
     return caller.execute(cmd, respond=written(agency_id))
 
 
-@router.get("/agencies", response_model=Page[queries.AgencyView])
-def agencies(caller: Reader, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[queries.AgencyView]:
+@router.get("/agencies", response_model=Page[AgencyView])
+def agencies(caller: Reader, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None) -> Page[AgencyView]:
     """Agencies, with how many officers each has registered."""
-    return paginate(caller.read(queries.list_agencies), key=lambda a: a.agency_id, limit=limit, cursor=cursor)
+    return paginate(caller.read(list_agencies), key=lambda a: a.agency_id, limit=limit, cursor=cursor)
 
 
 def _require_agency(caller: Caller, agency_id: str) -> None:
-    if not any(a.agency_id == agency_id for a in caller.read(queries.list_agencies)):
+    if not any(a.agency_id == agency_id for a in caller.read(list_agencies)):
         raise UnknownRecord("agency", agency_id)
 
 
@@ -88,13 +95,13 @@ def register_officer(agency_id: AgencyId, body: OfficerIn, caller: AgencyWriter)
     return caller.execute(cmd, respond=written(officer_id))
 
 
-@router.get("/agencies/{agency_id}/officers", response_model=Page[queries.OfficerView])
+@router.get("/agencies/{agency_id}/officers", response_model=Page[OfficerView])
 def officers(
     agency_id: AgencyId, caller: Reader, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
-) -> Page[queries.OfficerView]:
+) -> Page[OfficerView]:
     """An agency's officers and their public keys (base64); names and badges are private and not shown."""
     _require_agency(caller, agency_id)
-    found = caller.read(lambda conn: queries.list_officers(conn, agency_id=agency_id))
+    found = caller.read(lambda conn: list_officers(conn, agency_id=agency_id))
     return paginate(found, key=lambda o: o.officer_id, limit=limit, cursor=cursor)
 
 
@@ -114,16 +121,16 @@ def register_facility(body: FacilityIn, caller: ReferenceWriter) -> JSONResponse
     return caller.execute(cmd, respond=written(facility_id))
 
 
-@router.get("/facilities", response_model=Page[queries.FacilitySummary])
+@router.get("/facilities", response_model=Page[FacilitySummary])
 def facilities(
     caller: Reader,
     country: Annotated[str | None, Query(pattern=r"^[A-Za-z]{2,3}$", description="only this country")] = None,
     facility_type: Annotated[str | None, Query(max_length=100, description="only this type (e.g. IGSA)")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[queries.FacilitySummary]:
+) -> Page[FacilitySummary]:
     """Registered facilities, by id."""
-    found = caller.read(lambda conn: queries.list_facilities(
+    found = caller.read(lambda conn: list_facilities(
         conn, country=None if country is None else country.upper(), facility_type=facility_type))
     return paginate(found, key=lambda f: f.facility_id, limit=limit, cursor=cursor)
 
@@ -131,7 +138,7 @@ def facilities(
 @router.get("/facilities/{facility_id}", response_model=FacilityOut)
 def facility(facility_id: FacilityId, caller: Reader) -> FacilityOut:
     """A facility, its units, and capacity by floor area (CPT, ICRC) beside the declared figures."""
-    return FacilityOut.of(caller.read(lambda conn: queries.facility_view(conn, facility_id)))
+    return FacilityOut.of(caller.read(lambda conn: facility_view(conn, facility_id)))
 
 
 @router.post("/facilities/{facility_id}/units", status_code=201, response_model=Written)
@@ -158,8 +165,8 @@ def capacity(
     cursor: Cursor = None,
 ) -> Page[CapacityOut]:
     """Occupancy of each facility with units against its computed and declared capacity."""
-    chosen = standard or capacity_standard(deployment_pack())
-    rows = caller.read(lambda conn: queries_operation.capacity(conn, chosen, facility_id))
+    chosen = standard or caller.services.policy.capacity_standard
+    rows = caller.read(lambda conn: capacity_of(conn, chosen, facility_id))
     out = [
         CapacityOut(
             facility_id=f.facility_id, standard=f.standard, floor_area_m2=str(f.floor_area_m2),

@@ -23,8 +23,8 @@ from habeas.domain.manifest_events import (
 )
 from habeas.domain.moves import Leg, TransportMode
 from habeas.gates import GateResult
-from habeas.services.handlers_moves import Clearance
-from habeas.services.queries_moves import ManifestView
+from habeas.services.clearance import Clearance
+from habeas.services.manifests import ManifestView
 
 MAX_PEOPLE = 10_000
 People = Annotated[list[Id], Field(max_length=MAX_PEOPLE)]

@@ -14,7 +14,8 @@ from pydantic import AwareDatetime, BaseModel, Field
 from habeas.api.fields import Country, Id, Slug, Text
 from habeas.domain.custody import Authority, Custodian
 from habeas.domain.facilities import AgeGroup, CapacityStandard
-from habeas.domain.handoffs import MAX_QUANTITY, ItemKind
+from habeas.domain.handoff_events import ItemKind
+from habeas.domain.handoffs import MAX_QUANTITY
 from habeas.domain.incidents import AccessPurpose, Checkpoint, IncidentKind
 from habeas.domain.notifications import NotificationReason, Recipient
 

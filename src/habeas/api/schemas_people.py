@@ -24,7 +24,9 @@ from habeas.domain.people import (
     Sex,
     Transliteration,
 )
-from habeas.services.queries import CustodyAnswer, PersonMatch, PersonView, RecordView
+from habeas.services.custody import CustodyAnswer
+from habeas.services.people import PersonMatch, PersonView
+from habeas.services.records import RecordView
 
 # -- field types of people's bodies ---------------------------------------------------------------------------
 

@@ -7,39 +7,28 @@ in; an omitted ``occurred_at`` means now, by the server's clock.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from habeas.api.fields import Country, Id, Slug
+from habeas.domain.errors import InvalidField
 from habeas.domain.facilities import AgeGroup, CapacityStandard, DetentionCategory
 from habeas.domain.people import Sex
-from habeas.ledger.note import SIG_ED25519, NoteError, parse_vkey
-from habeas.services.queries import FacilityView, UnitView
+from habeas.services.facilities import FacilityView, UnitView, parse_officer_key
 
 Name = Annotated[str, Field(min_length=1, max_length=300)]
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 
 
 def public_key_bytes(text: str) -> bytes:
-    """An Ed25519 public key: 32 bytes in base64 (what `habeas officer add --public-key` takes), or a C2SP
-    verifier key ``name+keyid+base64`` (what `habeas init` writes beside a key)."""
+    """An Ed25519 public key: 32 bytes in base64, or a C2SP verifier key ``name+keyid+base64``; a ValueError
+    (what pydantic reports as a field error) otherwise."""
     try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raw = b""
-    if len(raw) == 32:
-        return raw
-    try:
-        verifier = parse_vkey(text)
-    except NoteError:
-        raise ValueError("not a 32-byte Ed25519 public key in base64, nor a verifier key name+keyid+key") from None
-    if verifier.sig_type != SIG_ED25519:
-        raise ValueError("a verifier key, but not of an Ed25519 signing key (type 0x01)")
-    return verifier.public_key
+        return parse_officer_key(text)
+    except InvalidField as e:
+        raise ValueError(e.reason) from None
 
 
 def _valid_key(text: str) -> str:

@@ -1,28 +1,25 @@
-"""What the write and read commands share: --at and --as, ids, times, one command in, one line out.
-
-`habeas.cli.main` is imported inside the functions: it imports every command module, which import this one,
-so importing it here would make `import habeas.cli.common` (first) circular.
-"""
+"""What the write and read commands share: --at and --as, times, one command in, one line out, reading."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated
 
 import typer
-from sqlalchemy import Connection
 
-from habeas.bootstrap import open_engine, open_services
-from habeas.domain.actors import SYSTEM, Actor
+from habeas.bootstrap import open_reader, open_services
+from habeas.cli.console import err, out
+from habeas.cli.context import settings_of
+from habeas.domain.actors import SYSTEM_CALLER, Caller
 from habeas.domain.commands import Command
 from habeas.domain.custody import Authority, Custodian
 from habeas.domain.errors import HabeasError
 from habeas.domain.identity import IdentityWarning
+from habeas.services import Services
+from habeas.services.door import Door
 from habeas.services.unit_of_work import Result
-from habeas.storage import ledger_store
 
 AtOption = Annotated[
     str | None,
@@ -40,10 +37,6 @@ AsOption = Annotated[
     ),
 ]
 IdOption = Annotated[str | None, typer.Option("--id", help="The new record's id (default: generated).")]
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
 def parse_time(text: str, option: str = "--at") -> datetime:
@@ -81,11 +74,12 @@ def _pair(text: str, option: str) -> tuple[str, str]:
     return officer, agency
 
 
-def parse_actor(text: str | None) -> Actor:
+def parse_caller(text: str | None) -> Caller:
+    """``--as OFFICER@AGENCY``: who records the entry; without it, the system."""
     if text is None:
-        return SYSTEM
+        return SYSTEM_CALLER
     officer, agency = _pair(text, "--as")
-    return Actor(officer=officer, agency=agency)
+    return Caller(agency=agency, officer=officer)
 
 
 def parse_custodian(text: str) -> Custodian:
@@ -106,29 +100,33 @@ def country(text: str) -> str:
     return text.strip().upper()
 
 
-def execute(ctx: typer.Context, cmd: Command, actor: str | None) -> Result:
-    """Decide and record one command in one transaction (the domain's refusal propagates as one line)."""
-    from habeas.cli.main import settings_of
-
-    who = parse_actor(actor)
-    services = open_services(settings_of(ctx))
+@contextmanager
+def opened(ctx: typer.Context, *, pack: str | None = None) -> Iterator[Services]:
+    """The services over the settings' ledger (the signing key is needed); closed on leaving."""
+    services = open_services(settings_of(ctx), pack=pack)
     try:
-        return services.execute(cmd, who)
+        yield services
     finally:
-        services.ledger.engine.dispose()
+        services.close()
+
+
+def execute(ctx: typer.Context, cmd: Command, actor: str | None, *, pack: str | None = None) -> Result:
+    """Decide and record one command in one transaction (the domain's refusal propagates as one line).
+
+    ``pack`` (a shipped name or a file) is the deployment's policy pack for this run instead of the settings'.
+    """
+    caller = parse_caller(actor)
+    with opened(ctx, pack=pack) as services:
+        return services.execute(cmd, caller)
 
 
 def recorded(what: str, record_id: str, result: Result, *, new_person: str = "<new id>") -> None:
-    from habeas.cli.main import out
-
     entries = ", ".join(str(s) for s in result.seqs)
     out.print(f"recorded {what} [bold]{record_id}[/] (entry {entries})", soft_wrap=True)
     show_warnings(result.warnings, new_person)
 
 
 def show_warnings(warnings: list[IdentityWarning], new_person: str) -> None:
-    from habeas.cli.main import err
-
     for w in warnings:
         reason = w.reason.value
         err.print(
@@ -139,15 +137,10 @@ def show_warnings(warnings: list[IdentityWarning], new_person: str) -> None:
 
 
 @contextmanager
-def reading(ctx: typer.Context) -> Iterator[Connection]:
-    """A read-only connection to the projections and the ledger; no signing key needed."""
-    from habeas.cli.main import settings_of
-
-    engine = open_engine(settings_of(ctx))
+def reading(ctx: typer.Context) -> Iterator[Door]:
+    """Read-only access to the projections and the ledger (``.read(query, ...)``); no signing key needed."""
+    reader = open_reader(settings_of(ctx))
     try:
-        with engine.connect() as conn:
-            if not ledger_store.has_schema(conn):
-                raise HabeasError(f"{settings_of(ctx).db_url} holds no habeas ledger: run `habeas init` first")
-            yield conn
+        yield reader
     finally:
-        engine.dispose()
+        reader.close()

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from habeas.bootstrap import open_ledger
 from habeas.cli.common import (
     AsOption,
     AtOption,
@@ -16,15 +15,15 @@ from habeas.cli.common import (
     authority,
     country,
     execute,
+    opened,
     parse_custodian,
     reading,
     recorded,
 )
-from habeas.cli.main import app, out, settings_of
+from habeas.cli.console import out
 from habeas.domain import commands as c
 from habeas.domain.errors import HabeasError
-from habeas.ledger.note import format_tlog_proof
-from habeas.services.queries import custody_answer
+from habeas.services.custody import custody_answer
 from habeas.services.unit_of_work import Result
 
 custody_app = typer.Typer(
@@ -36,7 +35,6 @@ custody_app = typer.Typer(
     ),
     no_args_is_help=True,
 )
-app.add_typer(custody_app, name="custody")
 
 Person = Annotated[str, typer.Argument(help="The person's id.")]
 CustodianOption = Annotated[
@@ -64,8 +62,8 @@ def show_cmd(
 
     Example: habeas custody show p-3f2a --proof > p-3f2a.proof   (check it with the leaf: habeas log leaf SEQ)
     """
-    with reading(ctx) as conn:
-        answer = custody_answer(conn, person)
+    with reading(ctx) as services:
+        answer = services.read(custody_answer, person)
     if proof and answer.seq is None:
         raise HabeasError(f"person {person!r} has never been in custody: there is no custody entry to prove")
     table = Table(title=f"Custody of {person}: {answer.status.replace('_', ' ')}", title_justify="left")
@@ -79,12 +77,8 @@ def show_cmd(
         out.print(f"[yellow]this record was merged into {answer.merged_into}[/]", soft_wrap=True)
     if proof:
         assert answer.seq is not None
-        ledger = open_ledger(settings_of(ctx))
-        try:
-            cp = ledger.checkpoint()
-            text = format_tlog_proof(answer.seq, ledger.inclusion_proof(answer.seq, cp.size), cp.note)
-        finally:
-            ledger.engine.dispose()
+        with opened(ctx) as services:  # the log's proofs are read through the signing key's ledger
+            text = services.prove(answer.seq)
         out.print(f"\nproof of entry {answer.seq} (check with `habeas log leaf {answer.seq}` and `habeas log key`):")
         sys.stdout.flush()
         sys.stdout.write(text)

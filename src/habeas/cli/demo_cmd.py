@@ -14,15 +14,15 @@ from rich.console import Console
 from rich.table import Table
 
 from habeas.bootstrap import Settings, init, open_services
-from habeas.cli.main import app, out
-from habeas.demo import operation, report
+from habeas.cli.console import out
+from habeas.demo import operation
 from habeas.demo import world as w
 from habeas.demo.synthetic import SYNTHETIC
 from habeas.domain.errors import HabeasError
-from habeas.ledger.verify import verify_log
-from habeas.services import queries_operation as q
-from habeas.services.queries_moves import alerts
-from habeas.services.rebuild import rebuild_check
+from habeas.services import reports
+from habeas.services.incidents import incident_list
+from habeas.services.manifests import alerts
+from habeas.services.notifications import missed_notifications
 
 MARKER = ".habeas-demo"
 WIDTH = 120
@@ -68,7 +68,7 @@ def _custody_table(outcome: operation.Outcome) -> Table:
     return t
 
 
-def _capacity_table(rows: list[report.CapacityRow]) -> Table:
+def _capacity_table(rows: list[reports.CapacityRow]) -> Table:
     t = Table(title="Capacity: declared, and computed from the registered floor area (per unit, rounded down)")
     for col in ("facility", "units", "floor m²", "declared", "bunks", "CPT\n4 m²", "ICRC\n3.4 m²",
                 "m² a person\nat declared", "held\nnow"):
@@ -87,7 +87,7 @@ def _print_catch(con: Console, k: operation.Catch) -> None:
         con.print(f"      {line}", soft_wrap=True)
 
 
-def _count_table(rows: list[report.CountRow]) -> Table:
+def _count_table(rows: list[reports.CountRow]) -> Table:
     t = Table(
         title=f"Reconciliation: expected against counted at each checkpoint of journey {w.JOURNEY}, each leg "
         "against its own manifest",
@@ -103,7 +103,7 @@ def _count_table(rows: list[report.CountRow]) -> Table:
     return t
 
 
-def _allegation_table(rows: list[report.AllegationRow]) -> Table:
+def _allegation_table(rows: list[reports.AllegationRow]) -> Table:
     t = Table(title="Allegations against convictions (separate records; nothing turns one into the other)")
     for col in ("nationality", "organisation alleged", "people", "status alleged", "adjudicated",
                 "people with any conviction"):
@@ -114,7 +114,6 @@ def _allegation_table(rows: list[report.AllegationRow]) -> Table:
     return t
 
 
-@app.command("demo")
 def demo_cmd(
     directory: Annotated[
         Path, typer.Option("--dir", help="Folder for the demo database and key (replaced on each run).")
@@ -134,7 +133,7 @@ def demo_cmd(
     _fresh_dir(directory)
     ground_pack = operation.write_ground_pack(directory)
     settings = Settings(db_url=f"sqlite:///{directory / 'habeas.db'}", key_path=directory / "habeas.key")
-    signer = init(settings, "habeas.demo/custody-log")
+    init(settings, "habeas.demo/custody-log")
     con.print("[bold]habeas demo[/]: the seed operation of March 2025, through the command handlers")
     con.print(f"[bold]{SYNTHETIC}[/] (every name, birth date and document number in this log)")
     con.print(f"database {settings.db_url}, signing key {settings.key_path} (0600)")
@@ -153,21 +152,20 @@ def demo_cmd(
         f"[bold]{w.GROUND_PACK}[/] from {ground_pack} (written by the demo: identity_verified and "
         "destination_capacity only; the receiving state's domestic leg runs no US removal gate).\n", soft_wrap=True
     )
-    services = open_services(settings)
+    services = open_services(settings, extra_packs=(str(ground_pack),))
     try:
         outcome = operation.run(
             services, ground_pack=ground_pack, grouping=transactions,
             on_step=lambda s: con.print(f"  {s.label}: {_n(s.entries)} entries ({s.seconds:.1f} s)", soft_wrap=True),
             on_catch=lambda k: _print_catch(con, k),
         )
-        with services.ledger.engine.connect() as conn:
-            capacity = report.capacity(conn)
-            allegations = report.allegations(conn)
-            counts = report.reconciliation(conn, w.MANIFEST, *w.BUS_MANIFESTS)
-            returns = alerts(conn)
-            missed = q.missed_notifications(conn, w.INTAKE_AT + timedelta(hours=6))
-            open_incidents = q.incidents(conn, open_only=True)
-            notices = report.notice_hours(conn, w.DEPARTS_AT)
+        capacity = services.read(reports.capacity)
+        allegations = services.read(reports.allegations)
+        counts = services.read(reports.reconciliation, w.MANIFEST, *w.BUS_MANIFESTS)
+        returns = services.read(alerts)
+        missed = services.read(missed_notifications, w.INTAKE_AT + timedelta(hours=6))
+        open_incidents = services.read(incident_list, open_only=True)
+        notices = services.read(reports.notice_hours, w.DEPARTS_AT)
         con.print()
         con.print(_step_table(outcome))
         con.print(_custody_table(outcome))
@@ -214,18 +212,16 @@ def demo_cmd(
         con.print("  not yet enforced: a return-required alert is an alert: nothing stops the handoff and intake "
                   "that follow it (the receiving state's custody is recorded, the alert stays open).", soft_wrap=True)
 
-        cp = services.ledger.checkpoint()
         con.print("\n[bold]Latest signed checkpoint[/] (C2SP signed note):")
-        con.print(cp.note, end="", markup=False, soft_wrap=True)
-        with services.ledger.engine.connect() as conn:
-            verified = verify_log(conn, signer.verifier(), origin=signer.name)
+        con.print(services.checkpoint(), end="", markup=False, soft_wrap=True)
+        verified = services.verify()
         if not verified.ok:
             raise HabeasError(f"the demo log does not verify: {verified.problems[0]}")
-        rebuilt = rebuild_check(services.ledger.engine)
+        rebuilt = services.rebuild_check()
         if not rebuilt.ok:
             raise HabeasError(f"the demo projections differ from the ledger: {rebuilt.differences[0]}")
     finally:
-        services.ledger.engine.dispose()
+        services.close()
     con.print(
         f"\n[bold green]verified[/]: {_n(verified.entries_checked)} entries, {_n(verified.checkpoints_checked)} "
         f"signed checkpoints, {_n(verified.private_checked)} private payloads match their commitments; "

@@ -13,14 +13,15 @@ import typer
 from rich.table import Table
 
 from habeas.bootstrap import write_key
-from habeas.cli.common import AsOption, AtOption, IdOption, at_or_now, country, execute, new_id, reading, recorded
-from habeas.cli.main import app, out
+from habeas.cli.common import AsOption, AtOption, IdOption, at_or_now, country, execute, reading, recorded
+from habeas.cli.console import out
 from habeas.domain.commands import RegisterAgency, RegisterFacility, RegisterOfficer, RegisterUnit
 from habeas.domain.errors import HabeasError
 from habeas.domain.facilities import AgeGroup, DetentionCategory, Separation
 from habeas.domain.people import Sex
-from habeas.ledger.note import NoteError, generate_signer
-from habeas.services.queries import facility_view, list_agencies, list_facilities, list_officers
+from habeas.services.facilities import facility_view, list_agencies, list_facilities, list_officers
+from habeas.services.ids import new_id
+from habeas.services.keys import new_officer_key
 
 facility_app = typer.Typer(
     help=(
@@ -41,10 +42,7 @@ officer_app = typer.Typer(
     "--id o-diaz --agency ice --name 'R. Díaz' --role deportation_officer --generate-key o-diaz.key`",
     no_args_is_help=True,
 )
-app.add_typer(facility_app, name="facility")
 facility_app.add_typer(unit_app, name="unit")
-app.add_typer(agency_app, name="agency")
-app.add_typer(officer_app, name="officer")
 
 
 @facility_app.command("add")
@@ -125,8 +123,8 @@ def facility_show_cmd(ctx: typer.Context, facility_id: Annotated[str, typer.Argu
 
     Example: habeas facility show ice-krome
     """
-    with reading(ctx) as conn:
-        f = facility_view(conn, facility_id)
+    with reading(ctx) as services:
+        f = services.read(facility_view, facility_id)
     out.print(f"[bold]{f.name}[/]  {f.facility_id}  (registered at entry {f.seq})", soft_wrap=True)
     if f.retracted:
         out.print("[red]this registration was retracted[/]")
@@ -168,8 +166,8 @@ def facility_list_cmd(
 
     Example: habeas facility list --type IGSA --limit 0
     """
-    with reading(ctx) as conn:
-        found = list_facilities(conn, country=None if country_code is None else country(country_code),
+    with reading(ctx) as services:
+        found = services.read(list_facilities, country=None if country_code is None else country(country_code),
                                 facility_type=facility_type)
     shown = found if limit <= 0 else found[:limit]
     table = Table()
@@ -208,8 +206,8 @@ def agency_list_cmd(ctx: typer.Context) -> None:
 
     Example: habeas agency list
     """
-    with reading(ctx) as conn:
-        agencies = list_agencies(conn)
+    with reading(ctx) as services:
+        agencies = services.read(list_agencies)
     table = Table()
     for col in ("agency", "name", "country", "kind", "officers", "entry"):
         table.add_column(col)
@@ -254,10 +252,7 @@ def officer_add_cmd(
     if generate_key is None:
         result = execute(ctx, replace(cmd, public_key=key), actor)
     else:
-        try:
-            signer = generate_signer(oid)
-        except NoteError as e:
-            raise HabeasError(f"officer id {oid!r} cannot name a key: {e}") from e
+        signer = new_officer_key(oid)
         key = signer.public_key
         # The private key is on disk before the public one is recorded, so a recorded key always has an owner.
         write_key(generate_key, signer)
@@ -280,8 +275,8 @@ def officer_list_cmd(
 
     Example: habeas officer list --agency ice
     """
-    with reading(ctx) as conn:
-        officers = list_officers(conn, agency_id=agency)
+    with reading(ctx) as services:
+        officers = services.read(list_officers, agency_id=agency)
     table = Table()
     for col in ("officer", "agency", "role", "public key", "entry"):
         table.add_column(col)

@@ -1,7 +1,7 @@
 """`habeas import facilities FILE`: a whole facility register in one transaction, or nothing.
 
 Parsing (:mod:`habeas.importers.facilities`) explains every odd value; a fatal file or any row that cannot
-become a facility refuses the whole file before anything is written; :mod:`habeas.services.facility_import`
+become a facility refuses the whole file before anything is written; :mod:`habeas.importers.facility_register`
 then registers every facility in ONE ledger write.
 """
 
@@ -16,18 +16,17 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 from rich.table import Table
 
-from habeas.bootstrap import open_services
-from habeas.cli.common import AsOption, AtOption, at_or_now, parse_actor
-from habeas.cli.main import app, err, out, settings_of
+from habeas.cli.common import AsOption, AtOption, at_or_now, opened, parse_caller
+from habeas.cli.console import err, out
 from habeas.domain.errors import AlreadyExists, HabeasError
-from habeas.importers.facilities import FacilityImport, ImportRowsError, NoteKind, load_facilities
-from habeas.services.facility_import import register_facilities
+from habeas.importers.cells import NoteKind
+from habeas.importers.facilities import FacilityImport, ImportRowsError, load_facilities
+from habeas.importers.facility_register import register_facilities
 
 import_app = typer.Typer(
     help="Import registers from files.\n\nExample: `habeas import facilities ice-facility-list-2017-11-06-main.csv`",
     no_args_is_help=True,
 )
-app.add_typer(import_app, name="import")
 
 NOTE_EXAMPLES = 5
 ERRORS_SHOWN = 20
@@ -90,11 +89,11 @@ def facilities_cmd(
     Ids are ice-<DETLOC lower case>; rows whose DETLOC was redacted get ice-redacted-<hash of the row's other
     cells>, stable across imports of the same file. Importing a register twice is refused.
 
-    Example: habeas import facilities ../shared/data/ice-facilities-2017/ice-facility-list-2017-11-06-main.csv
+    Example: habeas import facilities data/ice-facilities-2017/ice-facility-list-2017-11-06-main.csv
     """
     started = time.perf_counter()
     occurred_at = at_or_now(at)
-    who = parse_actor(actor)
+    caller = parse_caller(actor)
     with _progress() as bar:
         task = bar.add_task("parsing", total=None)
         parsed = load_facilities(path, progress=lambda n: bar.update(task, completed=n))
@@ -107,19 +106,13 @@ def facilities_cmd(
         raise ImportRowsError(parsed.path, parsed.errors)
     rows = parsed.require_importable()
     redacted = sum(1 for r in rows if r.code is None)
-    services = open_services(settings_of(ctx))
-    try:
-        with _progress() as bar:
-            task = bar.add_task("registering", total=len(rows))
-            try:
-                seqs = register_facilities(
-                    services.ledger, rows, occurred_at=occurred_at, now=services.clock(), actor=who,
-                    progress=lambda n: bar.update(task, completed=n),
-                )
-            except AlreadyExists as e:
-                raise HabeasError(f"{e}: this register (or part of it) was imported already; nothing appended") from e
-    finally:
-        services.ledger.engine.dispose()
+    with opened(ctx) as services, _progress() as bar:
+        task = bar.add_task("registering", total=len(rows))
+        try:
+            seqs = register_facilities(services, rows, occurred_at=occurred_at, caller=caller)
+            bar.update(task, completed=len(rows))
+        except AlreadyExists as e:
+            raise HabeasError(f"{e}: this register (or part of it) was imported already; nothing appended") from e
     if redacted:
         out.print(f"{redacted} rows had their DETLOC redacted: their ids are ice-redacted-<hash of the row's other "
                   "cells>, the same on every import of this file", soft_wrap=True)

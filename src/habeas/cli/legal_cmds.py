@@ -13,18 +13,17 @@ from habeas.cli.common import (
     at_or_now,
     country,
     execute,
-    new_id,
     optional_time,
     parse_date,
     parse_time,
     recorded,
 )
-from habeas.cli.main import app
 from habeas.domain import commands as c
 from habeas.domain.allegations import AdjudicationOutcome, AllegationStatus
 from habeas.domain.court_orders import ClassCriteria, CourtOrderDirective, CourtOrderScope, OrderForm
 from habeas.domain.legal import NoticeContent, ProtectionKind
 from habeas.domain.periods import Period
+from habeas.services.ids import new_id
 
 legal_app = typer.Typer(
     help="Legal records, allegations and convictions.\n\nExample: `habeas legal add protection p-3f2a "
@@ -35,7 +34,6 @@ add_app = typer.Typer(
     help="Record one legal record, allegation or conviction about a person (each is an entry of the log).",
     no_args_is_help=True,
 )
-app.add_typer(legal_app, name="legal")
 legal_app.add_typer(add_app, name="add")
 
 Person = Annotated[str, typer.Argument(help="The person's id.")]

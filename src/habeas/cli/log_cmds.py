@@ -10,11 +10,12 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from habeas.bootstrap import open_ledger, read_key
-from habeas.cli.main import app, err, settings_of
+from habeas.bootstrap import read_key
+from habeas.cli.common import opened
+from habeas.cli.console import err
+from habeas.cli.context import settings_of
 from habeas.domain.errors import HabeasError
-from habeas.ledger.note import NoteError, Verifier, format_tlog_proof, format_vkey, parse_vkey
-from habeas.ledger.verify import verify_log
+from habeas.services import public_log
 
 log_app = typer.Typer(
     help=(
@@ -24,7 +25,6 @@ log_app = typer.Typer(
     ),
     no_args_is_help=True,
 )
-app.add_typer(log_app, name="log")
 
 
 def _write(text: str) -> None:
@@ -35,7 +35,7 @@ def _write(text: str) -> None:
 @log_app.command("key")
 def key_cmd(ctx: typer.Context) -> None:
     """Print the verifier key line (name+keyid+base64 key) that checkpoints are signed with."""
-    _write(format_vkey(read_key(settings_of(ctx).key_path).verifier()) + "\n")
+    _write(public_log.vkey_of(read_key(settings_of(ctx).key_path)) + "\n")
 
 
 @log_app.command("checkpoint")
@@ -44,35 +44,33 @@ def checkpoint_cmd(
     size: Annotated[int | None, typer.Option(help="The checkpoint signed at this tree size.", min=0)] = None,
 ) -> None:
     """Print the latest signed checkpoint (a C2SP signed note), or the one signed at --size."""
-    ledger = open_ledger(settings_of(ctx))
-    _write(ledger.checkpoint(size).note)
+    with opened(ctx) as services:
+        _write(services.checkpoint(size))
 
 
 @log_app.command("checkpoints")
 def checkpoints_cmd(ctx: typer.Context) -> None:
     """One line per stored checkpoint: size, time signed (UTC), root hash (base64)."""
-    from habeas.storage import ledger_store
-
-    ledger = open_ledger(settings_of(ctx))
-    with ledger.engine.connect() as conn:
-        for cp in ledger_store.iter_checkpoints(conn):
-            sys.stdout.write(f"{cp.size} {cp.signed_at} {base64.b64encode(cp.root).decode()}\n")
+    with opened(ctx) as services:
+        stored = services.read(public_log.checkpoints)
+    for cp in stored:
+        sys.stdout.write(f"{cp.size} {cp.signed_at} {base64.b64encode(cp.root).decode()}\n")
 
 
 @log_app.command("leaf")
 def leaf_cmd(ctx: typer.Context, index: Annotated[int, typer.Argument(help="0-based leaf index.")]) -> None:
     """Write the exact leaf bytes (the canonical public entry, RFC 8785 JSON) to stdout."""
-    ledger = open_ledger(settings_of(ctx))
-    sys.stdout.buffer.write(ledger.leaf(index))
+    with opened(ctx) as services:
+        leaf = services.leaf(index)
+    sys.stdout.buffer.write(leaf)
     sys.stdout.flush()
 
 
 @log_app.command("prove")
 def prove_cmd(ctx: typer.Context, index: Annotated[int, typer.Argument(help="0-based leaf index.")]) -> None:
     """Print a c2sp.org/tlog-proof@v1 proof of that leaf against the latest checkpoint."""
-    ledger = open_ledger(settings_of(ctx))
-    cp = ledger.checkpoint()
-    _write(format_tlog_proof(index, ledger.inclusion_proof(index, cp.size), cp.note))
+    with opened(ctx) as services:
+        _write(services.prove(index))
 
 
 @log_app.command("prove-consistency")
@@ -82,10 +80,9 @@ def prove_consistency_cmd(
     new: Annotated[int | None, typer.Argument(help="The newer size; default the latest checkpoint.")] = None,
 ) -> None:
     """Print the RFC 9162 consistency proof from OLD to NEW: base64 hashes, one a line."""
-    ledger = open_ledger(settings_of(ctx))
-    if new is None:
-        new = ledger.checkpoint().size
-    _write("".join(base64.b64encode(h).decode() + "\n" for h in ledger.consistency_proof(old, new)))
+    with opened(ctx) as services:
+        proof = services.prove_consistency(old, new)
+    _write("".join(base64.b64encode(h).decode() + "\n" for h in proof))
 
 
 @log_app.command("verify")
@@ -102,28 +99,24 @@ def verify_cmd(
     ] = None,
 ) -> None:
     """Recompute every leaf, tile and checkpoint; exit 0 if the log holds, 1 naming the first bad index."""
-    settings = settings_of(ctx)
-    verifier = _verifier(vkey, settings.key_path)
+    if vkey is not None:
+        _check_vkey(vkey)
     trusted = None
     if from_checkpoint is not None:
         try:
             trusted = from_checkpoint.read_text()
         except OSError as e:
             raise HabeasError(f"cannot read the trusted checkpoint {from_checkpoint}: {e.strerror}") from e
-    ledger = open_ledger(settings)
-    with ledger.engine.connect() as conn:
-        total = ledger.size()
+    with opened(ctx) as services:
+        total = services.size()
         with Progress(
             "verifying", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True,
             disable=not err.is_terminal,
         ) as bar:
             task = bar.add_task("verify", total=total)
             try:
-                report = verify_log(
-                    conn, verifier, origin=verifier.name, trusted=trusted,
-                    progress=lambda n: bar.update(task, completed=n),
-                )
-            except NoteError as e:
+                report = services.verify(vkey=vkey, trusted=trusted, progress=lambda n: bar.update(task, completed=n))
+            except public_log.BadTrustedCheckpoint as e:
                 raise HabeasError(f"the trusted checkpoint {from_checkpoint}: {e}") from e
     if report.ok:
         if report.size == 0:
@@ -145,10 +138,8 @@ def verify_cmd(
     )
 
 
-def _verifier(vkey: str | None, key_path: Path) -> Verifier:
-    if vkey is None:
-        return read_key(key_path).verifier()
+def _check_vkey(vkey: str) -> None:
     try:
-        return parse_vkey(vkey)
-    except NoteError as e:
+        public_log.parse_verifier(vkey)
+    except public_log.BadVerifierKey as e:
         raise HabeasError(f"--vkey is not a verifier key: {e}") from e

@@ -1,31 +1,49 @@
-"""The `habeas` command. It parses, calls one function, renders; errors become one line and a non-zero exit."""
+"""The `habeas` command. It parses, calls one function, renders; errors become one line and a non-zero exit.
+
+Every command module defines its commands on its own Typer app (or as plain functions); they are registered here,
+explicitly, and nothing registers itself on import.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
-import click
 import typer
-from rich.console import Console
-from sqlalchemy.exc import SQLAlchemyError
 from typer.core import TyperGroup
 
 from habeas.bootstrap import DEFAULT_ORIGIN, Settings, init, vkey_path
-from habeas.domain.errors import DomainError, HabeasError
-from habeas.importers.tabular import ImportFileError
-from habeas.ledger.entry import EntryError
-from habeas.ledger.log import LogError
-from habeas.ledger.merkle import ProofError
-from habeas.ledger.note import NoteError, format_vkey
-from habeas.storage.errors import StorageError
+from habeas.cli import (
+    custody_cmds,
+    db_cmds,
+    demo_cmd,
+    facility_cmds,
+    import_cmds,
+    legal_cmds,
+    log_cmds,
+    manifest_cmds,
+    operation_cmds,
+    operation_record_cmds,
+    people_cmds,
+    rebuild_cmd,
+    serve_cmds,
+)
+from habeas.cli.console import err, one_line, out
+from habeas.cli.context import Context, DbOption, KeyOption, settings_of
+from habeas.domain.errors import HabeasError
+from habeas.services.public_log import vkey_of
+
+__all__ = ["EXPECTED", "app", "err", "one_line", "out", "run"]
+
+# Errors we raise on purpose (every one derives from HabeasError), and the system's: shown as one line, exit 1.
+# Anything else is a bug and keeps its traceback.
+EXPECTED = (HabeasError, OSError)
 
 
 class _OneLineErrors(TyperGroup):
     """Our refusals become one line on stderr and exit 1, inside the command itself: the installed `habeas`
     and an in-process ``CliRunner`` behave the same. Anything else is a bug and keeps its traceback."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:  # Any: Typer's Context is click's, vendored or not by Typer's version
         try:
             return super().invoke(ctx)
         except EXPECTED as e:
@@ -44,36 +62,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False)
-
-
-@dataclass
-class Context:
-    settings: Settings
-
-
-DbOption = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="Database URL (sqlite:///PATH or postgresql://...). [env: HABEAS_DATABASE_URL]", show_default=False
-    ),
-]
-KeyOption = Annotated[
-    str | None,
-    typer.Option("--key", help="Signing key file. [env: HABEAS_SIGNING_KEY; default: ./habeas.key]"),
-]
 
 
 @app.callback()
 def _main(ctx: typer.Context, db: DbOption = None, key: KeyOption = None) -> None:
     ctx.obj = Context(Settings.resolve(db, key))
-
-
-def settings_of(ctx: typer.Context) -> Settings:
-    obj = ctx.find_root().obj
-    assert isinstance(obj, Context)
-    return obj.settings
 
 
 @app.command("init")
@@ -83,50 +76,38 @@ def init_cmd(
         str, typer.Option(help="The log's origin line and key name, e.g. agency.example/custody-log.")
     ] = DEFAULT_ORIGIN,
 ) -> None:
-    """Create the signing key (0600) and the database; safe to run again."""
+    """Create the signing key (0600) and the database, or bring an existing database to this habeas's schema;
+    safe to run again."""
     settings = settings_of(ctx)
     signer = init(settings, origin)
     out.print(f"database  {settings.db_url}")
     out.print(f"key       {settings.key_path} (private; keep it safe)")
-    out.print(f"verifier  {format_vkey(signer.verifier())}  (also in {vkey_path(settings.key_path)})", soft_wrap=True)
+    out.print(f"verifier  {vkey_of(signer)}  (also in {vkey_path(settings.key_path)})", soft_wrap=True)
 
 
-def _register() -> None:
-    # Imported here so `habeas --help` stays fast and the command modules can import `app` from this one.
-    from habeas.cli import (  # noqa: F401
-        custody_cmds,
-        demo_cmd,
-        facility_cmds,
-        import_cmds,
-        legal_cmds,
-        log_cmds,
-        manifest_cmds,
-        operation_cmds,
-        people_cmds,
-        rebuild_cmd,
-        serve_cmds,
-    )
-
-
-_register()
-
-# Errors we raise on purpose: shown as one line, exit 1. Anything else is a bug and keeps its traceback.
-EXPECTED = (
-    HabeasError, LogError, StorageError, NoteError, ProofError, EntryError, SQLAlchemyError, OSError, DomainError,
-    ImportFileError,
-)
+# In the order `habeas --help` lists them.
+app.add_typer(custody_cmds.custody_app, name="custody")
+app.command("demo")(demo_cmd.demo_cmd)
+app.add_typer(facility_cmds.facility_app, name="facility")
+app.add_typer(facility_cmds.agency_app, name="agency")
+app.add_typer(facility_cmds.officer_app, name="officer")
+app.add_typer(import_cmds.import_app, name="import")
+app.add_typer(legal_cmds.legal_app, name="legal")
+app.add_typer(log_cmds.log_app, name="log")
+app.add_typer(manifest_cmds.manifest_app, name="manifest")
+app.command("alerts")(manifest_cmds.alerts_cmd)
+for _name, _sub in operation_record_cmds.SUBAPPS:
+    app.add_typer(_sub, name=_name)
+for _name, _sub in operation_cmds.SUBAPPS:
+    app.add_typer(_sub, name=_name)
+app.add_typer(people_cmds.person_app, name="person")
+app.command("rebuild")(rebuild_cmd.rebuild_cmd)
+app.add_typer(db_cmds.db_app, name="db")
+app.add_typer(serve_cmds.user_app, name="user")
+app.add_typer(serve_cmds.token_app, name="token")
+app.command("serve")(serve_cmds.serve_cmd)
 
 
 def run() -> None:
     # Typer (standalone) prints usage errors and exits 2 itself; our refusals are shown by _OneLineErrors.
     app()
-
-
-def one_line(e: BaseException) -> str:
-    if isinstance(e, SQLAlchemyError):
-        orig = getattr(e, "orig", None)
-        text = str(orig if orig is not None else e)
-        return "database: " + " ".join(text.split())[:300]
-    if isinstance(e, OSError) and e.strerror:
-        return f"{e.filename}: {e.strerror}" if e.filename else e.strerror
-    return " ".join(str(e).split())

@@ -8,14 +8,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from habeas.bootstrap import DEFAULT_PACK, ENV_PACK, load_packs
 from habeas.cli.common import AsOption, AtOption, at_or_now, country, execute, parse_time, reading, recorded
-from habeas.cli.main import app, out
+from habeas.cli.console import out
+from habeas.cli.context import settings_of
 from habeas.domain import manifests as mf
 from habeas.domain.moves import Leg, TransportMode
 from habeas.gates import GateResult
-from habeas.services.handlers_moves import PACK_ENV, Clearance, deployment_pack, policy_of
-from habeas.services.queries_moves import alerts, list_manifests, manifest_view
-from habeas.services.queries_operation import operation_alerts
+from habeas.services.alerts import operation_alerts
+from habeas.services.clearance import Clearance
+from habeas.services.manifests import alerts, list_manifests, manifest_view
 
 manifest_app = typer.Typer(
     help=(
@@ -27,7 +29,6 @@ manifest_app = typer.Typer(
     ),
     no_args_is_help=True,
 )
-app.add_typer(manifest_app, name="manifest")
 
 ManifestArg = Annotated[str, typer.Argument(help="The manifest's id.")]
 PersonArg = Annotated[str, typer.Argument(help="The person's id.")]
@@ -37,7 +38,7 @@ RecordOption = Annotated[
 PackOption = Annotated[
     str | None,
     typer.Option(
-        "--pack", help=f"Policy pack: a shipped name or a YAML file. [env: {PACK_ENV}; default: us-federal]",
+        "--pack", help=f"Policy pack: a shipped name or a YAML file. [env: {ENV_PACK}; default: {DEFAULT_PACK}]",
         show_default=False,
     ),
 ]
@@ -147,8 +148,9 @@ def clear_cmd(
     ctx: typer.Context, manifest_id: ManifestArg, pack: PackOption = None, at: AtOption = None, as_: AsOption = None
 ) -> None:
     """Run every gate of the pack for everyone aboard at the scheduled departure; exit 1 if anyone is blocked."""
-    cmd = mf.ClearManifest(manifest_id=manifest_id, occurred_at=at_or_now(at), policy=pack or deployment_pack())
-    result = execute(ctx, cmd, as_)
+    policy = pack or settings_of(ctx).pack
+    cmd = mf.ClearManifest(manifest_id=manifest_id, occurred_at=at_or_now(at), policy=policy)
+    result = execute(ctx, cmd, as_, pack=policy)
     outcome = result.value
     assert isinstance(outcome, Clearance)
     out.print(_gate_table(outcome))
@@ -222,8 +224,8 @@ def cancel_cmd(
 @manifest_app.command("show")
 def show_cmd(ctx: typer.Context, manifest_id: ManifestArg) -> None:
     """The manifest: leg, status, who is aboard, the alternates, and each person's latest gate results."""
-    with reading(ctx) as conn:
-        v = manifest_view(conn, manifest_id)
+    with reading(ctx) as services:
+        v = services.read(manifest_view, manifest_id)
     leg = v.leg
     out.print(f"manifest {v.manifest_id}  journey {v.journey_id} leg {v.leg_index}  status {v.status} since {v.since}")
     out.print(
@@ -249,8 +251,8 @@ def show_cmd(ctx: typer.Context, manifest_id: ManifestArg) -> None:
 @manifest_app.command("list")
 def list_cmd(ctx: typer.Context) -> None:
     """Every manifest and its status."""
-    with reading(ctx) as conn:
-        rows = list_manifests(conn)
+    with reading(ctx) as services:
+        rows = services.read(list_manifests)
     table = Table()
     for col in ("manifest", "journey", "leg", "status", "to", "departs", "aboard", "entry"):
         table.add_column(col)
@@ -260,15 +262,14 @@ def list_cmd(ctx: typer.Context) -> None:
     out.print(table)
 
 
-@app.command("alerts")
 def alerts_cmd(ctx: typer.Context, pack: PackOption = None, at: AtOption = None) -> None:
     """Return-required alerts (a court order or stay that reaches people already departed), then open incidents,
     missed notifications and capacity, as of --at (default now; capacity by the pack's standard)."""
     when = at_or_now(at)
-    standard = policy_of(pack or deployment_pack()).capacity_standard
-    with reading(ctx) as conn:
-        returns = alerts(conn)
-        others = operation_alerts(conn, when, standard)
+    standard = load_packs(pack or settings_of(ctx).pack)[0].capacity_standard
+    with reading(ctx) as services:
+        returns = services.read(alerts)
+        others = services.read(operation_alerts, when, standard)
     if not returns and not others:
         out.print("no alerts")
         return

@@ -1,19 +1,17 @@
 """`habeas headcount|handoff|intake ...`: the operation, step by step (incidents, access, notifications and
-agreements are in :mod:`habeas.cli.operation_record_cmds`, registered from here)."""
+agreements are in :mod:`habeas.cli.operation_record_cmds`)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from habeas.bootstrap import read_key
-from habeas.cli import operation_record_cmds  # noqa: F401  (its commands register on import)
+from habeas.bootstrap import load_packs, read_key
 from habeas.cli.common import (
     AsOption,
     AtOption,
@@ -22,27 +20,24 @@ from habeas.cli.common import (
     authority,
     country,
     execute,
-    new_id,
     parse_custodian,
     reading,
     recorded,
 )
-from habeas.cli.main import app, err, out
+from habeas.cli.console import err, out
+from habeas.cli.context import settings_of
 from habeas.domain import commands as c
 from habeas.domain.errors import HabeasError
 from habeas.domain.facilities import CapacityStandard
-from habeas.domain.handoffs import ItemKind, ReceiptItem, receipt_bytes
+from habeas.domain.handoff_events import ItemKind
+from habeas.domain.handoffs import ReceiptItem, receipt_bytes
 from habeas.domain.incidents import Checkpoint
 from habeas.domain.intake import CapacityOverride, IntakeCapacityOverride
-from habeas.services import queries_operation as q
-from habeas.services import state_operation
-from habeas.services.handlers_operation import (
-    DEFAULT_POLICY_PACK,
-    AdmitAtIntake,
-    CompleteHandoff,
-    IssueHandoff,
-    RecordHeadcount,
-)
+from habeas.services.facilities import capacity
+from habeas.services.handoffs import CompleteHandoff, IssueHandoff, handoff_receipt, handoff_view, officer_key
+from habeas.services.ids import new_id
+from habeas.services.incidents import RecordHeadcount
+from habeas.services.intake import AdmitAtIntake
 
 headcount_app = typer.Typer(help="Headcounts: expected against counted; a difference opens an incident.",
                             no_args_is_help=True)
@@ -56,8 +51,7 @@ handoff_app = typer.Typer(
 )
 intake_app = typer.Typer(help="Intake: admission (Mandela rule 7) and a unit within capacity and separation.",
                          no_args_is_help=True)
-for sub, name in ((headcount_app, "headcount"), (handoff_app, "handoff"), (intake_app, "intake")):
-    app.add_typer(sub, name=name)
+SUBAPPS = (("headcount", headcount_app), ("handoff", handoff_app), ("intake", intake_app))
 
 PeopleOption = Annotated[list[str], typer.Option("--person", help="A person's id (repeat for each).")]
 
@@ -163,11 +157,11 @@ def handoff_sign_cmd(
     Example: habeas handoff sign hr-1 --key o-us.key --out us.sig
     """
     signer = read_key(key)
-    with reading(ctx) as conn:
-        signed = q.handoff_receipt(conn, receipt)
+    with reading(ctx) as services:
+        signed = services.read(handoff_receipt, receipt)
         roles = [
             role for role, who in (("releasing", signed.releasing), ("receiving", signed.receiving))
-            if state_operation.officer_key(conn, who.officer_id) == signer.public_key
+            if services.read(officer_key, who.officer_id) == signer.public_key
         ]
     signature = base64.b64encode(signer.sign(receipt_bytes(signed))).decode()
     if not roles:
@@ -198,8 +192,8 @@ def handoff_complete_cmd(
 @handoff_app.command("show")
 def handoff_show_cmd(ctx: typer.Context, receipt: Annotated[str, typer.Argument()]) -> None:
     """The receipt, its status and its signatures. Example: habeas handoff show hr-1"""
-    with reading(ctx) as conn:
-        view = q.handoff_view(conn, receipt)
+    with reading(ctx) as services:
+        view = services.read(handoff_view, receipt)
     table = Table(title=f"Handoff {receipt}: {view.status}", title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value")
@@ -267,9 +261,9 @@ def intake_capacity_cmd(
     standard: Annotated[CapacityStandard | None, typer.Option("--standard")] = None,
 ) -> None:
     """Occupancy against computed and declared capacity. Example: habeas intake capacity --facility f-sv"""
-    chosen = standard or state_operation.capacity_standard(os.environ.get("HABEAS_POLICY_PACK", DEFAULT_POLICY_PACK))
-    with reading(ctx) as conn:
-        rows = q.capacity(conn, chosen, facility)
+    chosen = standard or load_packs(settings_of(ctx).pack)[0].capacity_standard
+    with reading(ctx) as services:
+        rows = services.read(capacity, chosen, facility)
     table = Table(title=f"Capacity ({chosen})", title_justify="left")
     for col in ("facility", "floor m²", "computed", "declared", "held", "overrides"):
         table.add_column(col)

@@ -19,26 +19,21 @@ from habeas.cli.common import (
     at_or_now,
     country,
     execute,
-    new_id,
     parse_custodian,
     parse_time,
     reading,
     recorded,
 )
-from habeas.cli.main import app, out
+from habeas.cli.console import out
 from habeas.domain.agreements import Agreement, InvoiceIssued
 from habeas.domain.errors import HabeasError
 from habeas.domain.incidents import AccessPurpose, IncidentKind
 from habeas.domain.periods import Period
-from habeas.services import queries_operation as q
-from habeas.services.handlers_operation import (
-    IssueInvoice,
-    LogAccess,
-    RecordAgreement,
-    RecordIncident,
-    RecordNotificationSent,
-    ResolveIncident,
-)
+from habeas.services.access import LogAccess
+from habeas.services.agreements import IssueInvoice, RecordAgreement
+from habeas.services.ids import new_id
+from habeas.services.incidents import RecordIncident, ResolveIncident, incident_list
+from habeas.services.notifications import RecordNotificationSent, missed_notifications, notification_list
 
 incident_app = typer.Typer(help="Incidents in transit and in custody; open until resolved with a reason.",
                            no_args_is_help=True)
@@ -46,9 +41,8 @@ access_app = typer.Typer(help="Every interview of or visit to a person.", no_arg
 notification_app = typer.Typer(help="Notifications to family, counsel, consulate and next of kin, with deadlines.",
                                no_args_is_help=True)
 agreement_app = typer.Typer(help="Agreements between states, and invoices by person-days.", no_args_is_help=True)
-for sub, name in ((incident_app, "incident"), (access_app, "access"), (notification_app, "notification"),
-                  (agreement_app, "agreement")):
-    app.add_typer(sub, name=name)
+SUBAPPS = (("incident", incident_app), ("access", access_app), ("notification", notification_app),
+           ("agreement", agreement_app))
 
 PeopleOption = Annotated[list[str], typer.Option("--person", help="A person's id (repeat for each).")]
 
@@ -111,8 +105,8 @@ def incident_list_cmd(
     manifest: Annotated[str | None, typer.Option("--manifest")] = None,
 ) -> None:
     """Incidents, oldest first. Example: habeas incident list --open"""
-    with reading(ctx) as conn:
-        rows = q.incidents(conn, open_only=open_only, manifest_id=manifest)
+    with reading(ctx) as services:
+        rows = services.read(incident_list, open_only=open_only, manifest_id=manifest)
     table = Table(title="Incidents", title_justify="left")
     for col in ("incident", "kind", "people", "manifest", "opened", "status", "entry"):
         table.add_column(col)
@@ -180,9 +174,9 @@ def notification_list_cmd(
 ) -> None:
     """Notifications and their deadlines. Example: habeas notification list --missed"""
     now = datetime.now(UTC) if now_text is None else parse_time(now_text, "--now")
-    with reading(ctx) as conn:
-        rows = q.notification_list(conn, person)
-        missed = {o.notification_id for o in q.missed_notifications(conn, now)}
+    with reading(ctx) as services:
+        rows = services.read(notification_list, person)
+        missed = {o.notification_id for o in services.read(missed_notifications, now)}
     table = Table(title="Notifications", title_justify="left")
     for col in ("notification", "person", "to", "reason", "due", "sent", "status", "entry"):
         table.add_column(col)

@@ -14,17 +14,18 @@ from habeas.cli.common import (
     at_or_now,
     country,
     execute,
-    new_id,
     reading,
     recorded,
 )
-from habeas.cli.main import app, out
+from habeas.cli.console import out
 from habeas.domain.commands import ErasePerson, MergePersons, RegisterPerson
 from habeas.domain.corrections import ErasureReason
 from habeas.domain.errors import HabeasError
 from habeas.domain.identity import IdentityMatch
 from habeas.domain.people import Identifier, IdentifierKind, PartialDate, PersonName, Sex
-from habeas.services.queries import RecordView, find_people, person_view
+from habeas.services.ids import new_id
+from habeas.services.people import find_people, person_view
+from habeas.services.records import RecordView
 
 person_app = typer.Typer(
     help=(
@@ -35,7 +36,6 @@ person_app = typer.Typer(
     ),
     no_args_is_help=True,
 )
-app.add_typer(person_app, name="person")
 
 
 def _document(kind: IdentifierKind, text: str, option: str) -> Identifier:
@@ -121,8 +121,8 @@ def show_cmd(ctx: typer.Context, person_id: Annotated[str, typer.Argument(help="
 
     Example: habeas person show p-3f2a9c1e4b7d
     """
-    with reading(ctx) as conn:
-        v = person_view(conn, person_id)
+    with reading(ctx) as services:
+        v = services.read(person_view, person_id)
     out.print(f"[bold]person {v.person_id}[/]  (registered at entry {v.seq})", soft_wrap=True)
     if v.merged_into:
         out.print(f"[yellow]merged into {v.merged_into}[/]: use that record", soft_wrap=True)
@@ -175,8 +175,8 @@ def find_cmd(
     Example: habeas person find --name "jose garcia"   (finds José García Pérez)
     Example: habeas person find --a-number A-123-456-789
     """
-    with reading(ctx) as conn:
-        found = find_people(conn, name=name, identifier=identifier, dob=dob)
+    with reading(ctx) as services:
+        found = services.read(find_people, name=name, identifier=identifier, dob=dob)
     table = Table()
     for col in ("person", "entry", "name", "date of birth", "nationality", "note"):
         table.add_column(col)

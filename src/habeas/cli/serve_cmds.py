@@ -10,21 +10,18 @@ from typing import Annotated
 
 import typer
 
-from habeas.bootstrap import open_engine, utc_now
-from habeas.cli.main import app, out, settings_of
+from habeas.bootstrap import open_reader, open_services, utc_now
+from habeas.cli.console import out
+from habeas.cli.context import settings_of
 from habeas.domain.actors import Role
 from habeas.domain.errors import HabeasError
-from habeas.services import access
 
 user_app = typer.Typer(help="API users: one agency and one role each.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens: shown once, stored hashed.", no_args_is_help=True)
-app.add_typer(user_app, name="user")
-app.add_typer(token_app, name="token")
 
 ROLES = ", ".join(r.value for r in Role)
 
 
-@app.command("serve")
 def serve_cmd(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
@@ -46,9 +43,7 @@ def serve_cmd(
 
     settings = settings_of(ctx)
     # Fail here, in one line, rather than in every worker: the database and key must exist.
-    from habeas.bootstrap import open_services
-
-    open_services(settings).ledger.engine.dispose()
+    open_services(settings).close()
     # The workers build the app from the environment (uvicorn's factory), so pass the settings down that way.
     os.environ["HABEAS_DATABASE_URL"] = settings.db_url
     os.environ["HABEAS_SIGNING_KEY"] = str(settings.key_path)
@@ -106,12 +101,11 @@ def user_add_cmd(
         secret = getpass.getpass("password: ")
         if secret != getpass.getpass("again: "):
             raise HabeasError("the two passwords differ; nothing was saved")
-    engine = open_engine(settings_of(ctx))
+    door = open_reader(settings_of(ctx))
     try:
-        access.add_user(engine, user_id=user_id, agency_id=agency, role=role, now=utc_now(), password=secret,
-                        officer_id=officer)
+        door.add_user(user_id=user_id, agency_id=agency, role=role, now=utc_now(), password=secret, officer_id=officer)
     finally:
-        engine.dispose()
+        door.close()
     out.print(f"user {user_id}: {role} of agency {agency}" + (f", records as officer {officer}" if officer else ""))
 
 
@@ -126,13 +120,13 @@ def token_create_cmd(
 
     Example: habeas token create ana --name "intake desk" --days 30
     """
-    engine = open_engine(settings_of(ctx))
+    door = open_reader(settings_of(ctx))
     try:
-        issued = access.create_token(
-            engine, user_id=user_id, name=name, now=utc_now(), valid_for=None if days is None else timedelta(days=days)
+        issued = door.issue_token(
+            user_id=user_id, name=name, now=utc_now(), valid_for=None if days is None else timedelta(days=days)
         )
     finally:
-        engine.dispose()
+        door.close()
     out.print(issued.secret, soft_wrap=True)
     expiry = f"expires {issued.expires_at}" if issued.expires_at else "does not expire"
     typer.echo(f"token {issued.token_id} for {user_id} ({expiry}); it is not shown again", err=True)

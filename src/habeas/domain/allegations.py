@@ -11,15 +11,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, InvalidField, InvalidStatusChange, UnknownRecord
 from habeas.domain.events import Event, EventType
 from habeas.domain.people import PersonState, require_person
 from habeas.domain.values import require_country, require_id, require_not_future, require_text
-
-if TYPE_CHECKING:
-    from habeas.domain.commands import ChangeAllegationStatus, RecordAllegation, RecordConviction
 
 
 class AllegationStatus(StrEnum):
@@ -81,6 +79,39 @@ class ConvictionRecorded(Event):
     TYPE: ClassVar[EventType] = EventType.CONVICTION_RECORDED
 
     conviction_id: str
+    court: str
+    jurisdiction: str
+    offence: str
+    convicted_on: date
+
+
+# -- commands --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordAllegation(Command):
+    allegation_id: str
+    person_id: str
+    occurred_at: datetime
+    organisation: str
+    source: str
+    evidence_reference: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeAllegationStatus(Command):
+    allegation_id: str
+    occurred_at: datetime
+    to_status: AllegationStatus
+    outcome: AdjudicationOutcome | None = None
+    decided_by: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordConviction(Command):
+    conviction_id: str
+    person_id: str
+    occurred_at: datetime
     court: str
     jurisdiction: str
     offence: str

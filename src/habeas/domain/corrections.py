@@ -10,19 +10,18 @@ salts.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
+from habeas.domain.command import Command
 from habeas.domain.custody import HELD, CustodyState
 from habeas.domain.errors import InvalidField, PersonWasErased, Refused, UnknownRecord
 from habeas.domain.events import PRIVATE, Event, EventType
 from habeas.domain.people import PersonState
 from habeas.domain.values import require_not_future, require_slug
-
-if TYPE_CHECKING:
-    from habeas.domain.commands import AmendEntry, ErasePerson, RetractEntry
 
 
 class CorrectionAction(StrEnum):
@@ -66,6 +65,31 @@ class EntryState:
     seq: int
     event: Event
     retracted: bool = False
+
+
+# -- commands --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class AmendEntry(Command):
+    corrected_seq: int
+    occurred_at: datetime
+    reason: str
+    changes: Mapping[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetractEntry(Command):
+    corrected_seq: int
+    occurred_at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErasePerson(Command):
+    person_id: str
+    occurred_at: datetime
+    reason: ErasureReason
 
 
 def _target(seq: int, entry: EntryState | None) -> EntryState:

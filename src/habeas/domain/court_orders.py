@@ -10,15 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, InvalidField
 from habeas.domain.events import Event, EventType
 from habeas.domain.periods import Period
 from habeas.domain.values import require_country, require_id, require_not_future, require_slug, require_text
-
-if TYPE_CHECKING:
-    from habeas.domain.commands import RecordCourtOrder
 
 
 class OrderForm(StrEnum):
@@ -100,6 +98,22 @@ class CourtOrderRecorded(Event):
 
     TYPE: ClassVar[EventType] = EventType.COURT_ORDER_RECORDED
 
+    court: str
+    docket: str
+    form: OrderForm
+    directive: CourtOrderDirective
+    scope: CourtOrderScope
+    period: Period
+    confirms_order_id: str | None = None
+
+
+# -- commands --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordCourtOrder(Command):
+    order_id: str
+    issued_at: datetime
     court: str
     docket: str
     form: OrderForm

@@ -7,7 +7,8 @@ and the projection is :func:`apply_custody`, the same for every transition.
 
 ``custodian`` is the physical custodian (agency and the responsible officer); ``authority`` is the legal basis
 and the agency legally responsible, recorded separately because they can differ (a person held in a foreign
-prison under an agreement with the sending state).
+prison under an agreement with the sending state). Both values and the commands that carry them are in
+:mod:`habeas.domain.custody_commands`.
 """
 
 from __future__ import annotations
@@ -16,15 +17,53 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
+from habeas.domain.custody_commands import (
+    AdmitToCustody,
+    ArriveAtFacility,
+    Authority,
+    ChangeAuthority,
+    Custodian,
+    DepartOnLeg,
+    HandOver,
+    ReassignCustodian,
+    RecordDeath,
+    RecordEscape,
+    Rehouse,
+    Release,
+    Remove,
+)
 from habeas.domain.errors import InvalidField, InvalidTransition, UnknownRecord
 from habeas.domain.events import Event, EventType
 from habeas.domain.facilities import OfficerRef, UnitRef
 from habeas.domain.values import require_aware, require_country, require_id, require_not_future, require_slug
 
-if TYPE_CHECKING:
-    from habeas.domain import commands as c
+__all__ = [  # Custodian and Authority live with the commands that carry them and are re-exported here
+    "HELD",
+    "OUT_OF_CUSTODY",
+    "TRANSITIONS",
+    "Authority",
+    "Custodian",
+    "CustodyChanged",
+    "CustodyState",
+    "CustodyStatus",
+    "CustodyTransition",
+    "S",
+    "T",
+    "admit",
+    "apply_custody",
+    "arrive",
+    "change_authority",
+    "depart",
+    "hand_over",
+    "reassign_custodian",
+    "record_death",
+    "record_escape",
+    "rehouse",
+    "release",
+    "remove",
+]
 
 
 class CustodyStatus(StrEnum):
@@ -71,25 +110,6 @@ TRANSITIONS: Mapping[CustodyTransition, tuple[frozenset[CustodyStatus], CustodyS
     T.REASSIGN_CUSTODIAN: (HELD, None),
     T.CHANGE_AUTHORITY: (HELD | {S.HANDED_OVER}, None),
 }
-
-
-@dataclass(frozen=True, kw_only=True)
-class Custodian:
-    agency_id: str
-    officer_id: str
-
-
-@dataclass(frozen=True, kw_only=True)
-class Authority:
-    """The legal basis (a code such as ``ina_241``), the agency legally responsible, the record behind it."""
-
-    agency_id: str
-    legal_basis: str
-    record_id: str | None = None
-
-    def __post_init__(self) -> None:
-        require_id("authority.agency_id", self.agency_id)
-        require_slug("authority.legal_basis", self.legal_basis)
 
 
 # which place fields each state has; all others must be None
@@ -203,7 +223,7 @@ def _unit(facility_id: str, unit_id: str, unit: UnitRef | None) -> None:
 
 
 def admit(
-    cmd: c.AdmitToCustody,
+    cmd: AdmitToCustody,
     *,
     state: CustodyState,
     unit: UnitRef | None,
@@ -225,7 +245,7 @@ def admit(
 
 
 def depart(
-    cmd: c.DepartOnLeg, *, state: CustodyState, officer: OfficerRef | None, now: datetime
+    cmd: DepartOnLeg, *, state: CustodyState, officer: OfficerRef | None, now: datetime
 ) -> list[Event]:
     """Boards a transport leg (also from one leg onto the next); the escort officer becomes the custodian."""
     return _change(
@@ -240,7 +260,7 @@ def depart(
 
 
 def arrive(
-    cmd: c.ArriveAtFacility,
+    cmd: ArriveAtFacility,
     *,
     state: CustodyState,
     unit: UnitRef | None,
@@ -260,7 +280,7 @@ def arrive(
     )
 
 
-def rehouse(cmd: c.Rehouse, *, state: CustodyState, unit: UnitRef | None, now: datetime) -> list[Event]:
+def rehouse(cmd: Rehouse, *, state: CustodyState, unit: UnitRef | None, now: datetime) -> list[Event]:
     """A move to another unit of the same facility; another facility needs a transport leg."""
     if state.facility_id is not None:
         _unit(state.facility_id, cmd.unit_id, unit)
@@ -277,7 +297,7 @@ def rehouse(cmd: c.Rehouse, *, state: CustodyState, unit: UnitRef | None, now: d
 
 
 def hand_over(
-    cmd: c.HandOver, *, state: CustodyState, officer: OfficerRef | None, now: datetime
+    cmd: HandOver, *, state: CustodyState, officer: OfficerRef | None, now: datetime
 ) -> list[Event]:
     """To an agency that keeps no record here; ``custodian`` is the receiving agency and its officer."""
     return _change(
@@ -291,26 +311,26 @@ def hand_over(
     )
 
 
-def release(cmd: c.Release, *, state: CustodyState, now: datetime) -> list[Event]:
+def release(cmd: Release, *, state: CustodyState, now: datetime) -> list[Event]:
     return _change(state, T.RELEASE, cmd, now)
 
 
-def remove(cmd: c.Remove, *, state: CustodyState, now: datetime) -> list[Event]:
+def remove(cmd: Remove, *, state: CustodyState, now: datetime) -> list[Event]:
     """Delivered to ``country`` and let go there (a handover to a receiving agency is :func:`hand_over`)."""
     return _change(state, T.REMOVE, cmd, now, country=require_country("country", cmd.country))
 
 
-def record_escape(cmd: c.RecordEscape, *, state: CustodyState, now: datetime) -> list[Event]:
+def record_escape(cmd: RecordEscape, *, state: CustodyState, now: datetime) -> list[Event]:
     return _change(state, T.ESCAPE, cmd, now)
 
 
-def record_death(cmd: c.RecordDeath, *, state: CustodyState, now: datetime) -> list[Event]:
+def record_death(cmd: RecordDeath, *, state: CustodyState, now: datetime) -> list[Event]:
     """Mandela rules 69 and 71: the services must notify next of kin and an independent authority."""
     return _change(state, T.DIE, cmd, now)
 
 
 def reassign_custodian(
-    cmd: c.ReassignCustodian, *, state: CustodyState, officer: OfficerRef | None, now: datetime
+    cmd: ReassignCustodian, *, state: CustodyState, officer: OfficerRef | None, now: datetime
 ) -> list[Event]:
     """The responsible officer (or agency) changes without the person moving."""
     return _change(
@@ -326,7 +346,7 @@ def reassign_custodian(
     )
 
 
-def change_authority(cmd: c.ChangeAuthority, *, state: CustodyState, now: datetime) -> list[Event]:
+def change_authority(cmd: ChangeAuthority, *, state: CustodyState, now: datetime) -> list[Event]:
     """The legal basis or the legally responsible agency changes; the person and custodian stay."""
     return _change(
         state,

@@ -1,9 +1,8 @@
 """Named refusals of the domain.
 
 Every error carries the ids it is about as attributes and a one-line message naming them. ``code`` is the
-stable slug the HTTP layer puts in an RFC 9457 problem ``type``; ``http_status`` is the status it maps to (404
-for an unknown record, 409 for a refused transition or a conflict with the current state, 422 for invalid
-input).
+stable slug the HTTP layer puts in an RFC 9457 problem ``type``; which HTTP status a refusal becomes is the
+API's decision (``habeas.api.problems``), not the domain's.
 """
 
 from __future__ import annotations
@@ -23,14 +22,12 @@ class DomainError(HabeasError):
     """Base of every refusal the domain makes."""
 
     code: ClassVar[str] = "domain-error"
-    http_status: ClassVar[int] = 400
 
 
 class InvalidField(DomainError):
     """A field's value is malformed or inconsistent with another field."""
 
     code = "invalid-field"
-    http_status = 422
 
     def __init__(self, field: str, value: Any, reason: str) -> None:
         self.field = field
@@ -43,7 +40,6 @@ class UnknownRecord(DomainError):
     """A record the command refers to does not exist."""
 
     code = "unknown-record"
-    http_status = 404
 
     def __init__(self, kind: str, record_id: str) -> None:
         self.kind = kind
@@ -55,7 +51,6 @@ class AlreadyExists(DomainError):
     """A record with this id is already registered."""
 
     code = "already-exists"
-    http_status = 409
 
     def __init__(self, kind: str, record_id: str) -> None:
         self.kind = kind
@@ -67,7 +62,6 @@ class InvalidTransition(DomainError):
     """A custody transition not allowed from the person's current state."""
 
     code = "invalid-transition"
-    http_status = 409
 
     def __init__(self, person_id: str, from_state: str, to_state: str) -> None:
         self.person_id = person_id
@@ -80,7 +74,6 @@ class InvalidStatusChange(DomainError):
     """A status change a record's transition table does not allow (e.g. an allegation)."""
 
     code = "invalid-status-change"
-    http_status = 409
 
     def __init__(self, kind: str, record_id: str, from_status: str, to_status: str) -> None:
         self.kind = kind
@@ -94,7 +87,6 @@ class PersonWasMerged(DomainError):
     """The person record was merged into another; commands must name the surviving record."""
 
     code = "person-merged"
-    http_status = 409
 
     def __init__(self, person_id: str, into_person_id: str) -> None:
         self.person_id = person_id
@@ -106,7 +98,6 @@ class PersonWasErased(DomainError):
     """The person's personal data was erased; no new personal data may be attached."""
 
     code = "person-erased"
-    http_status = 409
 
     def __init__(self, person_id: str) -> None:
         self.person_id = person_id
@@ -117,7 +108,6 @@ class Refused(DomainError):
     """A command that conflicts with the current state for a reason named by ``reason`` (a short slug)."""
 
     code = "refused"
-    http_status = 409
 
     def __init__(self, kind: str, record_id: str, reason: str) -> None:
         self.kind = kind
@@ -130,7 +120,6 @@ class UnknownEventType(DomainError):
     """A stored entry names an event type this code does not know (a newer writer, or corruption)."""
 
     code = "unknown-event-type"
-    http_status = 500
 
     def __init__(self, event_type: str) -> None:
         self.event_type = event_type

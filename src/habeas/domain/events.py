@@ -142,10 +142,6 @@ def event_class(event_type: str) -> type[Event]:
         raise UnknownEventType(event_type) from e
 
 
-def registered_types() -> frozenset[EventType]:
-    return frozenset(_REGISTRY)
-
-
 def event_from(type: str, stream: str, public: dict[str, Any], private: dict[str, Any] | None) -> Event:
     """Rebuild an event from a stored entry; ``private=None`` (erased) gives the private fields' defaults."""
     cls = event_class(type)

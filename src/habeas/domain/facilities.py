@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, InvalidField, UnknownRecord
 from habeas.domain.events import PRIVATE, Event, EventType
 from habeas.domain.people import Sex
 from habeas.domain.values import require_country, require_id, require_not_future, require_slug, require_text
-
-if TYPE_CHECKING:
-    from habeas.domain.commands import RegisterAgency, RegisterFacility, RegisterOfficer, RegisterUnit
 
 ED25519_PUBLIC_KEY_SIZE = 32
 
@@ -137,6 +135,59 @@ class UnitRef:
 class OfficerRef:
     officer_id: str
     agency_id: str
+
+
+# -- commands --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterFacility(Command):
+    facility_id: str
+    occurred_at: datetime
+    name: str
+    country: str
+    facility_type: str
+    operating_agency_id: str | None = None
+    operator_name: str | None = None
+    code: str | None = None
+    address: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    declared_capacity: int | None = None
+    contact: str | None = None  # how families and counsel reach it (phone, e-mail): the locator shows it
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterUnit(Command):
+    unit_id: str
+    facility_id: str
+    occurred_at: datetime
+    label: str
+    floor_area_m2: Decimal
+    declared_beds: int
+    separation: Separation = field(default_factory=Separation)
+    parent_unit_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterAgency(Command):
+    agency_id: str
+    occurred_at: datetime
+    name: str
+    country: str
+    kind: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterOfficer(Command):
+    officer_id: str
+    agency_id: str
+    occurred_at: datetime
+    name: str
+    role: str
+    public_key: bytes
+    badge_number: str | None = None
 
 
 def _optional_text(field: str, value: str | None, max_len: int = 300) -> str | None:

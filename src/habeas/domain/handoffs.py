@@ -28,17 +28,25 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
-from habeas.domain import commands as c
 from habeas.domain import custody
 from habeas.domain.custody import HELD, Authority, Custodian, CustodyState
+from habeas.domain.custody_commands import HandOver
 from habeas.domain.errors import DomainError, InvalidField, Refused, UnknownRecord
-from habeas.domain.events import PRIVATE, Event, EventType
+from habeas.domain.events import Event
 from habeas.domain.facilities import OfficerRef
+from habeas.domain.handoff_events import (
+    HandoffCompleted,
+    HandoffReceiptIssued,
+    HandoffSigned,
+    ItemDescription,
+    ItemKind,
+    ItemRef,
+    SignerRole,
+)
 from habeas.domain.values import (
     format_utc,
     require_aware,
@@ -59,22 +67,10 @@ SignerFn = Callable[[bytes], bytes]
 """Signs a message with one officer's private key (``habeas.ledger.note.Signer.sign``)."""
 
 
-class ItemKind(StrEnum):
-    PROPERTY = "property"
-    MEDICINE = "medicine"  # travels with the person (ICE 11022.1 §5.11)
-    DOCUMENT = "document"  # identity and health records, court papers
-
-
-class SignerRole(StrEnum):
-    RELEASING = "releasing"
-    RECEIVING = "receiving"
-
-
 class HandoffSignatureInvalid(DomainError):
     """A handoff signature does not verify; ``which`` is ``releasing``, ``receiving`` or ``both``."""
 
     code = "handoff-signature-invalid"
-    http_status = 422
 
     def __init__(self, receipt_id: str, which: str) -> None:
         self.receipt_id = receipt_id
@@ -99,22 +95,6 @@ class ReceiptItem:
         object.__setattr__(self, "description", require_text("description", self.description, max_len=500))
         if isinstance(self.quantity, bool) or not 1 <= self.quantity <= MAX_QUANTITY:
             raise InvalidField("quantity", self.quantity, f"not 1 to {MAX_QUANTITY}")
-
-
-@dataclass(frozen=True, kw_only=True)
-class ItemRef:
-    """The public part of a :class:`ReceiptItem`."""
-
-    item_id: str
-    person_id: str
-    kind: ItemKind
-    quantity: int = 1
-
-
-@dataclass(frozen=True, kw_only=True)
-class ItemDescription:
-    item_id: str
-    description: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -209,53 +189,6 @@ def receipt_bytes(receipt: HandoffReceipt) -> bytes:
 def sign(receipt: HandoffReceipt, signer_fn: SignerFn) -> bytes:
     """An officer's signature over the receipt (done where the officer's key is, never in the domain)."""
     return signer_fn(receipt_bytes(receipt))
-
-
-# -- events ----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class HandoffReceiptIssued(Event):
-    """``stream`` is the receipt id; ``occurred_at`` the handoff time. Rebuild with :func:`receipt_from_event`."""
-
-    TYPE: ClassVar[EventType] = EventType.HANDOFF_RECEIPT_ISSUED
-
-    person_ids: tuple[str, ...]
-    items: tuple[ItemRef, ...]
-    releasing: Custodian
-    receiving: Custodian
-    place_id: str
-    country: str
-    authority: Authority
-    manifest_id: str | None = None
-    descriptions: tuple[ItemDescription, ...] = field(default=(), metadata=PRIVATE)
-    nonce: str | None = field(default=None, metadata=PRIVATE)
-
-
-@dataclass(frozen=True, kw_only=True)
-class HandoffSigned(Event):
-    """``stream`` is the receipt id; ``signature`` (base64 in the entry) is over :func:`receipt_bytes`."""
-
-    TYPE: ClassVar[EventType] = EventType.HANDOFF_SIGNED
-
-    role: SignerRole
-    officer_id: str
-    agency_id: str
-    signature: bytes
-
-
-@dataclass(frozen=True, kw_only=True)
-class HandoffCompleted(Event):
-    """``stream`` is the receipt id: both signatures verified and custody passed for ``person_ids``."""
-
-    TYPE: ClassVar[EventType] = EventType.HANDOFF_COMPLETED
-
-    person_ids: tuple[str, ...]
-    releasing: Custodian
-    receiving: Custodian
-    authority: Authority
-    country: str
-    place_id: str
 
 
 def receipt_from_event(event: HandoffReceiptIssued) -> HandoffReceipt:
@@ -429,7 +362,7 @@ def complete_handoff(
     ]
     for person_id in receipt.person_ids:
         events += custody.hand_over(
-            c.HandOver(
+            HandOver(
                 person_id=person_id,
                 occurred_at=at,
                 country=receipt.country,

@@ -1,7 +1,7 @@
 """Name folding, duplicate-identity warnings, registration and explicit merges.
 
 Registration never merges: it returns warnings naming the records that look like the same person, and a person
-is merged only by an explicit :class:`~habeas.domain.commands.MergePersons`, which is itself an entry.
+is merged only by an explicit :class:`MergePersons`, which is itself an entry.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, InvalidField
 from habeas.domain.events import PRIVATE, Event, EventType
 from habeas.domain.people import (
@@ -23,14 +24,12 @@ from habeas.domain.people import (
     PersonName,
     PersonRegistered,
     PersonState,
+    Sex,
     Transliteration,
     check_codes,
     require_person,
 )
 from habeas.domain.values import require_id, require_not_future
-
-if TYPE_CHECKING:
-    from habeas.domain.commands import MergePersons, RegisterPerson
 
 _DROPPED = {"'", "\u2019", "\u02bc", "`"}  # apostrophes join: O'Brien == OBrien
 
@@ -146,6 +145,35 @@ def find_duplicates(new: PersonIdentity, existing: Iterable[PersonIdentity]) -> 
         )
         warnings.append(IdentityWarning(other_person_id=other.person_id, reason=reason))
     return sorted(warnings, key=lambda w: (w.other_person_id, w.reason))
+
+
+# -- commands --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisterPerson(Command):
+    person_id: str
+    occurred_at: datetime
+    name: PersonName | None = None
+    aliases: tuple[str, ...] = ()
+    transliterations: tuple[Transliteration, ...] = ()
+    date_of_birth: PartialDate | None = None
+    sex: Sex = Sex.UNKNOWN
+    nationalities: tuple[str, ...] = ()
+    country_of_birth: str | None = None
+    languages: tuple[str, ...] = ()
+    identifiers: tuple[Identifier, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class MergePersons(Command):
+    """``duplicate_id`` is merged into ``person_id``, which survives."""
+
+    person_id: str
+    duplicate_id: str
+    occurred_at: datetime
+    basis: IdentityMatch
+    note: str | None = None
 
 
 def register_person(

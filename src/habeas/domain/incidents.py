@@ -16,13 +16,13 @@ The people an incident concerns are named by their opaque ids only; what happene
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
-from habeas.domain.errors import AlreadyExists, DomainError, InvalidField, Refused, UnknownRecord
+from habeas.domain.errors import AlreadyExists, InvalidField, Refused, UnknownRecord
 from habeas.domain.events import PRIVATE, Event, EventType
 from habeas.domain.notifications import (
     SOURCE_DEATH_NEXT_OF_KIN,
@@ -61,22 +61,6 @@ class AccessPurpose(StrEnum):
     INTERVIEW = "interview"  # questioning by an officer or agency, intelligence gathering included
     INSPECTION = "inspection"  # an oversight body or independent monitor
     OTHER = "other"
-
-
-# The legal source of each deadline, written into the notification.due entry so a reader knows why it is due.
-# -- errors ----------------------------------------------------------------------------------------------------
-
-
-class ManifestBlockedByIncident(DomainError):
-    """A manifest cannot close while an incident naming it is open (invariant 5)."""
-
-    code = "manifest-blocked-by-incident"
-    http_status = 409
-
-    def __init__(self, manifest_id: str, incident_ids: Sequence[str]) -> None:
-        self.manifest_id = manifest_id
-        self.incident_ids = tuple(incident_ids)
-        super().__init__(f"manifest {manifest_id!r} has open incidents: {', '.join(self.incident_ids)}")
 
 
 # -- events ----------------------------------------------------------------------------------------------------
@@ -271,21 +255,6 @@ def resolve_incident(cmd: ResolveIncident, *, incident: IncidentState | None, no
             note=_optional_text("note", cmd.note),
         )
     ]
-
-
-def apply_incident(state: IncidentState | None, event: IncidentOpened | IncidentResolved) -> IncidentState:
-    if isinstance(event, IncidentOpened):
-        return IncidentState(incident_id=event.stream, kind=event.kind, manifest_id=event.manifest_id)
-    if state is None:
-        raise UnknownRecord("incident", event.stream)
-    return IncidentState(incident_id=state.incident_id, kind=state.kind, manifest_id=state.manifest_id, resolved=True)
-
-
-def require_no_open_incidents(manifest_id: str, incidents: Iterable[IncidentState]) -> None:
-    """Refuses closing ``manifest_id`` while any incident naming it is open."""
-    open_ids = sorted(i.incident_id for i in incidents if i.manifest_id == manifest_id and not i.resolved)
-    if open_ids:
-        raise ManifestBlockedByIncident(manifest_id, open_ids)
 
 
 def log_access(cmd: LogAccess, *, now: datetime) -> list[Event]:

@@ -27,9 +27,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
-from habeas.domain import commands as c
 from habeas.domain import custody
 from habeas.domain.custody import Authority, Custodian, CustodyState, CustodyStatus
+from habeas.domain.custody_commands import AdmitToCustody, ArriveAtFacility
 from habeas.domain.errors import DomainError, InvalidField, UnknownRecord
 from habeas.domain.events import Event, EventType
 from habeas.domain.facilities import (
@@ -41,7 +41,7 @@ from habeas.domain.facilities import (
     UnitRef,
     computed_capacity,
 )
-from habeas.domain.people import PersonState, Sex, record_admission
+from habeas.domain.people import PersonState, RecordAdmission, Sex, record_admission
 from habeas.domain.values import require_id, require_text
 
 
@@ -73,7 +73,6 @@ _SEXES_APART = frozenset({Sex.MALE, Sex.FEMALE})
 
 class CapacityExceeded(DomainError):
     code = "capacity-exceeded"
-    http_status = 409
 
     def __init__(self, unit: str, occupancy: int, capacity: int) -> None:
         self.unit = unit
@@ -84,7 +83,6 @@ class CapacityExceeded(DomainError):
 
 class SeparationViolation(DomainError):
     code = "separation-violation"
-    http_status = 409
 
     def __init__(self, unit: str, rule: str, person: str) -> None:
         self.unit = unit
@@ -97,7 +95,6 @@ class NoUnitAvailable(DomainError):
     """No unit of the facility can take the person; ``reasons`` holds each unit's refusal."""
 
     code = "no-unit-available"
-    http_status = 409
 
     def __init__(self, person_id: str, reasons: Sequence[DomainError]) -> None:
         self.person_id = person_id
@@ -236,7 +233,7 @@ def choose_unit(
 class AdmitAtIntake:
     """Rule 7 admission plus housing. ``authority`` ``None`` keeps the person's current legal authority."""
 
-    admission: c.RecordAdmission
+    admission: RecordAdmission
     unit_id: str
     custodian: Custodian
     authority: Authority | None = None
@@ -287,7 +284,7 @@ def admit_at_intake(
     ref = UnitRef(unit_id=unit.unit_id, facility_id=unit.facility_id)
     if state.status is CustodyStatus.IN_TRANSIT:
         events += custody.arrive(
-            c.ArriveAtFacility(
+            ArriveAtFacility(
                 person_id=adm.person_id,
                 occurred_at=adm.occurred_at,
                 facility_id=unit.facility_id,
@@ -306,7 +303,7 @@ def admit_at_intake(
         if authority is None:
             raise InvalidField("authority", None, "admission into custody needs a legal authority")
         events += custody.admit(
-            c.AdmitToCustody(
+            AdmitToCustody(
                 person_id=adm.person_id,
                 occurred_at=adm.occurred_at,
                 facility_id=unit.facility_id,

@@ -10,8 +10,9 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, InvalidField
 from habeas.domain.events import PRIVATE, Event, EventType
 from habeas.domain.people import PersonState, require_person
@@ -25,16 +26,6 @@ from habeas.domain.values import (
     require_slug,
     require_text,
 )
-
-if TYPE_CHECKING:
-    from habeas.domain.commands import (
-        RecordConsularNotification,
-        RecordCounsel,
-        RecordNotice,
-        RecordProtection,
-        RecordRemovalOrder,
-        RecordStay,
-    )
 
 
 class ProtectionKind(StrEnum):
@@ -127,6 +118,76 @@ class ConsularRecorded(Event):
     offered_at: datetime | None
     requested_at: datetime | None
     sent_at: datetime | None
+
+
+# -- commands --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordRemovalOrder(Command):
+    order_id: str
+    person_id: str
+    occurred_at: datetime
+    authority: str
+    legal_basis: str
+    destination_country: str
+    final: bool
+    period: Period
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordProtection(Command):
+    protection_id: str
+    person_id: str
+    occurred_at: datetime
+    kind: ProtectionKind
+    country: str
+    granted_by: str
+    period: Period
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordStay(Command):
+    stay_id: str
+    person_id: str
+    occurred_at: datetime
+    granted_by: str
+    period: Period
+    country: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordNotice(Command):
+    notice_id: str
+    person_id: str
+    served_at: datetime
+    language: str
+    content_type: NoticeContent
+    copy_to_counsel: bool
+    served_by_officer_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordCounsel(Command):
+    counsel_id: str
+    person_id: str
+    occurred_at: datetime
+    name: str
+    appearance_filed: bool
+    period: Period
+    bar_number: str | None = None
+    contact: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordConsularNotification(Command):
+    notification_id: str
+    person_id: str
+    country: str
+    mandatory: bool = False
+    offered_at: datetime | None = None
+    requested_at: datetime | None = None
+    sent_at: datetime | None = None
 
 
 def _checked(person: PersonState | None, person_id: str, already_recorded: bool, kind: str, rid: str) -> str:

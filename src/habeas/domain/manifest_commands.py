@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from habeas.domain.commands import Command
+from habeas.domain.command import Command
 from habeas.domain.manifest_events import CancelReason, HaltReason, LapseCause, ReturnReason, StrikeReason
 from habeas.domain.moves import Leg
 

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, InvalidField
 from habeas.domain.events import PRIVATE, Event, EventType
 from habeas.domain.people import PersonState, require_person
 from habeas.domain.values import require_aware, require_id, require_not_future, require_slug, require_text
-
-if TYPE_CHECKING:
-    from habeas.domain.commands import RecordFitnessToTravel
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,6 +34,23 @@ class FitnessToTravelRecorded(Event):
         """Assessed at or before ``t`` and not yet expired at ``t``."""
         at = require_aware("t", t)
         return self.occurred_at <= at and (self.valid_until is None or at < self.valid_until)
+
+
+# -- commands --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordFitnessToTravel(Command):
+    """An assessment of fitness to travel by ``assessed_by`` (a clinician's or officer's id); ``notes`` private."""
+
+    assessment_id: str
+    person_id: str
+    occurred_at: datetime
+    fit: bool
+    assessed_by: str
+    valid_until: datetime | None = None
+    restrictions: str | None = None
+    notes: str | None = None
 
 
 def record_fitness_to_travel(

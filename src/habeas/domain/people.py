@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
+from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, InvalidField, PersonWasErased, PersonWasMerged, UnknownRecord
 from habeas.domain.events import PRIVATE, Event, EventType
 from habeas.domain.values import (
@@ -25,9 +26,6 @@ from habeas.domain.values import (
     require_not_future,
     require_text,
 )
-
-if TYPE_CHECKING:
-    from habeas.domain.commands import RecordAdmission
 
 _A_NUMBER = re.compile(r"A?(\d{8,9})")
 _DOCUMENT = re.compile(r"[A-Z0-9]{1,24}")
@@ -241,6 +239,26 @@ class AdmissionRecorded(Event):
     property_items: tuple[PropertyItem, ...] = field(default=(), metadata=PRIVATE)
     next_of_kin: tuple[Contact, ...] = field(default=(), metadata=PRIVATE)
     dependants: tuple[Dependant, ...] = field(default=(), metadata=PRIVATE)
+
+
+# -- commands --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordAdmission(Command):
+    person_id: str
+    admission_id: str
+    facility_id: str
+    occurred_at: datetime
+    commitment_authority: str
+    commitment_record_id: str | None = None
+    arrested_at: datetime | None = None
+    arrest_place: str | None = None
+    visible_injuries: str | None = None
+    ill_treatment_complaints: str | None = None
+    property_items: tuple[PropertyItem, ...] = ()
+    next_of_kin: tuple[Contact, ...] = ()
+    dependants: tuple[Dependant, ...] = ()
 
 
 def record_admission(

@@ -25,8 +25,3 @@ class Period:
     def contains(self, t: datetime) -> bool:
         at = require_aware("t", t)
         return self.active_from <= at and (self.active_to is None or at < self.active_to)
-
-    def overlaps(self, other: Period) -> bool:
-        starts_before_other_ends = other.active_to is None or self.active_from < other.active_to
-        ends_after_other_starts = self.active_to is None or other.active_from < self.active_to
-        return starts_before_other_ends and ends_after_other_starts

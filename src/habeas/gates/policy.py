@@ -26,6 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+from habeas.domain.errors import HabeasError
 from habeas.domain.facilities import CapacityStandard
 from habeas.domain.legal import NoticeContent
 
@@ -48,7 +49,7 @@ class GateName(StrEnum):
     DESTINATION_CAPACITY = "destination_capacity"
 
 
-class PolicyError(ValueError):
+class PolicyError(HabeasError, ValueError):
     """A pack that cannot be used; the message names the pack, the key and the value."""
 
     def __init__(self, source: str, key: str, problem: str) -> None:
@@ -74,9 +75,6 @@ class Policy:
     capacity_standard: CapacityStandard
     agreement_required: bool
     require_final_order: bool
-
-    def consular_mandatory_for(self, nationalities: frozenset[str]) -> bool:
-        return self.consular_mandatory_for_all or bool(nationalities & self.consular_mandatory_nationalities)
 
 
 _TOP_KEYS = frozenset({"name", "description", "gates", "parameters"})

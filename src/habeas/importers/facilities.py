@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TypeVar
 
+from habeas.importers.cells import NoteKind, RowError, RowNote, RowReader
 from habeas.importers.tabular import ImportFileError, Table, read_table, require_columns
 
 __all__ = [
@@ -37,9 +37,6 @@ __all__ = [
     "FacilityRow",
     "ImportRowsError",
     "ImportSummary",
-    "NoteKind",
-    "RowError",
-    "RowNote",
     "load_facilities",
     "parse_facilities",
 ]
@@ -57,41 +54,10 @@ OPTIONAL_COLUMNS: tuple[str, ...] = (
     "Last Inspection Rating - Final", "Last Inspection Date",
 )  # fmt: skip
 
-# The largest facility in the 2017 register declares 2,400 beds; a count far above any prison is a typo.
-_COUNT_LIMIT = 50_000
-_FIRST_YEAR, _LAST_YEAR = 1900, 2100
-
-_WHOLE = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.0*)?")
-_DECIMAL = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d*)?(?:[eE][+-]?\d+)?")
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# FOIA exemptions as the agency writes them: "(b)(4)", "(b)(7)(C)", and in this register also "b)(4)".
-_FOIA = re.compile(r"\(?b\)((?:\(\d\)(?:\([A-F]\))?)+)", re.IGNORECASE)
-_REDACTED = frozenset({"redacted", "withheld"})
-_UNAVAILABLE = frozenset({"unavailable", "unknown"})
-_NOT_APPLICABLE = frozenset({"n/a", "na"})
 _CODE = re.compile(r"[A-Za-z0-9]{1,16}")
 _ZIP = re.compile(r"\d{5}(?:-\d{4})?")
 _ZIP_ZEROS_LOST = re.compile(r"\d{3,4}")
 _LEVELS = frozenset("ABCD")
-
-_T = TypeVar("_T")
-_N = TypeVar("_N", int, float)
-
-
-class NoteKind(StrEnum):
-    CAPACITY_NOT_FIXED = "capacity.not_fixed"
-    WITHHELD_FOIA = "withheld.foia_exemption"
-    REDACTED = "withheld.redacted"
-    UNAVAILABLE = "value.unavailable"
-    UNRECOGNISED = "value.unrecognised"
-    IMPLAUSIBLE = "value.implausible"
-    NOT_A_NUMBER = "number.invalid"
-    NEGATIVE = "number.negative"
-    NOT_A_DATE = "date.invalid"
-    ZIP_ZEROS_RESTORED = "zip.leading_zeros_restored"
-    TEXT_CLEANED = "text.cleaned"
-    OVER_CAPACITY = "population.over_capacity"
-
 
 class FacilityGender(StrEnum):
     MALE = "male"
@@ -106,31 +72,6 @@ _GENDERS = {
     "male/female": FacilityGender.MIXED,
 }
 _YES_NO = {"yes": True, "no": False}
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class RowNote:
-    """What an odd value in an imported row was taken to mean."""
-
-    row_number: int
-    column: str
-    value: str
-    meaning: str
-    kind: NoteKind
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class RowError:
-    """Why a row cannot become a facility (and so why the file is refused)."""
-
-    row_number: int
-    column: str | None
-    value: str
-    reason: str
-
-    def __str__(self) -> str:
-        where = f"row {self.row_number}" + (f", {self.column}" if self.column else "")
-        return f"{where}: {self.reason}"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -213,9 +154,6 @@ class FacilityImport:
     def ok(self) -> bool:
         return not self.errors
 
-    def notes_for(self, row_number: int) -> tuple[RowNote, ...]:
-        return tuple(note for note in self.notes if note.row_number == row_number)
-
     def require_importable(self) -> tuple[FacilityRow, ...]:
         """The facilities to append, or `ImportRowsError` if any row cannot be imported."""
         if self.errors:
@@ -261,7 +199,7 @@ def parse_facilities(table: Table, *, progress: Callable[[int], None] | None = N
                 )
             )
         else:
-            reader = _RowReader(number, dict(zip(table.header, cells, strict=False)))
+            reader = RowReader(number, dict(zip(table.header, cells, strict=False)))
             facility = _facility(reader)
             if facility.code is not None:
                 first = first_row_of.setdefault(facility.code, number)
@@ -289,7 +227,7 @@ def parse_facilities(table: Table, *, progress: Callable[[int], None] | None = N
     )
 
 
-def _facility(r: _RowReader) -> FacilityRow:
+def _facility(r: RowReader) -> FacilityRow:
     code = r.identity("DETLOC")
     if code is not None and not _CODE.fullmatch(code):
         r.error("DETLOC", code, "not a facility code (letters and digits only)")
@@ -342,7 +280,7 @@ def _facility(r: _RowReader) -> FacilityRow:
     )
 
 
-def _capacity(r: _RowReader) -> tuple[int | None, str | None]:
+def _capacity(r: RowReader) -> tuple[int | None, str | None]:
     value = r.peek("Capacity")
     if value and not any(ch.isdigit() for ch in value) and r.plain(value):
         # "AS NEEDED": the facility takes whom it is asked to take; there is no fixed bed count.
@@ -351,7 +289,7 @@ def _capacity(r: _RowReader) -> tuple[int | None, str | None]:
     return r.count("Capacity"), None
 
 
-def _zip(r: _RowReader) -> str | None:
+def _zip(r: RowReader) -> str | None:
     value = r.text("Zip")
     if value is None or _ZIP.fullmatch(value):
         return value
@@ -368,7 +306,7 @@ def _zip(r: _RowReader) -> str | None:
     return None
 
 
-def _levels(r: _RowReader) -> tuple[str, ...]:
+def _levels(r: RowReader) -> tuple[str, ...]:
     value = r.text("Levels A,B,C,D")
     if value is None:
         return ()
@@ -382,141 +320,3 @@ def _levels(r: _RowReader) -> tuple[str, ...]:
         )
         return ()
     return levels
-
-
-class _RowReader:
-    """Reads one row into typed values: a note for each odd value, an error for each hole."""
-
-    def __init__(self, number: int, cells: dict[str, str]) -> None:
-        self.number = number
-        self.cells = cells
-        self.notes: list[RowNote] = []
-        self.errors: list[RowError] = []
-        self.blanks: Counter[str] = Counter()  # merged into the file's account only if the row imports
-        self.not_applicable: Counter[str] = Counter()
-
-    def note(self, column: str, value: str, kind: NoteKind, meaning: str) -> None:
-        self.notes.append(
-            RowNote(row_number=self.number, column=column, value=value, meaning=meaning, kind=kind)
-        )
-
-    def error(self, column: str, value: str, reason: str) -> None:
-        self.errors.append(RowError(row_number=self.number, column=column, value=value, reason=reason))
-
-    def peek(self, column: str) -> str:
-        return self.cells.get(column, "").strip()
-
-    @staticmethod
-    def plain(value: str) -> bool:
-        """True for a value that is not one of the placeholders `_clean` explains."""
-        folded = value.casefold()
-        return not (
-            folded in _REDACTED
-            or folded in _UNAVAILABLE
-            or folded in _NOT_APPLICABLE
-            or _FOIA.fullmatch(value.replace(" ", ""))
-        )
-
-    def _clean(self, column: str) -> tuple[str | None, bool]:
-        """The cell's text, or None for a blank or placeholder; the flag says whether it was withheld."""
-        if column not in self.cells:
-            return None, False
-        value = self.cells[column].strip()
-        folded = value.casefold()
-        if not value:
-            self.blanks[column] += 1
-        elif folded in _NOT_APPLICABLE:
-            self.not_applicable[column] += 1
-        elif folded in _REDACTED:
-            self.note(column, value, NoteKind.REDACTED, "redacted by the releasing agency")
-            return None, True
-        elif exemption := _FOIA.fullmatch(value.replace(" ", "")):
-            label = f"(b){exemption.group(1)}"
-            written = "" if value == label else f" (written {value!r})"
-            self.note(
-                column, value, NoteKind.WITHHELD_FOIA, f"withheld under FOIA exemption {label}{written}"
-            )
-            return None, True
-        elif folded in _UNAVAILABLE:
-            self.note(column, value, NoteKind.UNAVAILABLE, f"recorded as {value!r}: not known")
-        else:
-            return value, False
-        return None, False
-
-    def identity(self, column: str) -> str | None:
-        value, withheld = self._clean(column)
-        if value is None and not withheld:
-            self.error(column, self.peek(column), f"no {column}: every facility needs one (or 'Redacted')")
-        return value
-
-    def text(self, column: str) -> str | None:
-        value, _ = self._clean(column)
-        if value is not None and value.endswith(","):
-            cleaned = value.rstrip(", ")
-            self.note(column, value, NoteKind.TEXT_CLEANED, f"trailing comma removed: {cleaned!r}")
-            return cleaned or None
-        return value
-
-    def choice(self, column: str, choices: Mapping[str, _T]) -> _T | None:
-        value, _ = self._clean(column)
-        if value is None:
-            return None
-        if (chosen := choices.get(value.casefold())) is None:
-            self.note(
-                column,
-                value,
-                NoteKind.UNRECOGNISED,
-                f"not one of {', '.join(map(repr, choices))}: {value!r}; not imported",
-            )
-        return chosen
-
-    def count(self, column: str) -> int | None:
-        value, _ = self._clean(column)
-        if value is None:
-            return None
-        if not _WHOLE.fullmatch(value):
-            self.note(column, value, NoteKind.NOT_A_NUMBER, f"not a whole number: {value!r}; not imported")
-            return None
-        number = int(value.replace(",", "").split(".")[0])
-        return self._bounded(column, value, number)
-
-    def decimal(self, column: str) -> float | None:
-        value, _ = self._clean(column)
-        if value is None:
-            return None
-        if not (_DECIMAL.fullmatch(value) and any(ch.isdigit() for ch in value)):
-            self.note(column, value, NoteKind.NOT_A_NUMBER, f"not a number: {value!r}; not imported")
-            return None
-        number = float(value.replace(",", ""))
-        return None if self._bounded(column, value, number) is None else number
-
-    def _bounded(self, column: str, value: str, number: _N) -> _N | None:
-        if number < 0:
-            self.note(column, value, NoteKind.NEGATIVE, f"negative, so not a count: {value!r}; not imported")
-            return None
-        if number > _COUNT_LIMIT:
-            self.note(
-                column,
-                value,
-                NoteKind.IMPLAUSIBLE,
-                f"implausibly large (over {_COUNT_LIMIT:,}): {value!r}; not imported",
-            )
-            return None
-        return number
-
-    def day(self, column: str) -> date | None:
-        value, _ = self._clean(column)
-        if value is None:
-            return None
-        try:
-            parsed = date.fromisoformat(value) if _ISO_DATE.fullmatch(value) else None
-        except ValueError:
-            parsed = None
-        if parsed is None:
-            self.note(
-                column, value, NoteKind.NOT_A_DATE, f"not an ISO date (YYYY-MM-DD): {value!r}; not imported"
-            )
-        elif not _FIRST_YEAR <= parsed.year <= _LAST_YEAR:
-            self.note(column, value, NoteKind.IMPLAUSIBLE, f"implausible year {parsed.year}; not imported")
-            parsed = None
-        return parsed

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
+from habeas.domain.errors import HabeasError
+
 __all__ = ["ImportFileError", "Table", "TableRow", "read_table", "require_columns"]
 
 TableFormat = Literal["csv", "xlsx"]
@@ -40,7 +42,7 @@ _NOT_TABULAR: tuple[tuple[bytes, str], ...] = (
 )
 
 
-class ImportFileError(Exception):
+class ImportFileError(HabeasError):
     """The whole file is refused, nothing from it appended; `reason` says what is wrong and how to fix it."""
 
     def __init__(self, path: Path, reason: str) -> None:

@@ -25,12 +25,14 @@ import math
 from collections.abc import Iterable
 from json.encoder import encode_basestring
 
+from habeas.domain.errors import HabeasError
+
 __all__ = ["MAX_SAFE_INTEGER", "CanonicalError", "canonical"]
 
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
-class CanonicalError(ValueError):
+class CanonicalError(HabeasError, ValueError):
     """A value that has no RFC 8785 canonical form; the message names where it is (``$`` is the root)."""
 
 

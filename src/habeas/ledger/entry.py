@@ -18,15 +18,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from habeas.domain.actors import SYSTEM, Actor
+from habeas.domain.errors import HabeasError
 from habeas.ledger.canonical import canonical
 
 SALT_BYTES = 16
 _STREAM_KEY = b',"stream":'
-_SEQ_KEY = b',"seq":'
 _PRIVATE_KEY = b',"private":'
 
 
-class EntryError(ValueError):
+class EntryError(HabeasError, ValueError):
     """An entry that cannot be written or read as a ledger entry."""
 
 
@@ -93,16 +93,6 @@ def leaf_bytes(head: bytes, seq: int, cut: int | None = None) -> bytes:
     if cut < 0:
         raise EntryError("a prepared entry has no stream")
     return b"%s,\"seq\":%d%s" % (head[:cut], seq, head[cut:])
-
-
-def leaf_seq(leaf: bytes) -> int | None:
-    """The top-level ``seq`` of a leaf without parsing it all (verification reads every leaf)."""
-    at = leaf.rfind(_SEQ_KEY)
-    if at < 0:
-        return None
-    end = leaf.find(b",", at + len(_SEQ_KEY))
-    digits = leaf[at + len(_SEQ_KEY) : end]
-    return int(digits) if digits.isdigit() else None
 
 
 def leaf_commitment(leaf: bytes) -> bytes | None:

@@ -22,20 +22,21 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import DBAPIError
 
+from habeas.domain.errors import HabeasError
 from habeas.ledger import merkle
+from habeas.ledger.checkpoint import Checkpoint
 from habeas.ledger.entry import PreparedEntry, iso_utc
-from habeas.ledger.note import Checkpoint, Signer, sign_note
+from habeas.ledger.note import Signer, sign_note
 from habeas.ledger.tiles import Frontier, TileReader
 from habeas.storage import ledger_store as store
-from habeas.storage.errors import StorageError
+from habeas.storage.errors import StorageError, translated
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
 
 
-class LogError(Exception):
+class LogError(HabeasError):
     """A request the log cannot answer: an index past the end, a size with no checkpoint."""
 
 
@@ -150,7 +151,8 @@ class Ledger:
     def _run_batch(self, batch: list[_Pending]) -> None:
         results: list[tuple[_Pending, Any]] = []
         try:
-            with self.engine.connect().execution_options(habeas_write=True) as conn, conn.begin():
+            # Driver errors become habeas.storage.errors here, a job's own in its savepoint, the batch's below.
+            with translated("write"), self.engine.connect().execution_options(habeas_write=True) as conn, conn.begin():
                 size, root = store.lock_head(conn)
                 app = Appender(conn, self._frontier_for(conn, size, root))
                 for pending in batch:
@@ -160,7 +162,8 @@ class Ledger:
                     mark = app.mark()
                     savepoint = conn.begin_nested()
                     try:
-                        value = pending.job(conn, app)
+                        with translated("write"):
+                            value = pending.job(conn, app)
                     except Exception as e:
                         savepoint.rollback()
                         app.reset(mark)
@@ -169,13 +172,6 @@ class Ledger:
                     savepoint.commit()
                     results.append((pending, value))
                 checkpoint = self._finish(conn, app, expected=size) if app.entries else None
-        except DBAPIError as e:
-            self._frontier = None
-            err = StorageError(f"the database refused the write: {e.orig}")
-            for pending in batch:
-                if not pending.future.done():
-                    pending.future.set_exception(err)
-            return
         except BaseException as e:
             self._frontier = None
             for pending in batch:

@@ -12,14 +12,16 @@ up exactly: a verifier that stops early accepts padded proofs.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Protocol
+
+from habeas.domain.errors import HabeasError
 
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 
-class ProofError(ValueError):
+class ProofError(HabeasError, ValueError):
     """A proof does not verify, or was asked for outside the tree."""
 
 
@@ -240,13 +242,3 @@ class MemoryTree:
 
     def root(self, size: int | None = None) -> bytes:
         return tree_root(self, len(self.leaves) if size is None else size)
-
-
-def fold_subtree(hashes: Sequence[bytes], hasher: Callable[[bytes, bytes], bytes] = node_hash) -> bytes:
-    """Root of a complete subtree given its 2**k bottom hashes (used to derive levels between tile levels)."""
-    level = list(hashes)
-    if not level or len(level) & (len(level) - 1):
-        raise ProofError(f"a complete subtree needs a power-of-two count of hashes, not {len(level)}")
-    while len(level) > 1:
-        level = [hasher(level[i], level[i + 1]) for i in range(0, len(level), 2)]
-    return level[0]

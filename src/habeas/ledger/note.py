@@ -1,4 +1,6 @@
-"""C2SP signed notes, checkpoints, witness cosignatures and tlog-proofs, with Ed25519.
+"""C2SP signed notes with Ed25519: keys, signing, opening, and the verification of witness cosignatures.
+
+Checkpoints are in :mod:`habeas.ledger.checkpoint`, tlog-proofs in :mod:`habeas.ledger.tlog_proof`.
 
 Formats, as the specs say (c2sp.org/signed-note, tlog-checkpoint, tlog-cosignature, tlog-proof) and as
 golang.org/x/mod/sumdb/note behaves, whose accept/reject decisions the test vectors pin:
@@ -28,7 +30,7 @@ from functools import cached_property
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from habeas.ledger.merkle import HASH_SIZE, leaf_hash, verify_inclusion
+from habeas.domain.errors import HabeasError
 
 SIG_ED25519 = 0x01
 SIG_COSIGNATURE_V1 = 0x04
@@ -36,7 +38,6 @@ MAX_SIGNATURES = 100  # x/mod's limit; the spec demands at least 16
 MAX_NOTE_BYTES = 1 << 20  # ours: the spec asks verifiers to bound a note's size
 MAX_INT63 = (1 << 63) - 1  # sizes, indexes and timestamps are u64 on the wire but must fit int64 (tlog, spec)
 SIG_PREFIX = "\u2014 "  # em dash, space
-TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
 
 _ED25519_L = 2**252 + 27742317777372353535851937790883648493
 _ED25519_P = 2**255 - 19
@@ -44,7 +45,7 @@ _DECIMAL = re.compile(r"0|[1-9][0-9]*")
 _HEX_KEY_ID = re.compile(r"[0-9a-f]{8}")
 
 
-class NoteError(ValueError):
+class NoteError(HabeasError, ValueError):
     """A key, note, checkpoint, cosignature or tlog-proof that is malformed or does not verify."""
 
 
@@ -76,7 +77,7 @@ def ed25519_verify(public_key: bytes, message: bytes, signature: bytes) -> bool:
     return True
 
 
-def _b64decode(text: str, what: str) -> bytes:
+def decode_b64(text: str, what: str) -> bytes:
     """Standard base64, padded and canonical (re-encoding gives back the same text)."""
     try:
         raw = base64.b64decode(text, validate=True)
@@ -87,7 +88,7 @@ def _b64decode(text: str, what: str) -> bytes:
     return raw
 
 
-def _b64(raw: bytes) -> str:
+def encode_b64(raw: bytes) -> str:
     return base64.b64encode(raw).decode()
 
 
@@ -96,7 +97,7 @@ def _check_name(name: str) -> None:
         raise NoteError(f"invalid key name {name!r}: must be non-empty, without spaces or '+'")
 
 
-def _check_text(text: str, what: str) -> None:
+def check_text(text: str, what: str) -> None:
     """UTF-8 (no lone surrogates) and no ASCII control character other than newline."""
     if any(c < " " and c != "\n" for c in text):
         raise NoteError(f"{what} contains a control character")
@@ -108,7 +109,7 @@ def _check_text(text: str, what: str) -> None:
         raise NoteError(f"{what} is {size} bytes, more than {MAX_NOTE_BYTES}")
 
 
-def _decimal(text: str, what: str) -> int:
+def parse_decimal(text: str, what: str) -> int:
     # The length bound comes first: int() of a very long string is slow, then refused by Python itself.
     if len(text) > 19 or not _DECIMAL.fullmatch(text) or int(text) > MAX_INT63:
         raise NoteError(f"{what} {text[:40]!r} is not a decimal without leading zeros below 2**63")
@@ -189,7 +190,7 @@ def generate_signer(name: str) -> Signer:
 
 
 def format_skey(signer: Signer) -> str:
-    return f"PRIVATE+KEY+{signer.name}+{signer.key_id:08x}+{_b64(bytes([SIG_ED25519]) + signer.seed)}"
+    return f"PRIVATE+KEY+{signer.name}+{signer.key_id:08x}+{encode_b64(bytes([SIG_ED25519]) + signer.seed)}"
 
 
 def _split_key(text: str, what: str) -> tuple[str, int, int, bytes]:
@@ -199,7 +200,7 @@ def _split_key(text: str, what: str) -> tuple[str, int, int, bytes]:
         raise NoteError(f"{what} is not name+keyid+key")
     name, hex_id, key64 = parts
     _check_name(name)
-    raw = _b64decode(key64, f"{what} material")
+    raw = decode_b64(key64, f"{what} material")
     if len(raw) != 33:
         raise NoteError(f"{what} material is {len(raw)} bytes, not 1 + 32")
     return name, int(hex_id, 16), raw[0], raw[1:]
@@ -218,7 +219,7 @@ def parse_skey(text: str) -> Signer:
 
 
 def format_vkey(verifier: Verifier) -> str:
-    material = _b64(bytes([verifier.sig_type]) + verifier.public_key)
+    material = encode_b64(bytes([verifier.sig_type]) + verifier.public_key)
     return f"{verifier.name}+{verifier.key_id:08x}+{material}"
 
 
@@ -244,7 +245,7 @@ class Signature:
 
     @property
     def line(self) -> str:
-        return f"{SIG_PREFIX}{self.name} {_b64(self.key_id.to_bytes(4, 'big') + self.signature)}\n"
+        return f"{SIG_PREFIX}{self.name} {encode_b64(self.key_id.to_bytes(4, 'big') + self.signature)}\n"
 
     @property
     def timestamp(self) -> int | None:
@@ -263,10 +264,6 @@ class Note:
     def verified_by(self) -> tuple[Verifier, ...]:
         return tuple(s.verifier for s in self.signatures if s.verifier is not None)
 
-    @property
-    def unverified(self) -> tuple[Signature, ...]:
-        return tuple(s for s in self.signatures if s.verifier is None)
-
 
 def _signature_line(signer: Signer, kid: int, signature: bytes) -> str:
     return Signature(signer.name, kid, signature).line
@@ -275,7 +272,7 @@ def _signature_line(signer: Signer, kid: int, signature: bytes) -> str:
 def sign_note(text: str, signers: Sequence[Signer]) -> str:
     if not text.endswith("\n"):
         raise NoteError("note text must end in a newline")
-    _check_text(text, "note text")
+    check_text(text, "note text")
     if not signers:
         raise NoteError("a note needs at least one signer")
     data = text.encode()
@@ -287,7 +284,7 @@ def _parse_signature_line(line: str) -> Signature:
         raise NoteError("signature line does not start with an em dash and a space")
     name, _, b64 = line.removeprefix(SIG_PREFIX).partition(" ")
     _check_name(name)
-    raw = _b64decode(b64, f"signature by {name}")
+    raw = decode_b64(b64, f"signature by {name}")
     if len(raw) < 5:
         raise NoteError(f"signature by {name} is {len(raw)} bytes, too short for a key id and a signature")
     return Signature(name, int.from_bytes(raw[:4], "big"), raw[4:])
@@ -304,7 +301,7 @@ def _known(verifiers: Iterable[Verifier]) -> dict[tuple[str, int], Verifier]:
 
 def open_note(note: str, verifiers: Iterable[Verifier]) -> Note:
     """Parse a signed note and verify it: at least one known key must have signed, and none may fail."""
-    _check_text(note, "signed note")
+    check_text(note, "signed note")
     split = note.rfind("\n\n")  # the text may hold blank lines: the last one separates the signatures
     if split < 0:
         raise NoteError("signed note has no blank line before its signatures")
@@ -334,129 +331,8 @@ def open_note(note: str, verifiers: Iterable[Verifier]) -> Note:
     return result
 
 
-# --- checkpoints ---
-
-
-@dataclass(frozen=True)
-class Checkpoint:
-    origin: str
-    size: int
-    root: bytes
-    extensions: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        for what, line in (("origin", self.origin), *(("extension line", e) for e in self.extensions)):
-            if not line or "\n" in line:
-                raise NoteError(f"checkpoint {what} must be one non-empty line")
-            _check_text(line, f"checkpoint {what}")
-        if isinstance(self.size, bool) or not 0 <= self.size <= MAX_INT63:
-            raise NoteError(f"checkpoint size {self.size} is out of range")
-        if len(self.root) != HASH_SIZE:
-            raise NoteError(f"checkpoint root is {len(self.root)} bytes, not {HASH_SIZE}")
-
-    def body(self) -> str:
-        lines = (self.origin, str(self.size), _b64(self.root), *self.extensions)
-        return "".join(f"{line}\n" for line in lines)
-
-
-def parse_checkpoint(text: str) -> Checkpoint:
-    if not text.endswith("\n"):
-        raise NoteError("checkpoint must end in a newline")
-    lines = text[:-1].split("\n")
-    if len(lines) < 3:
-        raise NoteError(f"checkpoint has {len(lines)} lines, fewer than 3")
-    origin, size, root, *extensions = lines
-    root_hash = _b64decode(root, "checkpoint root")
-    return Checkpoint(origin, _decimal(size, "checkpoint size"), root_hash, tuple(extensions))
-
-
 # --- witness cosignatures ---
 
 
 def cosignature_message(timestamp: int, checkpoint_body: bytes) -> bytes:
     return f"cosignature/v1\ntime {timestamp}\n".encode() + checkpoint_body
-
-
-def cosign(signer: Signer, checkpoint_body: str, timestamp: int) -> str:
-    """A cosignature/v1 line (ending in a newline) to append to the signed checkpoint."""
-    parse_checkpoint(checkpoint_body)
-    if isinstance(timestamp, bool) or not 0 <= timestamp <= MAX_INT63:
-        raise NoteError(f"cosignature timestamp {timestamp} is out of range")
-    kid = key_id(signer.name, SIG_COSIGNATURE_V1, signer.public_key)
-    signature = signer.sign(cosignature_message(timestamp, checkpoint_body.encode()))
-    return _signature_line(signer, kid, timestamp.to_bytes(8, "big") + signature)
-
-
-def verify_cosignature(line: str, checkpoint_body: str, verifier: Verifier) -> int:
-    """Verify one cosignature line against a checkpoint body; returns its timestamp."""
-    if verifier.sig_type != SIG_COSIGNATURE_V1:
-        raise NoteError(f"key {verifier.name} is not a cosignature/v1 (0x04) key")
-    sig = _parse_signature_line(line.removesuffix("\n"))
-    if (sig.name, sig.key_id) != (verifier.name, verifier.key_id):
-        raise NoteError(f"cosignature is by {sig.name}+{sig.key_id:08x}, not {verifier.name}")
-    if not verifier.verify(checkpoint_body.encode(), sig.signature):
-        raise NoteError(f"cosignature by {sig.name}+{sig.key_id:08x} does not verify")
-    return int.from_bytes(sig.signature[:8], "big")
-
-
-# --- tlog-proof ---
-
-
-@dataclass(frozen=True)
-class TlogProof:
-    """A c2sp.org/tlog-proof@v1: leaf index, inclusion proof and the signed checkpoint note, verbatim."""
-
-    index: int
-    hashes: tuple[bytes, ...]
-    checkpoint: str
-    extra: bytes | None = None
-
-
-def format_tlog_proof(
-    index: int, proof_hashes: Sequence[bytes], signed_checkpoint_note: str, extra: bytes | None = None
-) -> str:
-    if isinstance(index, bool) or not 0 <= index <= MAX_INT63:
-        raise NoteError(f"tlog-proof index {index} is out of range")
-    if extra == b"":
-        raise NoteError("tlog-proof extra data is empty: omit it instead")
-    if any(len(h) != HASH_SIZE for h in proof_hashes):
-        raise NoteError(f"tlog-proof hashes must be {HASH_SIZE} bytes")
-    lines = [TLOG_PROOF_HEADER, *([] if extra is None else [f"extra {_b64(extra)}"]), f"index {index}"]
-    lines += [_b64(h) for h in proof_hashes]
-    return "\n".join(lines) + "\n\n" + signed_checkpoint_note
-
-
-def parse_tlog_proof(text: str) -> TlogProof:
-    # Proof lines are never empty, so the first blank line ends them.
-    head, sep, checkpoint = text.partition("\n\n")
-    if not sep or not checkpoint:
-        raise NoteError("tlog-proof has no blank line followed by a checkpoint")
-    lines = head.split("\n")
-    if lines[0] != TLOG_PROOF_HEADER:
-        raise NoteError(f"tlog-proof does not start with {TLOG_PROOF_HEADER}")
-    pos, extra = 1, None
-    if len(lines) > pos and lines[pos].startswith("extra "):
-        extra = _b64decode(lines[pos].removeprefix("extra "), "tlog-proof extra data")
-        if not extra:
-            raise NoteError("tlog-proof extra line is empty")
-        pos += 1
-    if len(lines) <= pos or not lines[pos].startswith("index "):
-        raise NoteError("tlog-proof has no index line")
-    index = _decimal(lines[pos].removeprefix("index "), "tlog-proof index")
-    hashes = tuple(_b64decode(h, "tlog-proof hash") for h in lines[pos + 1 :])
-    if any(len(h) != HASH_SIZE for h in hashes):
-        raise NoteError(f"tlog-proof hashes must be {HASH_SIZE} bytes")
-    if len(hashes) > 63:
-        raise NoteError(f"tlog-proof has {len(hashes)} hashes, more than a tree below 2**63 needs")
-    return TlogProof(index, hashes, checkpoint, extra)
-
-
-def verify_tlog_proof(
-    proof: TlogProof, leaf_bytes: bytes, verifiers: Iterable[Verifier], *, origin: str | None = None
-) -> Checkpoint:
-    """Open the checkpoint with trusted keys, then prove the leaf is in it; raises NoteError or ProofError."""
-    checkpoint = parse_checkpoint(open_note(proof.checkpoint, verifiers).text)
-    if origin is not None and checkpoint.origin != origin:
-        raise NoteError(f"checkpoint origin {checkpoint.origin!r} is not {origin!r}")
-    verify_inclusion(proof.index, checkpoint.size, leaf_hash(leaf_bytes), proof.hashes, checkpoint.root)
-    return checkpoint

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from habeas.domain.errors import HabeasError
 from habeas.ledger.merkle import EMPTY_ROOT, HASH_SIZE, ProofError, node_hash
 
 TILE_HEIGHT = 8
@@ -23,7 +24,7 @@ TILE_WIDTH = 1 << TILE_HEIGHT
 _INDEX_PART = re.compile(r"^(x\d{3}/)*\d{3}$")
 
 
-class TilePathError(ValueError):
+class TilePathError(HabeasError, ValueError):
     """A tile path that is not in the C2SP tlog-tiles form."""
 
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection
 
 from habeas.ledger import merkle
+from habeas.ledger.checkpoint import Checkpoint, parse_checkpoint
 from habeas.ledger.entry import leaf_commitment
-from habeas.ledger.note import Checkpoint, NoteError, Verifier, open_note, parse_checkpoint
+from habeas.ledger.note import NoteError, Verifier, open_note
 from habeas.ledger.tiles import TILE_HEIGHT, Frontier, TileReader
 from habeas.storage import ledger_store as store
 

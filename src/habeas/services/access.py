@@ -16,16 +16,27 @@ from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Connection, Engine, and_, exists, select
+from sqlalchemy import Connection, Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from habeas.domain.actors import Actor, Role
+from habeas.domain import incidents
+from habeas.domain.actors import Actor, Caller, Role
+from habeas.domain.commands import Command
 from habeas.domain.errors import AlreadyExists, InvalidField, UnknownRecord
 from habeas.domain.values import format_utc, require_id
 from habeas.ledger.log import Ledger
-from habeas.storage.access_schema import access_log, api_token, api_user
-from habeas.storage.projection_schema import record
-from habeas.storage.projections_scope import scope
+from habeas.services.records import person_state
+from habeas.services.unit_of_work import Handler, Result, UnitOfWork, as_domain
+from habeas.storage.access import access_log, api_token, api_user
+from habeas.storage.projections import scope as scope_projection
+from habeas.storage.projections.access import access as access_table
+from habeas.storage.projections.schema import record
+from habeas.storage.projections.scope import scope
+
+# The kinds of subject an agency's view (scope) holds.
+PERSON, MANIFEST, HANDOFF, INCIDENT = (
+    scope_projection.PERSON, scope_projection.MANIFEST, scope_projection.HANDOFF, scope_projection.INCIDENT
+)
 
 TOKEN_PREFIX = "hbs_"  # noqa: S105 - a marker that makes leaked tokens easy to grep for, not a secret
 MIN_PASSWORD = 12
@@ -98,6 +109,11 @@ class Principal:
     def actor(self) -> Actor:
         """Who the ledger names for this caller's writes: their officer id, or their user id."""
         return Actor(officer=self.officer_id or self.user_id, agency=self.agency_id)
+
+    @property
+    def caller(self) -> Caller:
+        """The caller their commands travel with: the actor, the user and the role."""
+        return Caller.of(self.actor, role=self.role, user_id=self.user_id)
 
 
 _hasher = PasswordHasher()
@@ -214,19 +230,6 @@ def authenticate_password(conn: Connection, user_id: str, password: str) -> Prin
     return _principal(row)
 
 
-def in_scope(conn: Connection, agency_id: str, kind: str, subject_id: str) -> bool:
-    """Whether the agency may see this person (manifest, handoff, incident)."""
-    return bool(
-        conn.execute(
-            select(
-                exists().where(
-                    and_(scope.c.agency_id == agency_id, scope.c.subject_kind == kind, scope.c.subject_id == subject_id)
-                )
-            )
-        ).scalar()
-    )
-
-
 @dataclass(frozen=True, kw_only=True)
 class Read:
     """One read of one person's data: who (a user of an agency; the public locator logs as user
@@ -247,15 +250,6 @@ class Read:
         }
 
 
-def log_read(
-    conn: Connection, *, user_id: str, agency_id: str, action: str, subject_kind: str, subject_id: str,
-    request: str, now: datetime,
-) -> None:
-    """Record one read of personal data in the caller's transaction."""
-    record_reads_in(conn, [Read(user_id=user_id, agency_id=agency_id, action=action, subject_kind=subject_kind,
-                                subject_id=subject_id, request=request, at=now)])
-
-
 def record_reads_in(conn: Connection, reads: Sequence[Read]) -> None:
     if reads:
         conn.execute(access_log.insert(), [r.row() for r in reads])
@@ -270,3 +264,81 @@ def record_reads(ledger: Ledger, reads: Sequence[Read]) -> None:
     """
     if reads:
         ledger.write(lambda conn, _: record_reads_in(conn, reads))
+
+
+# -- the access log entry (a ledger record that someone's file was opened) --------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogAccess(incidents.LogAccess, Command):
+    pass
+
+
+def log_access(cmd: LogAccess, *, uow: UnitOfWork) -> Result:
+    if person_state(uow.conn, cmd.person_id) is None:
+        raise UnknownRecord("person", cmd.person_id)
+    if uow.conn.execute(access_table.select().where(access_table.c.access_id == cmd.access_id)).first() is not None:
+        raise AlreadyExists("access", cmd.access_id)
+    return Result(uow.record(incidents.log_access(as_domain(incidents.LogAccess, cmd), now=uow.now)))
+
+
+HANDLERS: dict[type[Command], Handler] = {
+    LogAccess: log_access,
+}
+
+
+# -- scope, as the entry points ask for it (the caller's agency's view) ------------------------------------
+
+
+def visible(conn: Connection, caller: Caller, kind: str, subject_ids: Sequence[str]) -> set[str]:
+    """Which of ``subject_ids`` (of ``kind``: PERSON, MANIFEST, HANDOFF, INCIDENT) the caller's agency sees."""
+    ids = sorted(set(subject_ids))
+    if not ids:
+        return set()
+    rows = conn.execute(
+        select(scope.c.subject_id).where(
+            and_(scope.c.agency_id == caller.agency, scope.c.subject_kind == kind, scope.c.subject_id.in_(ids))
+        )
+    )
+    return {r.subject_id for r in rows}
+
+
+def require_visible(conn: Connection, caller: Caller, kind: str, subject_ids: Sequence[str]) -> None:
+    """Refuse as for an unknown id (UnknownRecord) if any subject is outside the caller's agency's view, so
+    scope does not reveal who or what exists."""
+    seen = visible(conn, caller, kind, subject_ids)
+    for sid in subject_ids:
+        if sid not in seen:
+            raise UnknownRecord(kind, sid)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AccessEntry:
+    """One row of the read-access log."""
+
+    id: int
+    at: str
+    user_id: str
+    agency_id: str
+    action: str
+    subject_kind: str
+    subject_id: str
+    request: str
+
+
+def access_entries(
+    conn: Connection, caller: Caller, *, person_id: str | None = None, after: int = -1, limit: int = 50
+) -> list[AccessEntry]:
+    """Up to ``limit + 1`` access-log rows after id ``after`` the caller's agency may read: reads by its own
+    users, and reads by anyone of people it sees (one more than asked, so the caller knows a page follows)."""
+    seen = select(scope.c.subject_id).where(scope.c.agency_id == caller.agency, scope.c.subject_kind == PERSON)
+    query = (
+        select(access_log)
+        .where(access_log.c.id > after)
+        .where(or_(access_log.c.agency_id == caller.agency, access_log.c.subject_id.in_(seen)))
+        .order_by(access_log.c.id)
+        .limit(limit + 1)
+    )
+    if person_id is not None:
+        query = query.where(access_log.c.subject_kind == PERSON, access_log.c.subject_id == person_id)
+    return [AccessEntry(**r._mapping) for r in conn.execute(query)]

@@ -22,7 +22,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, select
+from sqlalchemy import Connection, func, select
 
 from habeas.domain.court_orders import CourtOrderRecorded, PersonFacts
 from habeas.domain.custody import CustodyStatus
@@ -53,8 +53,10 @@ from habeas.gates.state import (
     RemovalOrderRecord,
     StayRecord,
 )
-from habeas.storage.projection_schema import custody, person, person_key, projection_metadata, record
-from habeas.storage.projections import KIND
+from habeas.storage.projections.custody import custody
+from habeas.storage.projections.people import person, person_key
+from habeas.storage.projections.schema import KIND, record
+from habeas.storage.projections.schema import metadata as projection_metadata
 
 COURT_ORDER = KIND[EventType.COURT_ORDER_RECORDED]
 _PERSONAL = (
@@ -174,28 +176,6 @@ _PERSONAL_KINDS = tuple(KIND[t] for t in _PERSONAL)
 _CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
 
 
-def person_legal_state(
-    conn: Connection,
-    person_id: str,
-    *,
-    orders: tuple[CourtOrderRecord, ...],
-    destination: DestinationState | None,
-    at: datetime,
-) -> PersonLegalState:
-    """One person's state for an evaluation at ``at`` (time-bound records, such as fitness, are read at ``at``)."""
-    rows = _rows(conn, record.c.person_id == person_id, record.c.kind.in_(_PERSONAL_KINDS))
-    p = conn.execute(select(person).where(person.c.person_id == person_id)).first()
-    c = conn.execute(
-        select(custody.c.facility_id, custody.c.authority_basis).where(custody.c.person_id == person_id)
-    ).first()
-    has_identifier = bool(
-        conn.execute(
-            select(exists().where(and_(person_key.c.person_id == person_id, person_key.c.kind == "identifier")))
-        ).scalar()
-    )
-    return _legal_state(person_id, rows, p, c, has_identifier, orders=orders, destination=destination, at=at)
-
-
 def people_legal_states(
     conn: Connection,
     people: Iterable[str],
@@ -204,7 +184,8 @@ def people_legal_states(
     destination: DestinationState | None,
     at: datetime,
 ) -> dict[str, PersonLegalState]:
-    """Many people's states at ``at``, as :func:`person_legal_state` gives them, in a few set-based queries.
+    """Many people's states at ``at`` (time-bound records, such as fitness, read at ``at``), in a few set-based
+    queries.
 
     Four queries per chunk of at most 500 ids (records of the personal kinds, fitness included; ``person`` rows;
     identifier keys; ``custody`` rows), whatever the number of people.

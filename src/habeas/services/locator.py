@@ -25,10 +25,11 @@ from habeas.domain.custody import CustodyStatus
 from habeas.domain.events import EventType
 from habeas.domain.identity import locator_a_number_key, locator_name_key
 from habeas.ledger.log import Ledger, LogError
-from habeas.ledger.note import format_tlog_proof
+from habeas.services.public_log import proof_against
 from habeas.storage import ledger_store
-from habeas.storage.projection_schema import custody, person, person_key, record
-from habeas.storage.projections import KIND
+from habeas.storage.projections.custody import custody
+from habeas.storage.projections.people import person, person_key
+from habeas.storage.projections.schema import KIND, record
 
 FACILITY = KIND[EventType.FACILITY_REGISTERED]
 AGENCY = KIND[EventType.AGENCY_REGISTERED]
@@ -238,6 +239,5 @@ def locate(ledger: Ledger, query: LocatorQuery) -> LocatorResult:
         leaf = leaves[loc.seq]
         if leaf is None:  # a projection row ahead of the log it is built from: a damaged store
             raise LogError(f"the locator's answer rests on entry {loc.seq}, which the log does not hold")
-        proof = ledger.inclusion_proof(loc.seq, checkpoint.size)
-        proven.append(Proven(located=loc, leaf=leaf, tlog_proof=format_tlog_proof(loc.seq, proof, checkpoint.note)))
+        proven.append(Proven(located=loc, leaf=leaf, tlog_proof=proof_against(ledger, loc.seq, checkpoint)))
     return LocatorResult(matches=tuple(proven), checkpoint=checkpoint.note)

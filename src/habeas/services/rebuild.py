@@ -18,13 +18,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from habeas.domain.errors import DomainError
+from habeas.domain.errors import DomainError, HabeasError
 from habeas.domain.events import Event, event_from
 from habeas.ledger.entry import EntryError, parse_leaf
+from habeas.services.unit_of_work import Projector
 from habeas.storage import ledger_store, projections
 from habeas.storage.engine import make_engine
-from habeas.storage.projection_schema import projection_tables
-from habeas.storage.projections_scope import apply_scope
+from habeas.storage.projections import projection_tables
+from habeas.storage.projections.scope import apply_scope
 
 
 @dataclass
@@ -71,13 +72,15 @@ def scratch_engine(live: Engine) -> Iterator[Engine]:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
 
 
-def apply_entry(target: Connection, seq: int, event: Event, actor_agency: str) -> None:
+def apply_entry(target: Connection, project: Projector, seq: int, event: Event, actor_agency: str) -> None:
     """What the unit of work did when the entry was appended: the projections, then who may see it."""
-    projections.apply(target, seq, event)
+    project(target, [seq], [event])
     apply_scope(target, [(seq, event)], actor_agency)
 
 
-def replay(source: Connection, target: Connection, progress: Callable[[int], None] | None = None) -> int:
+def replay(
+    source: Connection, target: Connection, project: Projector, progress: Callable[[int], None] | None = None
+) -> int:
     """Apply every entry of the log in ``source`` to the projections in ``target``; returns the count."""
     done = 0
     for rows in ledger_store.iter_entries(source):
@@ -90,24 +93,25 @@ def replay(source: Connection, target: Connection, progress: Callable[[int], Non
                 event = event_from(entry["type"], entry["stream"], entry["body"], private_payload)
             except (DomainError, EntryError, KeyError) as e:
                 raise RebuildError(seq, str(e)) from e
-            apply_entry(target, seq, event, entry["actor"]["agency"])
+            apply_entry(target, project, seq, event, entry["actor"]["agency"])
             done += 1
         if progress is not None:
             progress(done)
     return done
 
 
-class RebuildError(Exception):
+class RebuildError(HabeasError):
     def __init__(self, seq: int, reason: str) -> None:
         super().__init__(f"entry {seq} cannot be replayed: {reason}")
         self.seq = seq
 
 
-def rebuild_check(live: Engine, progress: Callable[[int], None] | None = None) -> RebuildReport:
+def rebuild_check(live: Engine, project: Projector, progress: Callable[[int], None] | None = None) -> RebuildReport:
+    """Replay the log into scratch projections with ``project`` (the same appliers the live path uses)."""
     with scratch_engine(live) as scratch:
         projections.create_projections(scratch)
         with live.connect() as source, scratch.begin() as target:
-            count = replay(source, target, progress)
+            count = replay(source, target, project, progress)
             rebuilt = projections.dump(target)
             current = projections.dump(source)
     return RebuildReport(count, {t: len(rows) for t, rows in current.items()}, compare(current, rebuilt))

@@ -1,21 +1,27 @@
-"""The unit of work: one command, one transaction, in which the ledger appends and the projections apply."""
+"""The unit of work: one command, one transaction, in which the ledger appends and the projections apply.
+
+What the unit of work does after recording is wiring, not code here: the projector (the projection appliers,
+merged in :mod:`habeas.bootstrap`) and the reactions (follow-ups between concepts, keyed by event type).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
-from habeas.domain.actors import Actor
-from habeas.domain.events import Event
+from habeas.domain.actors import Actor, Caller
+from habeas.domain.events import Event, EventType
 from habeas.ledger.entry import prepare_entry
 from habeas.ledger.log import Appender
 from habeas.services.codes import check_codes
-from habeas.storage import projections
-from habeas.storage.projections_scope import apply_scope
+from habeas.storage.projections.scope import apply_scope
+
+Projector = Callable[[Connection, Sequence[int], Sequence[Event]], None]
+"""Brings the projections up to date with events just appended (seqs and events in log order)."""
 
 
 @dataclass
@@ -37,11 +43,20 @@ class UnitOfWork:
 
     conn: Connection
     appender: Appender
-    actor: Actor
+    caller: Caller
     now: datetime
+    project: Projector
+    reactions: Mapping[EventType, Sequence[Reaction]] = field(default_factory=dict)
+
+    @property
+    def actor(self) -> Actor:
+        return self.caller.actor
 
     def record(self, events: Sequence[Event]) -> list[int]:
-        """Append the events to the log and apply them to the projections; returns their seqs."""
+        """Append the events to the log, apply them to the projections, then run the reactions to them.
+
+        Returns the seqs of ``events`` only: entries a reaction records are its own.
+        """
         prepared = []
         for e in events:
             body = e.public()
@@ -53,6 +68,22 @@ class UnitOfWork:
                 )
             )
         seqs = self.appender.append(prepared)
-        projections.apply_many(self.conn, seqs, events)
+        self.project(self.conn, seqs, events)
         apply_scope(self.conn, zip(seqs, events, strict=True), self.actor.agency)
+        for event, seq in zip(events, seqs, strict=True):
+            for react in self.reactions.get(event.TYPE, ()):
+                react(event, seq, uow=self)
         return seqs
+
+
+Handler = Callable[..., Result]
+"""``handle(cmd, *, uow, **dependencies) -> Result``: the dependencies are injected by parameter name."""
+
+Reaction = Callable[..., Any]
+"""``react(event, seq, *, uow, **dependencies)``: a follow-up to an event, in the same unit of work."""
+
+
+
+def as_domain(cls: type[Any], cmd: Any) -> Any:
+    """The domain command a service command extends (same fields; the service's extras dropped)."""
+    return cls(**{f.name: getattr(cmd, f.name) for f in fields(cls)})

@@ -8,14 +8,16 @@ waits for the lock instead of failing at once. PostgreSQL goes through psycopg 3
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from habeas.storage.errors import StorageError
+from habeas.storage.errors import StorageError, translated
 
 DEFAULT_URL = "sqlite:///./habeas.db"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -27,10 +29,6 @@ def normalise_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
-
-
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -71,6 +69,29 @@ def make_engine(url: str, *, schema: str | None = None, must_exist: bool = False
             connect_args["options"] = f"-csearch_path={schema}"
         return create_engine(url, connect_args=connect_args, pool_pre_ping=True, **kw)
     raise StorageError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql://...")
+
+
+@contextmanager
+def connect(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads; driver errors inside the block come out as :mod:`habeas.storage.errors`."""
+    with translated("read"), engine.connect() as conn:
+        yield conn
+
+
+@contextmanager
+def begin(engine: Engine, *, write: bool = False) -> Iterator[Connection]:
+    """A connection in a transaction that commits when the block ends and rolls back if it raises.
+
+    ``write`` takes SQLite's write lock at BEGIN (BEGIN IMMEDIATE), as the ledger's batch transaction does, so
+    a transaction that will write does not find the lock taken half-way through. Driver errors come out as
+    :mod:`habeas.storage.errors`.
+    """
+    with translated("write" if write else "transaction"):
+        conn = engine.connect()
+        if write:
+            conn = conn.execution_options(habeas_write=True)
+        with conn, conn.begin():
+            yield conn
 
 
 def _configure_sqlite(engine: Engine) -> None:

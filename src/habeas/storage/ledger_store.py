@@ -11,11 +11,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import DBAPIError
 
 from habeas.ledger.merkle import EMPTY_ROOT
-from habeas.storage.access_schema import ACCESS_APPEND_ONLY, access_metadata
+from habeas.storage.access import ACCESS_APPEND_ONLY, access_metadata
 from habeas.storage.errors import AppendOnlyViolation, ConcurrencyConflict, StorageError
 from habeas.storage.schema import (
     APPEND_ONLY_TABLES,
@@ -132,10 +132,8 @@ def cas_head(conn: Connection, *, expected: int, size: int, root: bytes) -> None
 def insert_entries(conn: Connection, rows: Sequence[tuple[int, str, str, bytes, bytes]]) -> None:
     """Rows of (seq, type, stream, leaf, leaf_hash)."""
     p = _param(conn)
-    _executemany(
-        conn,
-        f"INSERT INTO ledger_entry (seq, type, stream, leaf, leaf_hash) VALUES ({p}, {p}, {p}, {p}, {p})",
-        rows,
+    conn.exec_driver_sql(
+        f"INSERT INTO ledger_entry (seq, type, stream, leaf, leaf_hash) VALUES ({p}, {p}, {p}, {p}, {p})", list(rows)
     )
 
 
@@ -143,21 +141,16 @@ def insert_private(conn: Connection, rows: Sequence[tuple[int, bytes, bytes]]) -
     """Rows of (seq, salt, payload)."""
     if rows:
         p = _param(conn)
-        _executemany(conn, f"INSERT INTO ledger_private (seq, salt, payload) VALUES ({p}, {p}, {p})", rows)
+        conn.exec_driver_sql(f"INSERT INTO ledger_private (seq, salt, payload) VALUES ({p}, {p}, {p})", list(rows))
 
 
 def insert_tile_hashes(conn: Connection, rows: Sequence[tuple[int, int, bytes]]) -> None:
     """Rows of (tile level >= 1, index, hash)."""
     if rows:
         p = _param(conn)
-        _executemany(conn, f"INSERT INTO ledger_tile_hash (tile_level, idx, hash) VALUES ({p}, {p}, {p})", rows)
-
-
-def _executemany(conn: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
-    try:
-        conn.exec_driver_sql(sql, list(rows))
-    except DBAPIError as e:
-        raise StorageError(f"the database refused the append: {e.orig}") from e
+        conn.exec_driver_sql(
+            f"INSERT INTO ledger_tile_hash (tile_level, idx, hash) VALUES ({p}, {p}, {p})", list(rows)
+        )
 
 
 def insert_checkpoint(conn: Connection, cp: StoredCheckpoint) -> None:
@@ -198,11 +191,6 @@ def _raw_cursor(conn: Connection) -> Any:
 def read_leaf(conn: Connection, seq: int) -> bytes | None:
     row = conn.execute(select(ledger_entry.c.leaf).where(ledger_entry.c.seq == seq)).first()
     return None if row is None else bytes(row.leaf)
-
-
-def count_entries(conn: Connection) -> int:
-    p = conn.exec_driver_sql("SELECT COUNT(*), COALESCE(MAX(seq) + 1, 0) FROM ledger_entry").one()
-    return int(p[1])
 
 
 def read_checkpoint(conn: Connection, size: int | None = None) -> StoredCheckpoint | None:
@@ -284,10 +272,6 @@ def erase_private(conn: Connection, seqs: Sequence[int]) -> int:
     except DBAPIError as e:
         raise AppendOnlyViolation(f"the database refused the erasure: {e.orig}") from e
     return int(result.rowcount)
-
-
-def execute_text(conn: Connection, sql: str, **params: Any) -> None:
-    conn.execute(text(sql), params)
 
 
 def stream_seqs(conn: Connection, stream: str) -> list[int]:

@@ -1,5 +1,6 @@
-"""The API world: a ledger on SQLite or PostgreSQL, two agencies, a user and token per role in each, and a
-real server on loopback."""
+"""The API world: a ledger on SQLite or PostgreSQL, two agencies, a user and token per role in each, and the
+app they are served by, reached in-process (tests/e2e/api/server.py says how, and which tests use a real
+server)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,15 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from fastapi import FastAPI
 
 from habeas.api.app import create_app
 from habeas.domain.actors import Actor, Role
 from habeas.domain.commands import RegisterAgency
 from habeas.services import access
-from habeas.services.app import Services
-from tests.e2e.api.server import serving
+from habeas.services.door import Services
+from tests.e2e.api.server import LOOPBACK, in_process_client
 
 AGENCY_A, AGENCY_B = "ag-a", "ag-b"
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -24,16 +27,20 @@ T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 @dataclass
 class ApiWorld:
     services: Services
-    base_url: str
+    app: FastAPI
+    portal: BlockingPortal  # the event-loop thread the in-process clients run the app on
     tokens: dict[tuple[str, Role], str] = field(default_factory=dict)
     clients: list[httpx.Client] = field(default_factory=list)
 
-    def client(self, role: Role | None = None, agency: str = AGENCY_A, **headers: str) -> httpx.Client:
-        """An HTTP client as a user of ``agency`` with ``role``, or anonymous with ``role=None``."""
+    def client(
+        self, role: Role | None = None, agency: str = AGENCY_A, *, address: str = LOOPBACK, **headers: str
+    ) -> httpx.Client:
+        """An HTTP client as a user of ``agency`` with ``role``, or anonymous with ``role=None``; the app sees it
+        connect from ``address``. In-process: no server, no socket."""
         hdrs = dict(headers)
         if role is not None:
             hdrs["Authorization"] = f"Bearer {self.tokens[(agency, role)]}"
-        c = httpx.Client(base_url=self.base_url, headers=hdrs, timeout=30)
+        c = in_process_client(self.app, self.portal, address=address, headers=hdrs)
         self.clients.append(c)
         return c
 
@@ -56,9 +63,10 @@ def api_world(make_services: Callable[[], Services]) -> Iterator[ApiWorld]:
             user = f"{agency}-{role.value}"
             access.add_user(engine, user_id=user, agency_id=agency, role=role.value, now=T0)
             tokens[(agency, role)] = access.create_token(engine, user_id=user, name="test", now=T0).secret
+    # A new app for each test, as each test has its own database: nothing is shared between tests.
     app = create_app(services, rate_limit=(1000, 1000.0))
-    with serving(app) as url:
-        world = ApiWorld(services=services, base_url=url, tokens=tokens)
+    with start_blocking_portal() as portal:
+        world = ApiWorld(services=services, app=app, portal=portal, tokens=tokens)
         yield world
         for c in world.clients:
             c.close()

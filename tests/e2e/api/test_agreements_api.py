@@ -1,4 +1,4 @@
-"""Agreements and invoices over real HTTP: recorded by a party's coordinator, read only by agencies of the two
+"""Agreements and invoices over HTTP: recorded by a party's coordinator, read only by agencies of the two
 states, billed by person-days of people held in the receiving state. SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from habeas.domain import commands as c
-from habeas.domain.actors import Role
+from habeas.domain.actors import Caller, Role
 from habeas.domain.custody import Authority, Custodian
 from habeas.ledger.note import generate_signer
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, ApiWorld
@@ -32,12 +32,12 @@ def terms(agreement_id: str, sending: str = "US", receiving: str = "SV", **over:
 def held_in_cecot(w: ApiWorld, person_id: str, since: datetime) -> None:
     """Someone in Salvadoran custody since ``since``: what the receiving state bills for."""
     b = w.actor(AGENCY_B)
-    w.services.execute(c.RegisterPerson(person_id=person_id, occurred_at=T0, nationalities=("VE",)), b)
+    w.services.execute(c.RegisterPerson(person_id=person_id, occurred_at=T0, nationalities=("VE",)), Caller.of(b))
     w.services.execute(c.AdmitToCustody(
         person_id=person_id, occurred_at=since, facility_id="f-cecot", unit_id="b-1",
         custodian=Custodian(agency_id=AGENCY_B, officer_id="o-sv"),
         authority=Authority(agency_id=AGENCY_B, legal_basis="ina_241"),
-    ), b)
+    ), Caller.of(b))
 
 
 def ok(resp: httpx.Response, status: int = 200) -> dict[str, Any]:

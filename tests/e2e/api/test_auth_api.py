@@ -1,10 +1,9 @@
-"""Logging in, tokens, 401s, and the access log: over real HTTP on SQLite and PostgreSQL."""
+"""Logging in, tokens, 401s, and the access log: over HTTP on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
 import pytest
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import DBAPIError
@@ -12,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from habeas.api.context import Caller
 from habeas.domain.actors import Role
 from habeas.services import access
-from habeas.storage.access_schema import access_log, api_token
+from habeas.storage.access import access_log, api_token
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, T0, ApiWorld
 
 
@@ -142,11 +141,15 @@ def test_caller_is_the_only_way_routes_write(api_world: ApiWorld) -> None:
 
 def test_password_guessing_is_rate_limited_per_client(api_world: ApiWorld) -> None:
     from habeas.api.app import create_app
-    from tests.e2e.api.server import serving
+    from tests.e2e.api.server import in_process
 
     app = create_app(api_world.services, rate_limit=(2, 0.001))
-    with serving(app) as url, httpx.Client(base_url=url) as client:
-        guesses = [client.post("/auth/token", json={"user_id": "ana", "password": f"guess {i}"}) for i in range(3)]
+    guess = {"user_id": "ana", "password": "guess"}
+    with in_process(app) as client, in_process(app, address="192.0.2.7") as elsewhere:
+        guesses = [client.post("/auth/token", json={**guess, "password": f"guess {i}"}) for i in range(3)]
+        # The limit is the guessing client's: another address still gets its answer.
+        other = elsewhere.post("/auth/token", json=guess)
     assert [r.status_code for r in guesses] == [401, 401, 429]
     assert int(guesses[2].headers["retry-after"]) >= 1
     assert guesses[2].json()["type"] == "urn:habeas:problem:rate-limited"
+    assert other.status_code == 401

@@ -29,8 +29,9 @@ from habeas.domain.manifest_commands import CreateManifest
 from habeas.domain.moves import Leg, TransportMode
 from habeas.ledger.note import generate_signer
 from habeas.services.access import allowed
-from habeas.services.handlers_operation import IssueHandoff, RecordHeadcount
-from habeas.storage.projections_scope import HANDOFF, INCIDENT, MANIFEST, PERSON
+from habeas.services.handoffs import IssueHandoff
+from habeas.services.incidents import RecordHeadcount
+from habeas.storage.projections.scope import HANDOFF, INCIDENT, MANIFEST, PERSON
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, T0, ApiWorld
 
 # Routes anyone may call: the locator, the public log, logging in, liveness.

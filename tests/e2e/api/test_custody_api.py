@@ -1,4 +1,4 @@
-"""Custody over real HTTP, on SQLite and PostgreSQL: the four answers with their entries and a proof anyone can
+"""Custody over HTTP, on SQLite and PostgreSQL: the four answers with their entries and a proof anyone can
 check, every transition, refused transitions as 409 problems with the ids, and the 403/404/422 refusals."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from habeas.domain import commands as c
 from habeas.domain.actors import Role
-from habeas.ledger.note import parse_tlog_proof, verify_tlog_proof
-from habeas.storage.access_schema import access_log
+from habeas.ledger.tlog_proof import parse_tlog_proof, verify_tlog_proof
+from habeas.storage.access import access_log
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, T0, ApiWorld
 
 CUSTODIAN = {"agency_id": AGENCY_A, "officer_id": "o-a"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from habeas.domain import commands as c
-from habeas.domain.actors import Role
+from habeas.domain.actors import Caller, Role
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, T0, ApiWorld
 
 
@@ -41,7 +41,7 @@ def test_the_feed_carries_no_personal_data(api_world: ApiWorld) -> None:
         c.RegisterPerson(
             person_id="p-n", occurred_at=T0, name=PersonName(given_names=("Zacarías",), surnames=("Quintero",)),
         ),
-        api_world.actor(AGENCY_A),
+        Caller.of(api_world.actor(AGENCY_A)),
     )
     r = api_world.client(Role.COORDINATOR, AGENCY_A).get("/feed")
     assert r.status_code == 200

@@ -1,4 +1,4 @@
-"""A custody handoff over real HTTP, on SQLite and PostgreSQL, with two real officer Ed25519 keys: agency A
+"""A custody handoff over HTTP, on SQLite and PostgreSQL, with two real officer Ed25519 keys: agency A
 issues the receipt, each officer fetches the exact bytes and signs them where their key is, and custody passes
 to agency B only when both signatures verify; then B admits the person at intake."""
 
@@ -16,8 +16,8 @@ from habeas.domain.actors import Role
 from habeas.domain.custody import CustodyStatus
 from habeas.ledger.canonical import canonical
 from habeas.ledger.note import Signer
-from habeas.services import state
-from habeas.storage.access_schema import access_log
+from habeas.services.custody import custody_state
+from habeas.storage.access import access_log
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, T0, ApiWorld
 from tests.e2e.api.test_operation_api import OFFICER_A, OFFICER_B, arrange_officers, arrange_people, problem
 
@@ -36,7 +36,7 @@ def sign(signer: Signer, message: bytes) -> str:
 
 def custody_of(world: ApiWorld, person_id: str) -> Any:
     with world.services.ledger.engine.connect() as conn:
-        return state.custody_state(conn, person_id)
+        return custody_state(conn, person_id)
 
 
 def arrange(world: ApiWorld) -> dict[str, Signer]:

@@ -1,4 +1,4 @@
-"""Legal records over real HTTP, on SQLite and PostgreSQL: each record type, allegation status, court orders
+"""Legal records over HTTP, on SQLite and PostgreSQL: each record type, allegation status, court orders
 (named people must be in view), corrections of entries, and the role and scope refusals."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The public locator over real HTTP, anonymous: both search forms, folding, people handed abroad or removed,
+"""The public locator over HTTP, anonymous: both search forms, folding, people handed abroad or removed,
 merges, erasure, no match in the same shape, near misses, the proof, the rate limit, and 422s."""
 
 from __future__ import annotations
@@ -15,16 +15,16 @@ from sqlalchemy import select
 
 from habeas.api.app import create_app
 from habeas.domain import commands as c
+from habeas.domain.actors import Caller
 from habeas.domain.corrections import ErasureReason
 from habeas.domain.custody import Authority, Custodian
 from habeas.domain.identity import IdentityMatch
 from habeas.domain.people import Identifier, IdentifierKind, PartialDate, PersonName
 from habeas.ledger.merkle import ProofError
-from habeas.ledger.note import parse_tlog_proof, verify_tlog_proof
-from habeas.services import rebuild
-from habeas.storage.access_schema import access_log
+from habeas.ledger.tlog_proof import parse_tlog_proof, verify_tlog_proof
+from habeas.storage.access import access_log
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, ApiWorld
-from tests.e2e.api.server import serving
+from tests.e2e.api.server import in_process, serving
 
 T0 = datetime(2025, 3, 2, 8, 0, tzinfo=UTC)  # after the world's agencies, before the services' clock
 KEY = bytes(range(32))
@@ -71,7 +71,7 @@ def located(api_world: ApiWorld) -> Located:
     seqs: dict[str, int] = {}
 
     def run(cmd: c.Command) -> int:
-        return services.execute(cmd, api_world.actor(AGENCY_A)).seqs[-1]
+        return services.execute(cmd, Caller.of(api_world.actor(AGENCY_A))).seqs[-1]
 
     for officer, agency in (("o-a", AGENCY_A), ("o-b", AGENCY_B)):
         run(c.RegisterOfficer(officer_id=officer, agency_id=agency, occurred_at=T0, name=officer, role="escort",
@@ -247,7 +247,7 @@ def test_each_answer_that_found_someone_is_in_the_access_log(located: Located) -
 
 
 def test_the_locator_keys_rebuild_equal_to_the_live_ones(located: Located) -> None:
-    report = rebuild.rebuild_check(located.world.services.ledger.engine)
+    report = located.world.services.rebuild_check()
     assert report.ok, [str(d) for d in report.differences]
 
 
@@ -279,6 +279,8 @@ def test_a_bad_combination_is_a_422_naming_the_parameter(api_world: ApiWorld) ->
 
 
 def test_the_rate_limit_answers_429_with_retry_after(api_world: ApiWorld) -> None:
+    # The one API test over a real server on purpose: the limit keys on the peer address, and here that address
+    # is a real loopback connection's, not one a test client made up; the rest of the API tests run in-process.
     app = create_app(api_world.services, rate_limit=(3, 0.001))
     with serving(app) as url, httpx.Client(base_url=url) as client:
         params = {"a_number": "A123456789", "country_of_birth": "SV"}
@@ -291,3 +293,6 @@ def test_the_rate_limit_answers_429_with_retry_after(api_world: ApiWorld) -> Non
         assert client.get(LOCATOR).status_code == 429
         # the public log is not the locator: it stays open
         assert client.get("/log/checkpoint").status_code == 200
+        # the limit is that client's: another address is still answered
+        with in_process(app, address="192.0.2.7") as elsewhere:
+            assert elsewhere.get(LOCATOR, params=params).status_code == 200

@@ -1,4 +1,4 @@
-"""Moves over real HTTP: a manifest planned, cleared by the shipped pack, blocked by the promoted alternate's
+"""Moves over HTTP: a manifest planned, cleared by the shipped pack, blocked by the promoted alternate's
 protection, struck, departed, arrived and closed; journeys; scope and roles; alerts. SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 
 from habeas.domain import commands as c
-from habeas.domain.actors import Role
+from habeas.domain.actors import Caller, Role
 from habeas.domain.court_orders import ClassCriteria, CourtOrderDirective, CourtOrderScope, OrderForm
 from habeas.domain.incidents import IncidentKind
 from habeas.domain.legal import NoticeContent, ProtectionKind
 from habeas.domain.people import Identifier, IdentifierKind
 from habeas.domain.periods import Period
-from habeas.services.handlers_operation import RecordIncident
+from habeas.services.incidents import RecordIncident
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, ApiWorld
 from tests.e2e.api.test_reference_api import pointers, problem, walk
 
@@ -49,7 +49,7 @@ def person(w: ApiWorld, person_id: str, nationality: str, basis: str, agency: st
         c.RecordFitnessToTravel(assessment_id=f"fa-{person_id}", person_id=person_id, occurred_at=at(2), fit=True,
                                 assessed_by="clin-7", valid_until=DEPARTS + timedelta(days=1)),
     ):
-        w.services.execute(cmd, actor)
+        w.services.execute(cmd, Caller.of(actor))
 
 
 def world(w: ApiWorld) -> httpx.Client:
@@ -231,11 +231,11 @@ def test_alerts_show_what_the_callers_agency_may_see(api_world: ApiWorld) -> Non
         directive=CourtOrderDirective.HALT_REMOVAL,
         scope=CourtOrderScope(criteria=ClassCriteria(nationality_in=("VE",), legal_basis_in=("aea_designation",))),
         period=Period(active_from=issued, active_to=None),
-    ), api_world.actor(AGENCY_A, Role.LEGAL))
+    ), Caller.of(api_world.actor(AGENCY_A, Role.LEGAL)))
     api_world.services.execute(RecordIncident(
         incident_id="inc-1", kind=IncidentKind.MEDICAL, person_ids=(SV,), occurred_at=api_world.services.clock(),
         manifest_id="m-1",
-    ), api_world.actor(AGENCY_A, Role.ESCORT))
+    ), Caller.of(api_world.actor(AGENCY_A, Role.ESCORT)))
 
     found = walk(api_world.client(Role.AUDITOR), "/alerts", "kind", limit=1)
     assert found == ["return_required", "incident.open"]

@@ -1,4 +1,4 @@
-"""Headcounts, incidents, intake, access and notifications over real HTTP, on SQLite and PostgreSQL: a count that
+"""Headcounts, incidents, intake, access and notifications over HTTP, on SQLite and PostgreSQL: a count that
 misses someone opens an incident listed until it is resolved, intake within computed capacity (over it only on a
 recorded override, never against separation), deaths make notifications due, and each agency sees and acts on
 its own records only."""
@@ -13,15 +13,15 @@ import httpx
 from sqlalchemy import select
 
 from habeas.domain import commands as c
-from habeas.domain.actors import Role
+from habeas.domain.actors import Caller, Role
 from habeas.domain.custody import Authority, Custodian, CustodyStatus
 from habeas.domain.facilities import Separation
 from habeas.domain.manifest_commands import CreateManifest
 from habeas.domain.moves import Leg, TransportMode
 from habeas.domain.people import Sex
 from habeas.ledger.note import Signer, generate_signer
-from habeas.services import state
-from habeas.storage.projections_operation import access
+from habeas.services.custody import custody_state
+from habeas.storage.projections.access import access
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, T0, ApiWorld
 
 OFFICER_A = Custodian(agency_id=AGENCY_A, officer_id="o-a")
@@ -50,7 +50,7 @@ def arrange_officers(world: ApiWorld) -> dict[str, Signer]:
         world.services.execute(
             c.RegisterOfficer(officer_id=who.officer_id, agency_id=who.agency_id, occurred_at=T0, role="escort",
                               name="Officer", public_key=signers[who.officer_id].public_key),
-            world.actor(who.agency_id),
+            Caller.of(world.actor(who.agency_id)),
         )
     run, actor = world.services.execute, world.actor(AGENCY_A)
     run(c.RegisterFacility(facility_id="f-a", occurred_at=T0, name="SPC", country="US", facility_type="spc"), actor)
@@ -76,7 +76,7 @@ def arrange_manifest(world: ApiWorld, manifest_id: str, people: tuple[str, ...])
     world.services.execute(
         CreateManifest(manifest_id=manifest_id, occurred_at=at(2), journey_id="j-1", leg_index=0, leg=leg,
                        people=people),
-        world.actor(AGENCY_A),
+        Caller.of(world.actor(AGENCY_A)),
     )
 
 
@@ -226,7 +226,7 @@ def test_intake_houses_within_computed_capacity_and_never_against_separation(api
         units.append(r.json()["unit_id"])
     assert units == ["c-1", "c-1"]
     with api_world.services.ledger.engine.connect() as conn:
-        after = state.custody_state(conn, "q-1")
+        after = custody_state(conn, "q-1")
     assert (after.status, after.facility_id, after.unit_id) == (CustodyStatus.IN_CUSTODY, "f-i", "c-1")
 
     # c-1 is full and c-f is for women: refused, naming why, and nothing recorded
@@ -295,7 +295,7 @@ def test_a_death_makes_notifications_due_at_once_missed_until_sent(api_world: Ap
     r = escort.post("/incidents", json={"id": "inc-d", "kind": "death", "person_ids": ["p-4"], "facility_id": "f-a"})
     assert r.status_code == 201, r.text
     with api_world.services.ledger.engine.connect() as conn:
-        assert state.custody_state(conn, "p-4").status is CustodyStatus.DECEASED
+        assert custody_state(conn, "p-4").status is CustodyStatus.DECEASED
 
     legal = api_world.client(Role.LEGAL, AGENCY_A)
     listed = legal.get("/notifications", params={"person_id": "p-4"}).json()

@@ -1,4 +1,4 @@
-"""People over real HTTP, on SQLite and PostgreSQL: register, show, find (paginated, scoped), identity warnings,
+"""People over HTTP, on SQLite and PostgreSQL: register, show, find (paginated, scoped), identity warnings,
 merge, erase, admissions, the access log, and the 401/403/404/422 problems."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import httpx
 from sqlalchemy import select
 
 from habeas.domain import commands as c
-from habeas.domain.actors import Role
-from habeas.storage.access_schema import access_log
+from habeas.domain.actors import Caller, Role
+from habeas.storage.access import access_log
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, T0, ApiWorld
 
 JOSE: dict[str, Any] = {
@@ -175,7 +175,7 @@ def test_erase_removes_personal_data_from_every_answer(api_world: ApiWorld) -> N
 def test_admission_record_needs_a_known_facility(api_world: ApiWorld) -> None:
     api_world.services.execute(
         c.RegisterFacility(facility_id="f-1", occurred_at=T0, name="Krome", country="US", facility_type="spc"),
-        api_world.actor(AGENCY_A),
+        Caller.of(api_world.actor(AGENCY_A)),
     )
     intake = api_world.client(Role.INTAKE)
     pid = register(api_world.client(Role.COORDINATOR), JOSE)

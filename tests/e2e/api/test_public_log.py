@@ -1,4 +1,4 @@
-"""The public log over real HTTP, anonymous, at the C2SP tlog-tiles paths: a client that trusts only the log's
+"""The public log over HTTP, anonymous, at the C2SP tlog-tiles paths: a client that trusts only the log's
 key fetches the checkpoint, the tiles and the entry bundles and recomputes the root; no personal data in them."""
 
 from __future__ import annotations
@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 import httpx
 
 from habeas.domain import commands as c
+from habeas.domain.actors import Caller
 from habeas.domain.people import PartialDate, PersonName
 from habeas.ledger import merkle
-from habeas.ledger.note import Checkpoint, open_note, parse_checkpoint, parse_vkey
+from habeas.ledger.checkpoint import Checkpoint, parse_checkpoint
+from habeas.ledger.note import open_note, parse_vkey
 from habeas.ledger.tiles import TILE_WIDTH, entries_path, split_hashes, tile_path
 from tests.e2e.api.conftest import AGENCY_A, ApiWorld
 
@@ -64,7 +66,7 @@ def test_tiles_and_entry_bundles_rebuild_the_checkpoint_root_without_personal_da
                 person_id=f"p-{i}", occurred_at=T1, name=PersonName(given_names=(f"Qxgiven{i}",), surnames=("Qxsur",)),
                 date_of_birth=PartialDate(year=1980, month=1, day=1 + i % 28), country_of_birth="SV",
             ),
-            api_world.actor(AGENCY_A),
+            Caller.of(api_world.actor(AGENCY_A)),
         )
     client = api_world.client()
     checkpoint = _checkpoint(client)

@@ -1,4 +1,4 @@
-"""Reference data over real HTTP: agencies, officers and their keys, facilities, units and capacity, on SQLite and
+"""Reference data over HTTP: agencies, officers and their keys, facilities, units and capacity, on SQLite and
 PostgreSQL."""
 
 from __future__ import annotations

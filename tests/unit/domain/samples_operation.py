@@ -14,7 +14,7 @@ from habeas.domain.agreements import Agreement, AgreementRecorded, InvoiceIssued
 from habeas.domain.custody import Authority, Custodian
 from habeas.domain.events import Event
 from habeas.domain.facilities import CapacityStandard
-from habeas.domain.handoffs import (
+from habeas.domain.handoff_events import (
     HandoffCompleted,
     HandoffReceiptIssued,
     HandoffSigned,

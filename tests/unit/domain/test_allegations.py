@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from habeas.api.problems import status_of
 from habeas.domain import commands as c
 from habeas.domain.allegations import (
     ALLEGATION_TRANSITIONS,
@@ -65,7 +66,7 @@ def test_every_status_pair(from_status: AllegationStatus, to_status: AllegationS
             from_status,
             to_status,
         )
-        assert refused.value.http_status == 409
+        assert status_of(refused.value) == 409
 
 
 def test_outcome_only_with_adjudication() -> None:

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from habeas.api.problems import status_of
 from habeas.domain import commands as c
 from habeas.domain import custody
 from habeas.domain.custody import (
@@ -173,7 +174,7 @@ def test_refused_transition_names_person_and_both_states(
     assert error.to_state == (TRANSITIONS[transition][1] or status)
     assert P in str(error)
     assert str(status) in str(error)
-    assert (error.code, error.http_status) == ("invalid-transition", 409)
+    assert (error.code, status_of(error)) == ("invalid-transition", 409)
 
 
 def test_authority_and_physical_custodian_are_recorded_separately() -> None:

@@ -15,16 +15,12 @@ from habeas.domain.custody import HELD, Authority, Custodian, CustodyChanged, Cu
 from habeas.domain.errors import InvalidField, Refused, UnknownRecord
 from habeas.domain.events import event_from
 from habeas.domain.facilities import OfficerRef
+from habeas.domain.handoff_events import HandoffCompleted, HandoffReceiptIssued, HandoffSigned, ItemKind, SignerRole
 from habeas.domain.handoffs import (
     RECEIPT_FORMAT,
-    HandoffCompleted,
     HandoffReceipt,
-    HandoffReceiptIssued,
     HandoffSignatureInvalid,
-    HandoffSigned,
-    ItemKind,
     ReceiptItem,
-    SignerRole,
     complete_handoff,
     issue_receipt,
     receipt_body,

@@ -259,11 +259,3 @@ def test_period_is_half_open() -> None:
     assert Period(active_from=T0).contains(T0 + timedelta(days=10_000))
     with pytest.raises(InvalidField, match="active_to"):
         Period(active_from=T0, active_to=T0)
-
-
-def test_period_overlap() -> None:
-    day = timedelta(days=1)
-    a = Period(active_from=T0, active_to=T0 + day)
-    assert not a.overlaps(Period(active_from=T0 + day))  # touching half-open periods do not overlap
-    assert a.overlaps(Period(active_from=T0 - day, active_to=T0 + timedelta(seconds=1)))
-    assert Period(active_from=T0).overlaps(Period(active_from=T0 + 5 * day, active_to=T0 + 6 * day))

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from habeas.api.problems import status_of
 from habeas.domain import manifests as mf
 from habeas.domain.errors import AlreadyExists, InvalidField, Refused, UnknownRecord
 from habeas.domain.events import Event, EventType, event_from
@@ -159,7 +160,7 @@ def test_every_transition_from_every_state(transition: ManifestTransition, statu
             _do(transition)(m)
         assert (info.value.manifest_id, info.value.from_state) == (M, status)
         assert info.value.code == "invalid-transition"
-        assert info.value.http_status == 409
+        assert status_of(info.value) == 409
 
 
 def test_terminal_states() -> None:
@@ -350,7 +351,7 @@ def test_depart_refused_while_a_gate_blocks_someone_aboard(checks: tuple[GateChe
     with pytest.raises(DepartureBlocked) as info:
         mf.depart(mf.Depart(manifest_id=M, occurred_at=AT), manifest=m, now=NOW)
     assert (info.value.manifest_id, info.value.person_ids) == (M, ("p-2",))
-    assert info.value.http_status == 409
+    assert status_of(info.value) == 409
     # a passing re-check lifts it
     m = replay(mf.record_gate_results(recheck, manifest=m, results={"p-2": PASSING}, now=NOW), m)
     assert replay(mf.depart(mf.Depart(manifest_id=M, occurred_at=AT), manifest=m, now=NOW), m).status is S.DEPARTED

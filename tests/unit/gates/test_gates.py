@@ -18,8 +18,9 @@ from habeas.domain.facilities import CapacityStandard
 from habeas.domain.legal import NoticeContent
 from habeas.domain.manifests import GateOutcome
 from habeas.domain.periods import Period
-from habeas.gates.evaluate import GATES, GateResult, blocking, evaluate, evaluate_manifest
+from habeas.gates.evaluate import blocking, evaluate, evaluate_manifest
 from habeas.gates.policy import GateName, Policy
+from habeas.gates.rules import GATES, GateResult
 from habeas.gates.state import (
     AgreementRecord,
     CapacitySnapshot,

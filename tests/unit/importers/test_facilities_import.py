@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from habeas.importers.cells import NoteKind, RowNote
 from habeas.importers.facilities import (
     REQUIRED_COLUMNS,
     FacilityGender,
     FacilityImport,
     FacilityRow,
     ImportRowsError,
-    NoteKind,
     load_facilities,
 )
 from habeas.importers.tabular import ImportFileError, read_table
@@ -35,6 +35,10 @@ def register() -> FacilityImport:
 def _by_code(imported: FacilityImport, code: str) -> FacilityRow:
     (facility,) = (f for f in imported.facilities if f.code == code)
     return facility
+
+
+def _notes_on(imported: FacilityImport, row_number: int) -> list[RowNote]:
+    return [note for note in imported.notes if note.row_number == row_number]
 
 
 def _real_rows() -> tuple[list[str], list[list[str]]]:
@@ -84,7 +88,7 @@ def test_summary_counts_every_kind_of_odd_value(register: FacilityImport) -> Non
 
 
 def test_as_needed_capacity_is_noted_on_its_row(register: FacilityImport) -> None:
-    (note,) = [n for n in register.notes_for(2) if n.column == "Capacity"]  # ABERDEEN CITY JAIL
+    (note,) = [n for n in _notes_on(register, 2) if n.column == "Capacity"]  # ABERDEEN CITY JAIL
     assert note.value == "AS NEEDED"
     assert note.meaning == "capacity not fixed: 'AS NEEDED'"
     assert note.kind is NoteKind.CAPACITY_NOT_FIXED
@@ -137,7 +141,7 @@ def test_cranston_zip_gets_its_leading_zero_back(register: FacilityImport) -> No
         "02920",
         "2920",
     )
-    assert [n.kind for n in register.notes_for(5)] == [
+    assert [n.kind for n in _notes_on(register, 5)] == [
         NoteKind.CAPACITY_NOT_FIXED,
         NoteKind.ZIP_ZEROS_RESTORED,
     ]
@@ -149,7 +153,7 @@ def test_redacted_orr_shelters_import_without_code_or_place(register: FacilityIm
     assert {f.type_detailed for f in redacted} == {"ORR"}
     shelter = next(f for f in redacted if f.row_number == 1079)
     assert (shelter.name, shelter.state, shelter.zip, shelter.aor) == (None, None, None, "DEN")
-    assert {n.column for n in register.notes_for(1079) if n.kind is NoteKind.REDACTED} == {
+    assert {n.column for n in _notes_on(register, 1079) if n.kind is NoteKind.REDACTED} == {
         "DETLOC", "Name", "Address", "City", "County", "State", "Zip",
     }  # fmt: skip
 
@@ -157,7 +161,7 @@ def test_redacted_orr_shelters_import_without_code_or_place(register: FacilityIm
 def test_population_over_declared_capacity_is_flagged(register: FacilityImport) -> None:
     bergen = _by_code(register, "BERGENJ")
     assert (bergen.capacity, bergen.population_count) == (128, 378)
-    (note,) = [n for n in register.notes_for(bergen.row_number) if n.kind is NoteKind.OVER_CAPACITY]
+    (note,) = [n for n in _notes_on(register, bergen.row_number) if n.kind is NoteKind.OVER_CAPACITY]
     assert note.meaning == "population 378 exceeds the declared capacity 128"
 
 
@@ -237,12 +241,12 @@ def test_odd_numbers_and_dates_become_none_with_a_note(tmp_path: Path) -> None:
     imported = load_facilities(path)
     first, second = imported.facilities
     assert (first.capacity, first.population_count, first.last_inspection_date) == (1200, None, None)
-    assert [(n.column, n.kind) for n in imported.notes_for(2)] == [
+    assert [(n.column, n.kind) for n in _notes_on(imported, 2)] == [
         ("Population Count", NoteKind.NEGATIVE),
         ("Last Inspection Date", NoteKind.NOT_A_DATE),
     ]
     assert (second.capacity, second.population_count, second.guaranteed_minimum) == (None, None, None)
-    meanings = {n.column: n.meaning for n in imported.notes_for(3)}
+    meanings = {n.column: n.meaning for n in _notes_on(imported, 3)}
     assert meanings["Capacity"] == "withheld under FOIA exemption (b)(4)"
     assert meanings["Population Count"].startswith("implausibly large")
     assert meanings["Guaranteed Minimum"] == "not a whole number: 'twelve'; not imported"

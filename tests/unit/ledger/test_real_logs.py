@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from habeas.ledger.checkpoint import Checkpoint, parse_checkpoint
 from habeas.ledger.merkle import (
     EMPTY_ROOT,
     MemoryTree,
@@ -29,17 +30,7 @@ from habeas.ledger.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from habeas.ledger.note import (
-    Checkpoint,
-    NoteError,
-    UnverifiedNoteError,
-    Verifier,
-    open_note,
-    parse_checkpoint,
-    parse_skey,
-    parse_vkey,
-    sign_note,
-)
+from habeas.ledger.note import NoteError, UnverifiedNoteError, Verifier, open_note, parse_skey, parse_vkey, sign_note
 from habeas.ledger.tiles import parse_tile_path, tile_path
 from tests.paths import VECTORS
 

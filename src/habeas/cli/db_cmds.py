@@ -1,0 +1,88 @@
+"""`habeas db upgrade` and `habeas db current`: the database's schema revision; and `habeas rebuild --apply`.
+
+Registered by :mod:`habeas.cli.main` (``app.add_typer(db_app, name="db")``); ``habeas rebuild --apply`` calls
+:func:`rebuild_apply_cmd`. Nothing here registers itself.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress
+
+from habeas.bootstrap import schema_revision, upgrade_database
+from habeas.cli.common import opened
+from habeas.cli.console import err
+from habeas.cli.context import settings_of
+from habeas.domain.errors import HabeasError
+from habeas.services.rebuild import RebuildError
+
+db_app = typer.Typer(
+    help=(
+        "The database's schema: bring it to this version of habeas, or show the revision it is at.\n\n"
+        "Example: after installing a new habeas, `habeas db upgrade` (one transaction; running it again does "
+        "nothing), then `habeas db current --check` in a deploy script."
+    ),
+    no_args_is_help=True,
+)
+
+
+@db_app.command("upgrade")
+def upgrade_cmd(ctx: typer.Context) -> None:
+    """Bring the database to this habeas's schema, in one transaction; a database made before migrations is
+    recognised (stamped) first. Safe to run again.
+
+    Example: `habeas --db postgresql://habeas@db/habeas db upgrade`
+    """
+    settings = settings_of(ctx)
+    report = upgrade_database(settings)
+    if report.stamped:
+        err.print(f"[dim]{settings.db_url} was made before migrations: stamped 0001_baseline first[/]")
+    if report.before == report.after:
+        sys.stdout.write(f"OK: the database is at {report.after} (head); nothing to do\n")
+    else:
+        was = "no revision" if report.before is None else report.before
+        sys.stdout.write(f"OK: upgraded the database from {was} to {report.after} (head)\n")
+
+
+@db_app.command("current")
+def current_cmd(
+    ctx: typer.Context,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 unless the database is at this habeas's head revision.")
+    ] = False,
+) -> None:
+    """Print the database's schema revision and this habeas's head revision.
+
+    Example: `habeas db current` prints `0001_baseline (head)`.
+    """
+    found, target = schema_revision(settings_of(ctx))
+    if found == target:
+        sys.stdout.write(f"{found} (head)\n")
+        return
+    shown = "none" if found is None else found
+    sys.stdout.write(f"{shown} (head is {target}: run `habeas db upgrade`)\n")
+    if check:
+        raise HabeasError(f"the database is at {shown}, not {target}: run `habeas db upgrade`")
+
+
+def rebuild_apply_cmd(ctx: typer.Context) -> None:
+    """Replace every projection with a rebuild from the ledger alone, in one transaction (commands wait).
+
+    Example: `habeas rebuild --check` names a difference; `habeas rebuild --apply` rewrites the projections from
+    the log; `habeas rebuild --check` then passes.
+    """
+    with opened(ctx) as services:
+        try:
+            with Progress("rebuilding", BarColumn(), MofNCompleteColumn(), console=err, transient=True,
+                          disable=not err.is_terminal) as bar:
+                task = bar.add_task("rebuild", total=services.size())
+                report = services.rebuild_apply(progress=lambda n: bar.update(task, completed=n))
+        except RebuildError as e:
+            raise HabeasError(f"{e}; the projections were left as they were") from e
+    rows = ", ".join(
+        f"{t} {n}" + ("" if report.removed[t] == n else f" (was {report.removed[t]})") for t, n in report.tables.items()
+    )
+    sys.stdout.write(f"OK: the projections were rebuilt from {report.entries} entries ({rows})\n")

@@ -1,0 +1,198 @@
+"""Clearance: every gate of a policy pack for everyone aboard, and what a new legal record does to manifests.
+
+:func:`clear_manifest` evaluates at the leg's scheduled departure; :func:`record_gate_results` re-checks at a
+given time (wheels-up, in flight). The packs are loaded once at start-up (:mod:`habeas.bootstrap`) and injected
+as ``packs``: a command names one by name, never by a path to read inside a write.
+
+:func:`after_legal_record` is a reaction (wired in :mod:`habeas.bootstrap`): a record about someone aboard a
+cleared manifest lapses its clearance, and a court order or stay that reaches people already in flight is
+recorded as a re-check whose failure raises a return-required alert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from habeas.domain import manifests as mf
+from habeas.domain.commands import Command
+from habeas.domain.court_orders import CourtOrderRecorded
+from habeas.domain.errors import InvalidField
+from habeas.domain.events import Event, EventType
+from habeas.domain.legal import StayRecorded
+from habeas.domain.manifest_events import GateCheck, GateOutcome, LapseCause, ManifestStatus
+from habeas.gates import GateResult, after_departure_alert, evaluate
+from habeas.gates.coverage import Coverage, coverage
+from habeas.gates.policy import Policy
+from habeas.gates.state import CourtOrderRecord, StayRecord
+from habeas.services import legal_state
+from habeas.services.manifests import manifest_state
+from habeas.services.unit_of_work import Handler, Result, UnitOfWork
+from habeas.storage.projections.manifests import ABOARD, gate_result, manifest, manifest_person
+from habeas.storage.projections.schema import record_key
+
+DEFAULT_PACK = "us-federal"
+S = ManifestStatus
+_CLEARED = frozenset({S.CLEARED, S.BOARDING})
+_IN_FLIGHT = frozenset({S.DEPARTED, S.HALTED})
+
+# What lapses a clearance: a legal record about someone aboard, or a new fitness-to-travel assessment.
+LAPSING = (*(t for t in EventType if t.value.startswith("legal.")), EventType.FITNESS_TO_TRAVEL_RECORDED)
+
+
+def pack_named(packs: Mapping[str, Policy], name: str) -> Policy:
+    """The pack loaded at start-up under ``name`` (a shipped pack's name, or the deployment pack as given)."""
+    found = packs.get(name)
+    if found is None:
+        loaded = ", ".join(sorted(packs))
+        raise InvalidField("policy", name, f"no such policy pack loaded (loaded: {loaded}); a pack file is "
+                           "loaded only at start-up, as the deployment pack (HABEAS_POLICY_PACK)")
+    return found
+
+
+@dataclass(frozen=True, kw_only=True)
+class Clearance:
+    """What ``clear`` and a re-check found: every gate's full answer (with its reason text) for each person."""
+
+    manifest_id: str
+    policy: str
+    evaluated_at: datetime
+    results: dict[str, list[GateResult]]
+    blocked: tuple[str, ...]
+    cleared: bool
+
+
+def _evaluate(conn: Connection, m: mf.Manifest, policy: Policy, at: datetime) -> dict[str, list[GateResult]]:
+    states = legal_state.manifest_legal_states(conn, m.people, m.leg, at)
+    return {p: evaluate(s, m.leg, policy, at) for p, s in states.items()}
+
+
+def _checks(results: dict[str, list[GateResult]]) -> dict[str, tuple[GateCheck, ...]]:
+    return {p: tuple(r.check() for r in rs) for p, rs in results.items()}
+
+
+def clear_manifest(cmd: mf.ClearManifest, *, uow: UnitOfWork, packs: Mapping[str, Policy]) -> Result:
+    """Every gate of the pack for everyone aboard, at the leg's scheduled departure; cleared only if none blocks."""
+    policy = pack_named(packs, cmd.policy)
+    m = manifest_state(uow.conn, cmd.manifest_id)
+    results = {} if m is None else _evaluate(uow.conn, m, policy, m.leg.scheduled_departure)
+    events = mf.clear_manifest(replace(cmd, policy=policy.name), manifest=m, results=_checks(results), now=uow.now)
+    seqs = uow.record(events)
+    cleared = any(isinstance(e, mf.ManifestCleared) for e in events)
+    assert m is not None  # the domain refused an unknown manifest
+    outcome = Clearance(
+        manifest_id=m.manifest_id, policy=policy.name, evaluated_at=m.leg.scheduled_departure, results=results,
+        blocked=mf.blocking_people(events), cleared=cleared,
+    )
+    return Result(seqs, value=outcome)
+
+
+def record_gate_results(cmd: mf.RecordGateResults, *, uow: UnitOfWork, packs: Mapping[str, Policy]) -> Result:
+    """A re-check of everyone aboard at ``occurred_at`` (wheels-up, in flight): recorded, status unchanged."""
+    policy = pack_named(packs, cmd.policy)
+    m = manifest_state(uow.conn, cmd.manifest_id)
+    results = {} if m is None else _evaluate(uow.conn, m, policy, cmd.occurred_at)
+    events = mf.record_gate_results(
+        replace(cmd, policy=policy.name), manifest=m, results=_checks(results), now=uow.now
+    )
+    assert m is not None
+    outcome = Clearance(
+        manifest_id=m.manifest_id, policy=policy.name, evaluated_at=cmd.occurred_at, results=results,
+        blocked=mf.blocking_people(events), cleared=m.status is not S.DRAFT,
+    )
+    return Result(uow.record(events), value=outcome)
+
+
+# -- the reaction to legal records --------------------------------------------------------------------------
+
+
+def _manifests_with(conn: Connection, statuses: frozenset[ManifestStatus], person_id: str | None = None) -> list[str]:
+    query = select(manifest.c.manifest_id).where(manifest.c.status.in_([s.value for s in statuses]))
+    if person_id is not None:
+        query = query.join(manifest_person, manifest_person.c.manifest_id == manifest.c.manifest_id).where(
+            manifest_person.c.person_id == person_id, manifest_person.c.role == ABOARD
+        )
+    return [r.manifest_id for r in conn.execute(query.order_by(manifest.c.manifest_id))]
+
+
+def _policy_used(conn: Connection, manifest_id: str) -> str:
+    row = conn.execute(
+        select(gate_result.c.policy).where(gate_result.c.manifest_id == manifest_id).order_by(gate_result.c.seq.desc())
+    ).first()
+    return DEFAULT_PACK if row is None else str(row.policy)
+
+
+def _lapse(uow: UnitOfWork, m: mf.Manifest, person_id: str, record_id: str, at: datetime) -> list[int]:
+    cmd = mf.RequireReclearance(
+        manifest_id=m.manifest_id, occurred_at=max(at, m.since), cause=LapseCause.LEGAL_RECORD,
+        person_id=person_id, record_id=record_id,
+    )
+    return uow.record(mf.require_reclearance(cmd, manifest=m, now=uow.now))
+
+
+def _in_flight_recheck(uow: UnitOfWork, m: mf.Manifest, record: Event, seq: int) -> list[int]:
+    """A court order or stay that reaches people in flight: recorded as their re-check (the alert rests on it)."""
+    found: StayRecord | CourtOrderRecord
+    if isinstance(record, StayRecorded):
+        found = legal_state.stay_record(seq, record)
+        gate, code = "no_stay_in_force", "stay-in-force-after-departure"
+    else:
+        found = legal_state.court_order_record(seq, record)
+        gate, code = "no_court_order_covering", "court-order-covers-after-departure"
+    facts = [legal_state.person_facts(uow.conn, p) for p in m.people]
+    alert = after_departure_alert(found, facts, manifest_id=m.manifest_id, leg=m.leg, departed_at=m.since)
+    if alert is None:
+        return []
+    record_id = alert.record_id
+    results: dict[str, tuple[GateCheck, ...]] = {}
+    for ids, outcome, reason in (
+        (alert.person_ids, GateOutcome.FAIL, code),
+        (alert.undetermined_ids, GateOutcome.UNKNOWN, "class-coverage-undetermined"),
+    ):
+        for p in ids:
+            results[p] = (
+                GateCheck(gate=gate, outcome=outcome, reason_code=reason, rests_on_seq=seq, rests_on_record=record_id),
+            )
+    cmd = mf.RecordGateResults(
+        manifest_id=m.manifest_id, occurred_at=max(record.occurred_at, m.since),
+        policy=_policy_used(uow.conn, m.manifest_id),
+    )
+    return uow.record(mf.record_gate_results(cmd, manifest=m, results=results, now=uow.now))
+
+
+def _covers_anyone(uow: UnitOfWork, record: CourtOrderRecorded, m: mf.Manifest) -> str | None:
+    """The first person aboard the order covers, or whom the facts on record cannot rule out."""
+    for p in m.people:
+        if coverage(record.scope, legal_state.person_facts(uow.conn, p)) is not Coverage.NOT_COVERED:
+            return p
+    return None
+
+
+def after_legal_record(event: Event, seq: int, *, uow: UnitOfWork) -> list[int]:
+    """Lapses the clearances a new record touches and raises return-required alerts for people in flight."""
+    out: list[int] = []
+    if isinstance(event, CourtOrderRecorded):
+        candidates = _manifests_with(uow.conn, _CLEARED | _IN_FLIGHT)
+        record_id = event.stream
+    else:
+        candidates = _manifests_with(uow.conn, _CLEARED | _IN_FLIGHT, event.stream)
+        record_id = record_key(event)[1]
+    for manifest_id in candidates:
+        m = manifest_state(uow.conn, manifest_id)
+        assert m is not None
+        if m.status in _CLEARED:
+            person = event.stream if not isinstance(event, CourtOrderRecorded) else _covers_anyone(uow, event, m)
+            if person is not None:
+                out += _lapse(uow, m, person, record_id, event.occurred_at)
+        elif isinstance(event, CourtOrderRecorded | StayRecorded):
+            out += _in_flight_recheck(uow, m, event, seq)
+    return out
+
+
+HANDLERS: dict[type[Command], Handler] = {
+    mf.ClearManifest: clear_manifest,
+    mf.RecordGateResults: record_gate_results,
+}

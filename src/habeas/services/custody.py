@@ -1,0 +1,216 @@
+"""Custody: the transitions (admit, depart, arrive, rehouse, hand over, release...), and the four answers.
+
+Who holds a person, where, since when, under what authority: :func:`custody_answer`, each answer with the entry
+it rests on. The domain (:mod:`habeas.domain.custody`) checks every transition against the current state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from habeas.domain import commands as c
+from habeas.domain import custody, people
+from habeas.domain.custody import Authority, Custodian, CustodyState, CustodyStatus
+from habeas.domain.values import parse_utc
+from habeas.services.facilities import officer_ref, unit_ref
+from habeas.services.records import FACILITY, UNIT, RecordView, one_record, person_row, person_state, records
+from habeas.services.unit_of_work import Handler, Result, UnitOfWork
+from habeas.storage.projections.custody import custody as custody_table
+from habeas.storage.projections.schema import record
+
+
+def custody_state(conn: Connection, person_id: str) -> CustodyState:
+    row = conn.execute(select(custody_table).where(custody_table.c.person_id == person_id)).first()
+    if row is None:
+        return CustodyState(person_id=person_id)
+    return CustodyState(
+        person_id=person_id,
+        status=CustodyStatus(row.status),
+        since=parse_utc(row.since) if row.since else None,
+        facility_id=row.facility_id,
+        unit_id=row.unit_id,
+        leg_id=row.leg_id,
+        country=row.country,
+        custodian=Custodian(agency_id=row.custodian_agency, officer_id=row.custodian_officer)
+        if row.custodian_agency
+        else None,
+        authority=Authority(
+            agency_id=row.authority_agency, legal_basis=row.authority_basis, record_id=row.authority_record
+        )
+        if row.authority_agency
+        else None,
+    )
+
+
+def _custody(decide: Callable[..., Any], *, unit: bool = False, officer: bool = False) -> Callable[..., Result]:
+    """Handlers for custody transitions: the person must exist; the domain checks the transition."""
+
+    def handle(cmd: Any, *, uow: UnitOfWork) -> Result:
+        people.require_person(person_state(uow.conn, cmd.person_id), cmd.person_id)
+        current = custody_state(uow.conn, cmd.person_id)
+        extra: dict[str, Any] = {}
+        if unit:
+            facility_id = getattr(cmd, "facility_id", None) or current.facility_id or ""
+            extra["unit"] = unit_ref(uow.conn, facility_id, cmd.unit_id)
+        if officer:
+            extra["officer"] = officer_ref(uow.conn, cmd.custodian.officer_id)
+        return Result(uow.record(decide(cmd, state=current, now=uow.now, **extra)))
+
+    return handle
+
+
+admit = _custody(custody.admit, unit=True, officer=True)
+
+
+depart = _custody(custody.depart, officer=True)
+
+
+arrive = _custody(custody.arrive, unit=True, officer=True)
+
+
+rehouse = _custody(custody.rehouse, unit=True)
+
+
+hand_over = _custody(custody.hand_over, officer=True)
+
+
+release = _custody(custody.release)
+
+
+remove = _custody(custody.remove)
+
+
+record_escape = _custody(custody.record_escape)
+
+
+record_death = _custody(custody.record_death)
+
+
+reassign_custodian = _custody(custody.reassign_custodian, officer=True)
+
+
+change_authority = _custody(custody.change_authority)
+
+
+# -- the four answers ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Answer:
+    question: str
+    answer: str
+    seq: int | None  # the entry the answer rests on; None when there is none (never held)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CustodyAnswer:
+    person_id: str
+    status: str
+    since: str | None
+    seq: int | None  # the custody.changed entry the current state rests on
+    custodian_agency: str | None = None
+    custodian_officer: str | None = None
+    facility_id: str | None = None
+    facility_name: str | None = None
+    unit_id: str | None = None
+    unit_label: str | None = None
+    leg_id: str | None = None
+    country: str | None = None
+    authority_agency: str | None = None
+    authority_basis: str | None = None
+    authority_record: str | None = None
+    authority_record_kind: str | None = None
+    authority_seq: int | None = None  # the authority record's entry if it is on record, else the custody entry
+    merged_into: str | None = None
+
+    @property
+    def held(self) -> bool:
+        return self.status in (CustodyStatus.IN_CUSTODY, CustodyStatus.IN_TRANSIT)
+
+    def answers(self) -> tuple[Answer, Answer, Answer, Answer]:
+        """Who holds them, where, since when, under what authority: each with the entry it rests on."""
+        if self.custodian_agency is not None:
+            who = f"agency {self.custodian_agency}, officer {self.custodian_officer}"
+        elif self.status == CustodyStatus.NOT_HELD:
+            who = "no one: never taken into custody"
+        else:
+            who = f"no one: {self.status.replace('_', ' ')}"
+        if self.facility_id is not None:
+            where = f"{self.facility_name or self.facility_id} ({self.facility_id})"
+            if self.unit_id is not None:
+                where += f", unit {self.unit_label or self.unit_id} ({self.unit_id})"
+        elif self.leg_id is not None:
+            where = f"in transit on leg {self.leg_id}"
+        elif self.country is not None:
+            verb = "removed to" if self.status == CustodyStatus.REMOVED else "handed over in"
+            where = f"{verb} {self.country}"
+        else:
+            where = "not in custody" if self.status == CustodyStatus.NOT_HELD else self.status.replace("_", " ")
+        since = self.since or "never held"
+        if self.authority_agency is not None:
+            authority = f"agency {self.authority_agency}, legal basis {self.authority_basis}"
+            if self.authority_record is not None:
+                on_record = "" if self.authority_record_kind else ", not on record here"
+                kind = f" {self.authority_record_kind}" if self.authority_record_kind else ""
+                authority += f", record{kind} {self.authority_record}{on_record}"
+        else:
+            authority = "none: not held"
+        return (
+            Answer(question="who holds", answer=who, seq=self.seq),
+            Answer(question="where", answer=where, seq=self.seq),
+            Answer(question="since when", answer=since, seq=self.seq),
+            Answer(question="under what authority", answer=authority, seq=self.authority_seq),
+        )
+
+
+def _authority_record(conn: Connection, record_id: str, person_id: str) -> RecordView | None:
+    """The record an authority names: the person's own first, then any (a court order, say)."""
+    found = records(conn, record.c.record_id == record_id)
+    mine = [r for r in found if r.person_id == person_id]
+    candidates = mine or found
+    return candidates[0] if candidates else None
+
+
+def custody_answer(conn: Connection, person_id: str) -> CustodyAnswer:
+    prow = person_row(conn, person_id)
+    row = conn.execute(select(custody_table).where(custody_table.c.person_id == person_id)).first()
+    if row is None:
+        return CustodyAnswer(
+            person_id=person_id, status=CustodyStatus.NOT_HELD.value, since=None, seq=None,
+            merged_into=prow.merged_into,
+        )
+    facility = None if row.facility_id is None else one_record(conn, FACILITY, row.facility_id)
+    unit = None if row.unit_id is None else one_record(conn, UNIT, f"{row.facility_id}/{row.unit_id}")
+    authority = None if row.authority_record is None else _authority_record(conn, row.authority_record, person_id)
+    seq = int(row.seq)
+    return CustodyAnswer(
+        person_id=person_id, status=row.status, since=row.since, seq=seq,
+        custodian_agency=row.custodian_agency, custodian_officer=row.custodian_officer,
+        facility_id=row.facility_id, facility_name=None if facility is None else facility.body.get("name"),
+        unit_id=row.unit_id, unit_label=None if unit is None else unit.body.get("label"),
+        leg_id=row.leg_id, country=row.country,
+        authority_agency=row.authority_agency, authority_basis=row.authority_basis,
+        authority_record=row.authority_record,
+        authority_record_kind=None if authority is None else authority.kind,
+        authority_seq=(authority.seq if authority is not None else seq) if row.authority_agency else None,
+        merged_into=prow.merged_into,
+    )
+
+
+HANDLERS: dict[type[c.Command], Handler] = {
+    c.AdmitToCustody: admit,
+    c.DepartOnLeg: depart,
+    c.ArriveAtFacility: arrive,
+    c.Rehouse: rehouse,
+    c.HandOver: hand_over,
+    c.Release: release,
+    c.Remove: remove,
+    c.RecordEscape: record_escape,
+    c.RecordDeath: record_death,
+    c.ReassignCustodian: reassign_custodian,
+    c.ChangeAuthority: change_authority,
+}

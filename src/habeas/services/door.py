@@ -1,0 +1,207 @@
+"""The door: every command, query and log read the entry points make goes through :class:`Services`.
+
+It is built once, in :mod:`habeas.bootstrap`, from the wiring (handlers with their dependencies injected, the
+projector, the reactions) and the policy pack loaded at start-up; nothing here reads the environment or disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import Connection, Engine
+
+from habeas.domain.actors import SYSTEM_CALLER, Caller
+from habeas.domain.commands import Command
+from habeas.domain.events import EventType
+from habeas.gates.policy import Policy
+from habeas.ledger.log import Appender, Ledger
+from habeas.ledger.note import NoteError
+from habeas.ledger.verify import VerifyReport, verify_log
+from habeas.services import access, locator, public_log, rebuild, rebuild_apply
+from habeas.services.unit_of_work import Projector, Reaction, Result, UnitOfWork
+from habeas.storage.engine import connect
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+Reader = Connection
+"""What a query receives first: a read connection (entry points never name it)."""
+
+Tx = Connection
+"""The write transaction an ``after`` callback runs in."""
+
+Bound = Callable[[Command, UnitOfWork], Result]
+"""A handler with its dependencies injected: all it still needs is the command and the unit of work."""
+
+
+class Door:
+    """The half of the door that needs no signing key: queries, users and tokens, the access log. Entry points
+    that only read (``habeas facility list``) or manage accounts (``habeas user add``) open this one."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def read(self, query: Callable[Concatenate[Reader, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a query on a read connection of its own, passed as its first argument."""
+        with connect(self.engine) as conn:  # driver errors come out as habeas.storage.errors
+            return query(conn, *args, **kwargs)
+
+    def add_user(
+        self, *, user_id: str, agency_id: str, role: str, now: datetime, password: str | None = None,
+        officer_id: str | None = None,
+    ) -> access.Principal:
+        """Register a user of an agency on record (the password, if any, kept as an argon2id hash)."""
+        return access.add_user(
+            self.engine, user_id=user_id, agency_id=agency_id, role=role, now=now, password=password,
+            officer_id=officer_id,
+        )
+
+    def issue_token(
+        self, *, user_id: str, name: str, now: datetime, valid_for: timedelta | None = None
+    ) -> access.IssuedToken:
+        """A new API token for the user: the secret is in the answer once; only its hash is kept."""
+        return access.create_token(self.engine, user_id=user_id, name=name, now=now, valid_for=valid_for)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class Services(Door):
+    """The whole door: :class:`Door`, and every command, the log and its proofs, verification and rebuilds."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        clock: Callable[[], datetime],
+        *,
+        handlers: Mapping[type[Command], Bound],
+        project: Projector,
+        reactions: Mapping[EventType, Sequence[Reaction]],
+        policy: Policy,
+        packs: Mapping[str, Policy],
+        settings: Any = None,
+    ) -> None:
+        super().__init__(ledger.engine)
+        self.ledger = ledger
+        self.clock = clock
+        self.policy = policy  # the deployment's pack
+        self.packs = packs  # every pack a command may name, loaded at start-up
+        self.settings = settings
+        self._handlers = handlers
+        self._project = project
+        self._reactions = reactions
+
+    # -- writing ---------------------------------------------------------------------------------------------
+
+    def _handler(self, cmd: Command) -> Bound:
+        handler = self._handlers.get(type(cmd))
+        if handler is None:
+            raise TypeError(f"no handler for {type(cmd).__name__}")
+        return handler
+
+    def _uow(self, conn: Connection, appender: Appender, caller: Caller, now: datetime) -> UnitOfWork:
+        return UnitOfWork(conn, appender, caller, now, self._project, self._reactions)
+
+    def execute(
+        self, cmd: Command, caller: Caller = SYSTEM_CALLER, *, after: Callable[[Tx, Result], None] | None = None
+    ) -> Result:
+        """Decide and record one command in one transaction; raises the domain's error if refused.
+
+        ``after`` runs in the same transaction once the command is recorded (the HTTP layer stores the answer to
+        an idempotent request there, so the answer exists exactly when the write does).
+        """
+        handler = self._handler(cmd)
+        now = self.clock()
+
+        def job(conn: Connection, appender: Appender) -> Result:
+            result = handler(cmd, self._uow(conn, appender, caller, now))
+            if after is not None:
+                after(conn, result)
+            return result
+
+        return self.ledger.write(job)
+
+    def execute_many(
+        self, cmds: Sequence[Command | tuple[Command, Caller]], caller: Caller = SYSTEM_CALLER
+    ) -> list[Result]:
+        """Record the commands in one transaction (one signed checkpoint), in order, and return their results; a
+        refusal of any of them rolls back all of them. Each runs in a savepoint of its own. A ``(command, caller)``
+        pair names its own caller (a handover on the apron is recorded by both agencies' officers at once)."""
+        items = [item if isinstance(item, tuple) else (item, caller) for item in cmds]
+        handlers = [self._handler(cmd) for cmd, _ in items]
+        now = self.clock()
+
+        def job(conn: Connection, appender: Appender) -> list[Result]:
+            results = []
+            for (cmd, who), handler in zip(items, handlers, strict=True):
+                with conn.begin_nested():
+                    results.append(handler(cmd, self._uow(conn, appender, who, now)))
+            return results
+
+        return self.ledger.write(job)
+
+    # -- reading ---------------------------------------------------------------------------------------------
+
+    def record_reads(self, reads: Sequence[access.Read]) -> None:
+        """Write who read whose personal data to the append-only access log, committed before the answer goes
+        out (through the ledger's group commit: concurrent requests share one transaction)."""
+        access.record_reads(self.ledger, reads)
+
+    def locate(self, query: locator.LocatorQuery) -> locator.LocatorResult:
+        """The public locator's answer: every exact match, each with its leaf and proof."""
+        return locator.locate(self.ledger, query)
+
+    # -- the public log --------------------------------------------------------------------------------------
+
+    def prove(self, seq: int, size: int | None = None) -> str:
+        """The c2sp.org/tlog-proof of entry ``seq`` against the checkpoint at ``size`` (default: the latest)."""
+        return public_log.prove(self.ledger, seq, size)
+
+    def checkpoint(self, size: int | None = None) -> str:
+        """The latest signed checkpoint note, or the one signed at ``size``."""
+        return public_log.checkpoint(self.ledger, size)
+
+    def vkey(self) -> str:
+        return public_log.vkey(self.ledger)
+
+    def leaf(self, seq: int) -> bytes:
+        return self.ledger.leaf(seq)
+
+    def tile(self, level: int, index: int, width: int) -> bytes:
+        return public_log.tile(self.ledger, level, index, width)
+
+    def entries_tile(self, index: int, width: int) -> bytes:
+        return public_log.entries_tile(self.ledger, index, width)
+
+    # -- checks ----------------------------------------------------------------------------------------------
+
+    def verify(
+        self, *, trusted: str | None = None, progress: Callable[[int], None] | None = None, vkey: str | None = None
+    ) -> VerifyReport:
+        """Verify the whole log (or, given a trusted checkpoint note, what came after it) with its own key, or
+        with the verifier key ``vkey`` (raises :class:`public_log.BadVerifierKey` if it is not one, and
+        :class:`public_log.BadTrustedCheckpoint` if ``trusted`` is not a checkpoint signed by it)."""
+        verifier = self.ledger.signer.verifier() if vkey is None else public_log.parse_verifier(vkey)
+        with connect(self.engine) as conn:
+            try:
+                return verify_log(conn, verifier, origin=verifier.name, trusted=trusted, progress=progress)
+            except NoteError as e:  # the only note verify_log parses is the trusted checkpoint
+                raise public_log.BadTrustedCheckpoint(str(e)) from e
+
+    def rebuild_check(self, progress: Callable[[int], None] | None = None) -> rebuild.RebuildReport:
+        """Rebuild every projection from the log alone, with the same appliers, and compare with the live ones."""
+        return rebuild.rebuild_check(self.ledger.engine, self._project, progress)
+
+    def rebuild_apply(self, progress: Callable[[int], None] | None = None) -> rebuild_apply.RebuildApplyReport:
+        """Replace the live projections with a rebuild from the log alone, in one transaction."""
+        return rebuild_apply.rebuild_apply(self.ledger.engine, self._project, progress)
+
+    def size(self) -> int:
+        """The number of entries in the log."""
+        return self.ledger.size()
+
+    def prove_consistency(self, old: int, new: int | None = None) -> list[bytes]:
+        """The RFC 9162 consistency proof from tree size ``old`` to ``new`` (default: the latest checkpoint's)."""
+        return public_log.prove_consistency(self.ledger, old, new)
