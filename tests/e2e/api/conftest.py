@@ -14,7 +14,7 @@ from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi import FastAPI
 
 from habeas.api.app import create_app
-from habeas.domain.actors import Actor, Role
+from habeas.domain.actors import Caller, Role
 from habeas.domain.commands import RegisterAgency
 from habeas.services import access
 from habeas.services.door import Services
@@ -44,9 +44,10 @@ class ApiWorld:
         self.clients.append(c)
         return c
 
-    def actor(self, agency: str = AGENCY_A, role: Role = Role.ADMIN) -> Actor:
+    def actor(self, agency: str = AGENCY_A, role: Role = Role.ADMIN) -> Caller:
         """The ledger actor of that user, for arranging records directly through the services."""
-        return Actor(officer=f"{agency}-{role.value}", agency=agency)
+        user = f"{agency}-{role.value}"
+        return Caller(agency=agency, officer=user, role=role, user_id=user)
 
 
 @pytest.fixture

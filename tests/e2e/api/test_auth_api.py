@@ -85,15 +85,12 @@ def test_a_role_without_the_permission_gets_403_naming_it(api_world: ApiWorld) -
 def test_reads_of_personal_data_are_logged_and_the_log_refuses_changes(api_world: ApiWorld) -> None:
     engine = api_world.services.ledger.engine
     api_world_caller = access.Principal(user_id="u-x", agency_id=AGENCY_B, role=Role.AUDITOR)
-    with engine.begin() as conn:
-        access.log_read(
-            conn, user_id=api_world_caller.user_id, agency_id=AGENCY_B, action="read", subject_kind="person",
-            subject_id="p-9", request="GET /people/p-9", now=T0,
-        )
-        access.log_read(
-            conn, user_id="u-y", agency_id=AGENCY_A, action="read", subject_kind="person", subject_id="p-1",
-            request="GET /people/p-1", now=T0,
-        )
+    api_world.services.record_reads([
+        access.Read(user_id=api_world_caller.user_id, agency_id=AGENCY_B, action="read", subject_kind="person",
+                    subject_id="p-9", request="GET /people/p-9", at=T0),
+        access.Read(user_id="u-y", agency_id=AGENCY_A, action="read", subject_kind="person", subject_id="p-1",
+                    request="GET /people/p-1", at=T0),
+    ])
     # Agency B's auditor sees its own users' reads, not agency A's reads of people B cannot see.
     page = api_world.client(Role.AUDITOR, AGENCY_B).get("/access-log").json()
     assert [(r["user_id"], r["subject_id"]) for r in page["items"]] == [("u-x", "p-9")]
@@ -105,13 +102,11 @@ def test_reads_of_personal_data_are_logged_and_the_log_refuses_changes(api_world
 
 
 def test_the_access_log_pages_with_a_cursor(api_world: ApiWorld) -> None:
-    engine = api_world.services.ledger.engine
-    with engine.begin() as conn:
-        for i in range(5):
-            access.log_read(
-                conn, user_id="u-a", agency_id=AGENCY_A, action="read", subject_kind="person", subject_id=f"p-{i}",
-                request="GET", now=T0,
-            )
+    api_world.services.record_reads([
+        access.Read(user_id="u-a", agency_id=AGENCY_A, action="read", subject_kind="person", subject_id=f"p-{i}",
+                    request="GET", at=T0)
+        for i in range(5)
+    ])
     client = api_world.client(Role.ADMIN)
     seen, cursor = [], None
     while True:
