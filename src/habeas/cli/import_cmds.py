@@ -109,8 +109,10 @@ def facilities_cmd(
     with opened(ctx) as services, _progress() as bar:
         task = bar.add_task("registering", total=len(rows))
         try:
-            seqs = register_facilities(services, rows, occurred_at=occurred_at, caller=caller)
-            bar.update(task, completed=len(rows))
+            seqs = register_facilities(
+                services, rows, occurred_at=occurred_at, caller=caller,
+                progress=lambda n: bar.update(task, completed=n),
+            )
         except AlreadyExists as e:
             raise HabeasError(f"{e}: this register (or part of it) was imported already; nothing appended") from e
     if redacted:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from habeas.domain.actors import SYSTEM_CALLER, Caller
@@ -60,7 +60,10 @@ def register_facilities(
     *,
     occurred_at: datetime,
     caller: Caller = SYSTEM_CALLER,
+    progress: Callable[[int], None] | None = None,
 ) -> list[int]:
-    """Register every row in one transaction and return the seqs; any refusal appends nothing."""
+    """Register every row in one transaction and return the seqs; any refusal appends nothing. ``progress``
+    hears how many rows are decided so far."""
     commands = [register_command(row, fid, occurred_at) for row, fid in zip(rows, facility_ids(rows), strict=True)]
-    return [seq for result in services.execute_many(commands, caller) for seq in result.seqs]
+    results = services.execute_many(commands, caller, progress=progress)
+    return [seq for result in results for seq in result.seqs]

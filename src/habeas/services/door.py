@@ -124,11 +124,16 @@ class Services(Door):
         return self.ledger.write(job)
 
     def execute_many(
-        self, cmds: Sequence[Command | tuple[Command, Caller]], caller: Caller = SYSTEM_CALLER
+        self,
+        cmds: Sequence[Command | tuple[Command, Caller]],
+        caller: Caller = SYSTEM_CALLER,
+        *,
+        progress: Callable[[int], None] | None = None,
     ) -> list[Result]:
         """Record the commands in one transaction (one signed checkpoint), in order, and return their results; a
         refusal of any of them rolls back all of them. Each runs in a savepoint of its own. A ``(command, caller)``
-        pair names its own caller (a handover on the apron is recorded by both agencies' officers at once)."""
+        pair names its own caller (a handover on the apron is recorded by both agencies' officers at once).
+        ``progress`` hears how many are decided so far (a progress bar; the commit comes after the last)."""
         items = [item if isinstance(item, tuple) else (item, caller) for item in cmds]
         handlers = [self._handler(cmd) for cmd, _ in items]
         now = self.clock()
@@ -138,6 +143,8 @@ class Services(Door):
             for (cmd, who), handler in zip(items, handlers, strict=True):
                 with conn.begin_nested():
                     results.append(handler(cmd, self._uow(conn, appender, who, now)))
+                if progress is not None:
+                    progress(len(results))
             return results
 
         return self.ledger.write(job)
