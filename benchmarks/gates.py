@@ -401,9 +401,9 @@ def bench_clearance(
     backend: str, n: int, *, reps: int, settings: Settings, schema: str | None, out_dir: Path, console: Console
 ) -> dict[str, Any]:
     init(settings, "bench.habeas/gates", schema=schema)
-    services = open_services(settings, schema=schema)
+    pack, dropped = bench_pack(settings.key_path.parent)
+    services = open_services(settings, schema=schema, extra_packs=(pack,))  # packs are loaded at start-up only
     try:
-        pack, dropped = bench_pack(settings.key_path.parent)
         started = time.perf_counter()
         manifests = setup_world(services, n, reps + 2)
         setup_s = time.perf_counter() - started
