@@ -7,7 +7,7 @@
    order to SV, a notice in Spanish copied to counsel, the consular right offered) on **one manifest of N**,
    then ``ClearManifest`` through :meth:`Services.execute` (load the manifest and everyone's legal state,
    evaluate, record ``gate.evaluated`` for each person and ``manifest.cleared``, one transaction). The setup is
-   batched (``Ledger.write`` jobs of many commands, as ``habeas.demo.operation.Runner.batch``) and not timed.
+   batched (``Ledger.write`` jobs of many commands, as ``habeas.demo.runner.Runner.batch``) and not timed.
    One instrumented run then splits the time into loading, evaluating and recording; one cProfile run gives
    the hotspots (``profile-gates-<backend>-<n>.txt``).
 3. **The demo**: ``python -m habeas demo --dir <tmp>`` as a subprocess, wall time, median of the runs.

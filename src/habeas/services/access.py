@@ -1,8 +1,8 @@
 """Who may do what: users, roles, API tokens, the permission table and the read-access log.
 
-Users and tokens live beside the ledger, not in it (see storage/access_schema.py). Every user belongs to one
+Users and tokens live beside the ledger, not in it (see storage/access.py). Every user belongs to one
 agency and has one role; what a role may do is the table below, and which people an agency may see is the
-scope projection (storage/projections_scope.py).
+scope projection (storage/projections/scope.py).
 """
 
 from __future__ import annotations
