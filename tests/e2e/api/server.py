@@ -8,7 +8,7 @@ set (``127.0.0.1`` by default, as a loopback connection gives) so what keys on i
 An exception the app does not handle is raised in the test with its traceback, where a server would answer 500;
 no lifespan runs, as uvicorn below runs with ``lifespan="off"``.
 
-A few tests use :func:`serving` on purpose, to show the same app answering real HTTP from a real peer address.
+One test uses :func:`serving` on purpose (test_locator's rate limit), for real HTTP from a real peer address.
 (Not Starlette's ``TestClient``: on httpx it is deprecated in favour of httpx2, whose responses are not httpx's.)
 """
 
