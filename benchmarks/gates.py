@@ -40,7 +40,7 @@ from habeas.bootstrap import HANDLERS, Settings, init, open_services
 from habeas.domain import commands as c
 from habeas.domain import manifests as mf
 from habeas.domain.actors import SYSTEM, Actor, Caller
-from habeas.domain.agreements import Agreement
+from habeas.domain.agreements import Agreement, RecordAgreement
 from habeas.domain.court_orders import (
     ClassCriteria,
     CourtOrderDirective,
@@ -67,7 +67,6 @@ from habeas.gates.state import (
     RemovalOrderRecord,
 )
 from habeas.services import clearance, legal_state
-from habeas.services.agreements import RecordAgreement
 from habeas.services.clearance import Clearance
 from habeas.services.door import Services
 from habeas.services.unit_of_work import UnitOfWork

@@ -14,7 +14,7 @@ import yaml
 
 from habeas.domain import commands as c
 from habeas.domain import manifests as mf
-from habeas.domain.agreements import Agreement
+from habeas.domain.agreements import Agreement, RecordAgreement
 from habeas.domain.court_orders import ClassCriteria, CourtOrderDirective, CourtOrderScope, OrderForm
 from habeas.domain.legal import NoticeContent, ProtectionKind
 from habeas.domain.moves import Leg, TransportMode
@@ -22,7 +22,6 @@ from habeas.domain.people import Identifier, IdentifierKind
 from habeas.domain.periods import Period
 from habeas.gates import load_pack
 from habeas.ledger.verify import verify_log
-from habeas.services.agreements import RecordAgreement
 from habeas.services.clearance import Clearance
 from habeas.services.door import Services
 from habeas.services.manifests import alerts, manifest_view

@@ -11,21 +11,21 @@ import pytest
 from sqlalchemy import text
 
 from habeas.domain import commands as c
-from habeas.domain.agreements import Agreement, InvoiceIssued
+from habeas.domain.agreements import Agreement, InvoiceIssued, RecordAgreement
 from habeas.domain.custody import Authority, Custodian, CustodyStatus
 from habeas.domain.errors import AlreadyExists, Refused, UnknownRecord
 from habeas.domain.facilities import CapacityStandard
 from habeas.domain.handoff_events import ItemKind
 from habeas.domain.handoffs import HandoffReceipt, HandoffSignatureInvalid, ReceiptItem, sign
-from habeas.domain.incidents import AccessPurpose, Checkpoint, IncidentKind
+from habeas.domain.incidents import AccessPurpose, Checkpoint, IncidentKind, LogAccess
 from habeas.domain.intake import CapacityExceeded, CapacityOverride, NoUnitAvailable, SeparationViolation
 from habeas.domain.manifest_commands import CreateManifest
 from habeas.domain.moves import Leg, TransportMode
+from habeas.domain.notifications import RecordNotificationSent
 from habeas.domain.people import Sex
 from habeas.domain.periods import Period
 from habeas.ledger.note import Signer, generate_signer
-from habeas.services.access import LogAccess
-from habeas.services.agreements import IssueInvoice, RecordAgreement
+from habeas.services.agreements import IssueInvoice
 from habeas.services.alerts import operation_alerts
 from habeas.services.custody import custody_state
 from habeas.services.door import Services
@@ -39,7 +39,7 @@ from habeas.services.incidents import (
     open_incident_count,
 )
 from habeas.services.intake import AdmitAtIntake
-from habeas.services.notifications import RecordNotificationSent, missed_notifications
+from habeas.services.notifications import missed_notifications
 from tests.integration.test_services import MakeServices, assert_rebuild_equal, leaves, verify
 
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)  # the TickingClock starts on 15 March: every time here is past

@@ -20,13 +20,12 @@ from habeas.api.fields import ID_PATTERN, Country, Id, Slug
 from habeas.api.models import Written, written
 from habeas.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, paginate
 from habeas.api.problems import ApiProblem
-from habeas.domain.agreements import Agreement, InvoiceIssued
+from habeas.domain.agreements import Agreement, InvoiceIssued, RecordAgreement
 from habeas.domain.periods import Period
 from habeas.domain.values import format_utc
 from habeas.services.access import Permission
 from habeas.services.agreements import (
     IssueInvoice,
-    RecordAgreement,
     country_of,
     party_agreement,
     party_agreements,

@@ -35,12 +35,14 @@ from habeas.api.schemas_operation import (
 )
 from habeas.domain import commands as c
 from habeas.domain.headcounts import HeadcountRecorded
+from habeas.domain.incidents import LogAccess, ResolveIncident
 from habeas.domain.intake import CapacityOverride, IntakeCapacityOverride
+from habeas.domain.notifications import RecordNotificationSent
 from habeas.domain.values import format_utc, parse_utc
-from habeas.services.access import MANIFEST, PERSON, LogAccess, Permission
-from habeas.services.incidents import RecordHeadcount, RecordIncident, ResolveIncident, incidents_in_view
+from habeas.services.access import MANIFEST, PERSON, Permission
+from habeas.services.incidents import RecordHeadcount, RecordIncident, incidents_in_view
 from habeas.services.intake import AdmitAtIntake
-from habeas.services.notifications import RecordNotificationSent, missed_in_view, notifications_in_view
+from habeas.services.notifications import missed_in_view, notifications_in_view
 from habeas.services.unit_of_work import Result
 
 router = APIRouter(tags=["operation"])

@@ -25,15 +25,15 @@ from habeas.cli.common import (
     recorded,
 )
 from habeas.cli.console import out
-from habeas.domain.agreements import Agreement, InvoiceIssued
+from habeas.domain.agreements import Agreement, InvoiceIssued, RecordAgreement
 from habeas.domain.errors import HabeasError
-from habeas.domain.incidents import AccessPurpose, IncidentKind
+from habeas.domain.incidents import AccessPurpose, IncidentKind, LogAccess, ResolveIncident
+from habeas.domain.notifications import RecordNotificationSent
 from habeas.domain.periods import Period
-from habeas.services.access import LogAccess
-from habeas.services.agreements import IssueInvoice, RecordAgreement
+from habeas.services.agreements import IssueInvoice
 from habeas.services.ids import new_id
-from habeas.services.incidents import RecordIncident, ResolveIncident, incident_list
-from habeas.services.notifications import RecordNotificationSent, missed_notifications, notification_list
+from habeas.services.incidents import RecordIncident, incident_list
+from habeas.services.notifications import missed_notifications, notification_list
 
 incident_app = typer.Typer(help="Incidents in transit and in custody; open until resolved with a reason.",
                            no_args_is_help=True)

@@ -11,12 +11,11 @@ from habeas.demo import world as w
 from habeas.demo.cases import Case
 from habeas.demo.runner import Item
 from habeas.domain import commands as c
-from habeas.domain.agreements import Agreement
+from habeas.domain.agreements import Agreement, RecordAgreement
 from habeas.domain.custody import Authority, Custodian
 from habeas.domain.legal import NoticeContent, ProtectionKind
 from habeas.domain.people import Identifier, IdentifierKind, PartialDate, PersonName, Sex
 from habeas.domain.periods import Period
-from habeas.services.agreements import RecordAgreement
 from habeas.services.keys import OfficerKey
 
 TRANSFER_AUTHORITY = Authority(agency_id=w.US_AGENCY.agency_id, legal_basis=w.TRANSFER_BASIS)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
+from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, InvalidField
 from habeas.domain.events import Event, EventType
 from habeas.domain.periods import Period
@@ -190,7 +191,7 @@ class InvoiceIssued(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RecordAgreement:
+class RecordAgreement(Command):
     agreement: Agreement
     occurred_at: datetime
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, InvalidField, UnknownRecord
 from habeas.domain.events import Event, EventType
 from habeas.domain.incidents import Checkpoint, IncidentKind, IncidentOpened
@@ -82,7 +83,7 @@ class HeadcountRecorded(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
-class RecordHeadcount:
+class RecordHeadcount(Command):
     """``incident_id``: the id a discrepancy incident gets (default ``<headcount_id>.discrepancy``)."""
 
     headcount_id: str

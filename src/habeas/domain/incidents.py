@@ -22,6 +22,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
+from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, InvalidField, Refused, UnknownRecord
 from habeas.domain.events import PRIVATE, Event, EventType
 from habeas.domain.notifications import (
@@ -125,7 +126,7 @@ class IncidentState:
 
 
 @dataclass(frozen=True, kw_only=True)
-class RecordIncident:
+class RecordIncident(Command):
     incident_id: str
     kind: IncidentKind
     person_ids: tuple[str, ...]
@@ -139,7 +140,7 @@ class RecordIncident:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ResolveIncident:
+class ResolveIncident(Command):
     incident_id: str
     occurred_at: datetime
     reason: str
@@ -147,7 +148,7 @@ class ResolveIncident:
 
 
 @dataclass(frozen=True, kw_only=True)
-class LogAccess:
+class LogAccess(Command):
     access_id: str
     person_id: str
     occurred_at: datetime

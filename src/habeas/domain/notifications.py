@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar
 
+from habeas.domain.command import Command
 from habeas.domain.errors import InvalidField, Refused, UnknownRecord
 from habeas.domain.events import PRIVATE, Event, EventType
 from habeas.domain.values import require_aware, require_id, require_not_future, require_slug, require_text
@@ -169,7 +170,7 @@ def _overdue(n: NotificationStatus, by: timedelta) -> Overdue:
 
 
 @dataclass(frozen=True, kw_only=True)
-class RecordNotificationSent:
+class RecordNotificationSent(Command):
     notification_id: str
     person_id: str
     occurred_at: datetime

@@ -23,6 +23,7 @@ from habeas.domain import incidents
 from habeas.domain.actors import Actor, Caller, Role
 from habeas.domain.commands import Command
 from habeas.domain.errors import AlreadyExists, InvalidField, UnknownRecord
+from habeas.domain.incidents import LogAccess
 from habeas.domain.values import format_utc, require_id
 from habeas.ledger.log import Ledger
 from habeas.services.records import person_state
@@ -267,11 +268,6 @@ def record_reads(ledger: Ledger, reads: Sequence[Read]) -> None:
 
 
 # -- the access log entry (a ledger record that someone's file was opened) --------------------------------
-
-
-@dataclass(frozen=True, kw_only=True)
-class LogAccess(incidents.LogAccess, Command):
-    pass
 
 
 def log_access(cmd: LogAccess, *, uow: UnitOfWork) -> Result:

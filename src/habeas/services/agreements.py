@@ -12,7 +12,7 @@ from sqlalchemy import Connection, and_, or_, select
 
 from habeas.domain import agreements
 from habeas.domain.actors import Caller
-from habeas.domain.agreements import Agreement, AgreementRecorded, Stay
+from habeas.domain.agreements import Agreement, AgreementRecorded, RecordAgreement, Stay
 from habeas.domain.commands import Command
 from habeas.domain.custody import CustodyChanged, CustodyStatus
 from habeas.domain.errors import InvalidField, UnknownRecord
@@ -26,11 +26,6 @@ from habeas.storage.projections.agreements import agreement as agreement_table
 from habeas.storage.projections.agreements import invoice
 from habeas.storage.projections.custody import custody
 from habeas.storage.projections.schema import KIND, record
-
-
-@dataclass(frozen=True, kw_only=True)
-class RecordAgreement(agreements.RecordAgreement, Command):
-    pass
 
 
 @dataclass(frozen=True, kw_only=True)

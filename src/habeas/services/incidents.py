@@ -17,7 +17,7 @@ from habeas.domain.actors import Caller
 from habeas.domain.commands import Command
 from habeas.domain.custody import HELD
 from habeas.domain.errors import AlreadyExists
-from habeas.domain.incidents import IncidentKind, IncidentState
+from habeas.domain.incidents import IncidentKind, IncidentState, ResolveIncident
 from habeas.services.access import INCIDENT, visible
 from habeas.services.custody import custody_state
 from habeas.services.manifests import manifest_from_log
@@ -35,11 +35,6 @@ class RecordHeadcount(headcounts.RecordHeadcount, Command):
 @dataclass(frozen=True, kw_only=True)
 class RecordIncident(incidents.RecordIncident, Command):
     """A death or an escape also changes the custody of each person named who is held here."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class ResolveIncident(incidents.ResolveIncident, Command):
-    pass
 
 
 def incident_state(conn: Connection, incident_id: str) -> IncidentState | None:

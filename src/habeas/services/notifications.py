@@ -11,16 +11,18 @@ from sqlalchemy import Connection, Row, select
 from habeas.domain import notifications
 from habeas.domain.actors import Caller
 from habeas.domain.commands import Command
-from habeas.domain.notifications import NotificationReason, NotificationStatus, Overdue, Recipient, missed
+from habeas.domain.notifications import (
+    NotificationReason,
+    NotificationStatus,
+    Overdue,
+    Recipient,
+    RecordNotificationSent,
+    missed,
+)
 from habeas.domain.values import parse_utc
 from habeas.services.access import PERSON, visible
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork, as_domain
 from habeas.storage.projections.notifications import notification
-
-
-@dataclass(frozen=True, kw_only=True)
-class RecordNotificationSent(notifications.RecordNotificationSent, Command):
-    pass
 
 
 def notification_status(conn: Connection, notification_id: str) -> NotificationStatus | None:
