@@ -24,9 +24,11 @@ from fastapi.responses import JSONResponse
 from habeas.api.problems import ApiProblem, is_conflict
 from habeas.domain.commands import Command
 from habeas.domain.errors import HabeasError
-from habeas.services import access, idempotency
-from habeas.services.access import HANDOFF, INCIDENT, MANIFEST, PERSON, Permission, Principal
+from habeas.services import access, accounts, idempotency, permissions
+from habeas.services.access import HANDOFF, INCIDENT, MANIFEST, PERSON
+from habeas.services.accounts import Principal
 from habeas.services.door import Services
+from habeas.services.permissions import Permission
 from habeas.services.unit_of_work import Result
 
 T = TypeVar("T")
@@ -71,7 +73,7 @@ def authenticate(request: Request) -> Principal:
             "this endpoint needs a token: create one with `habeas token create` or POST /auth/token",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    principal = st.services.read(access.authenticate_token, token, st.clock())
+    principal = st.services.read(accounts.authenticate_token, token, st.clock())
     if principal is None:
         raise ApiProblem(
             401, "invalid-token", "Authentication required", "the token is unknown or has expired",
@@ -185,7 +187,7 @@ class Caller:
 
 
 def _forbid(principal: Principal, permission: Permission) -> None:
-    if not access.allowed(principal.role, permission):
+    if not permissions.allowed(principal.role, permission):
         raise ApiProblem(
             403, "forbidden", "Forbidden",
             f"role {principal.role.value} may not {permission.value}",

@@ -23,7 +23,6 @@ from habeas.api.problems import ApiProblem
 from habeas.domain.agreements import Agreement, InvoiceIssued, RecordAgreement
 from habeas.domain.periods import Period
 from habeas.domain.values import format_utc
-from habeas.services.access import Permission
 from habeas.services.agreements import (
     IssueInvoice,
     country_of,
@@ -31,6 +30,7 @@ from habeas.services.agreements import (
     party_agreements,
     party_invoices,
 )
+from habeas.services.permissions import Permission
 from habeas.services.unit_of_work import Result
 
 router = APIRouter(tags=["agreements"])

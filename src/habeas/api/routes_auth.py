@@ -12,8 +12,8 @@ from habeas.api.context import Caller, require, state_of
 from habeas.api.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
 from habeas.api.problems import ApiProblem
 from habeas.api.ratelimit import per_client
-from habeas.services import access
-from habeas.services.access import Permission
+from habeas.services import access, accounts, permissions
+from habeas.services.permissions import Permission
 
 router = APIRouter(tags=["auth"])
 SESSION = timedelta(hours=12)
@@ -46,7 +46,7 @@ def login(body: Login, request: Request) -> TokenOut:
     """Exchange a user's password for a bearer token valid 12 hours (rate-limited per client, as the locator,
     so passwords cannot be guessed at speed)."""
     st = state_of(request)
-    principal = st.services.read(access.authenticate_password, body.user_id, body.password)
+    principal = st.services.read(accounts.authenticate_password, body.user_id, body.password)
     if principal is None:
         # One answer for an unknown user and a wrong password: which one it was is not the caller's to learn.
         raise ApiProblem(401, "invalid-credentials", "Authentication required", "unknown user or wrong password")
@@ -59,7 +59,7 @@ def me(caller: Annotated[Caller, Depends(require(Permission.READ))]) -> Me:
     p = caller.principal
     return Me(
         user_id=p.user_id, agency_id=p.agency_id, role=p.role.value, officer_id=p.officer_id,
-        permissions=sorted(perm.value for perm in Permission if access.allowed(p.role, perm)),
+        permissions=sorted(perm.value for perm in Permission if permissions.allowed(p.role, perm)),
     )
 
 

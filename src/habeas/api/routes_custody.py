@@ -29,8 +29,8 @@ from habeas.api.schemas_custody import (
 )
 from habeas.api.schemas_people import CustodyOut, ProofOut
 from habeas.domain import commands as c
-from habeas.services.access import Permission
 from habeas.services.custody import custody_answer
+from habeas.services.permissions import Permission
 
 router = APIRouter(tags=["custody"])
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from habeas.api.context import Caller, require
 from habeas.services import feed as feed_service
-from habeas.services.access import Permission
+from habeas.services.permissions import Permission
 
 router = APIRouter(tags=["feed"])
 

@@ -31,9 +31,10 @@ from habeas.api.schemas_operation import (
     SignaturesIn,
 )
 from habeas.domain.handoffs import ReceiptItem, receipt_bytes
-from habeas.services.access import MANIFEST, PERSON, Permission
+from habeas.services.access import MANIFEST, PERSON
 from habeas.services.handoffs import CompleteHandoff, IssueHandoff, handoff_detail, issued_receipt
 from habeas.services.handoffs import handoff_receipt as receipt_of
+from habeas.services.permissions import Permission
 
 router = APIRouter(tags=["handoffs"])
 

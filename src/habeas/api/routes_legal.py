@@ -36,9 +36,10 @@ from habeas.domain.codec import decode, field_types
 from habeas.domain.court_orders import CourtOrderScope
 from habeas.domain.events import Event
 from habeas.domain.periods import Period
-from habeas.services.access import PERSON, Permission
+from habeas.services.access import PERSON
 from habeas.services.corrections import correctable
 from habeas.services.legal import require_allegation_in_view
+from habeas.services.permissions import Permission
 
 router = APIRouter(tags=["legal"])
 

@@ -43,10 +43,11 @@ from habeas.api.schemas_manifests import (
 from habeas.domain import manifests as mf
 from habeas.domain.manifest_events import ManifestStatus
 from habeas.gates.policy import shipped_packs
-from habeas.services.access import PERSON, Permission
+from habeas.services.access import PERSON
 from habeas.services.alerts import operation_alerts_in_view
 from habeas.services.clearance import Clearance, pack_named
 from habeas.services.manifests import ManifestSummary, alerts_in_view, manifest_view, manifests_in_view
+from habeas.services.permissions import Permission
 from habeas.services.unit_of_work import Result
 
 router = APIRouter(tags=["manifests"])

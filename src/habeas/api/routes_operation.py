@@ -39,10 +39,11 @@ from habeas.domain.incidents import LogAccess, ResolveIncident
 from habeas.domain.intake import CapacityOverride, IntakeCapacityOverride
 from habeas.domain.notifications import RecordNotificationSent
 from habeas.domain.values import format_utc, parse_utc
-from habeas.services.access import MANIFEST, PERSON, Permission
+from habeas.services.access import MANIFEST, PERSON
 from habeas.services.incidents import RecordHeadcount, RecordIncident, incidents_in_view
 from habeas.services.intake import AdmitAtIntake
 from habeas.services.notifications import missed_in_view, notifications_in_view
+from habeas.services.permissions import Permission
 from habeas.services.unit_of_work import Result
 
 router = APIRouter(tags=["operation"])

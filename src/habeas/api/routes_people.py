@@ -27,8 +27,9 @@ from habeas.api.schemas_people import (
 )
 from habeas.domain.commands import ErasePerson, MergePersons, RecordAdmission, RegisterPerson
 from habeas.domain.identity import IdentityWarning
-from habeas.services.access import PERSON, Permission
+from habeas.services.access import PERSON
 from habeas.services.people import find_people_in_view, people_in_view, person_view
+from habeas.services.permissions import Permission
 from habeas.services.unit_of_work import Result
 
 router = APIRouter(tags=["people"])

@@ -30,7 +30,6 @@ from habeas.api.schemas_reference import (
 from habeas.domain.commands import RegisterAgency, RegisterFacility, RegisterOfficer, RegisterUnit
 from habeas.domain.errors import UnknownRecord
 from habeas.domain.facilities import CapacityStandard, Separation
-from habeas.services.access import Permission
 from habeas.services.facilities import (
     AgencyView,
     FacilitySummary,
@@ -41,6 +40,7 @@ from habeas.services.facilities import (
     list_officers,
 )
 from habeas.services.facilities import capacity as capacity_of
+from habeas.services.permissions import Permission
 
 router = APIRouter(tags=["reference"])
 

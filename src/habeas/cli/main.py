@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from habeas.bootstrap import DEFAULT_ORIGIN, Settings, init, vkey_path
+from habeas.bootstrap import DEFAULT_ORIGIN, Settings, init, load_packs, vkey_path
 from habeas.cli import (
     custody_cmds,
     db_cmds,
@@ -66,7 +66,10 @@ app = typer.Typer(
 
 @app.callback()
 def _main(ctx: typer.Context, db: DbOption = None, key: KeyOption = None) -> None:
-    ctx.obj = Context(Settings.resolve(db, key))
+    settings = Settings.resolve(db, key)
+    # The deployment's policy pack is configuration: a bad HABEAS_POLICY_PACK stops every command before it runs.
+    load_packs(settings.pack)
+    ctx.obj = Context(settings)
 
 
 @app.command("init")

@@ -30,6 +30,7 @@ from habeas.ledger.entry import PreparedEntry, iso_utc
 from habeas.ledger.note import Signer, sign_note
 from habeas.ledger.tiles import Frontier, TileReader
 from habeas.storage import ledger_store as store
+from habeas.storage.engine import connect
 from habeas.storage.errors import StorageError, translated
 
 T = TypeVar("T")
@@ -218,38 +219,41 @@ class Ledger:
         return TileReader(lambda lvl, start, n: store.read_tile_hashes(conn, lvl, start, n), _cache=self._tiles)
 
     def size(self) -> int:
-        with self.engine.connect() as conn:
+        with connect(self.engine) as conn:
             return store.read_head(conn)[0]
 
     def checkpoint(self, size: int | None = None) -> store.StoredCheckpoint:
-        with self.engine.connect() as conn:
+        with connect(self.engine) as conn:
             cp = store.read_checkpoint(conn, size)
         if cp is None:
             raise LogError("the log has no checkpoint yet" if size is None else f"no checkpoint at size {size}")
         return cp
 
     def leaf(self, index: int) -> bytes:
-        with self.engine.connect() as conn:
-            leaf = store.read_leaf(conn, index)
+        with connect(self.engine) as conn:
+            # The range first: an index past the log (or past what the database's integers hold) is the
+            # caller's mistake, answered in words, never a driver's overflow.
+            size = store.read_head(conn)[0]
+            leaf = store.read_leaf(conn, index) if 0 <= index < size else None
             if leaf is None:
-                size = store.read_head(conn)[0]
-                raise LogError(f"no leaf at index {index}: the log has {size} entries (0 to {size - 1})")
+                held = f"{size} entries (0 to {size - 1})" if size else "no entries yet"
+                raise LogError(f"no leaf at index {index}: the log has {held}")
         return leaf
 
     def inclusion_proof(self, index: int, size: int) -> list[bytes]:
-        with self.engine.connect() as conn:
+        with connect(self.engine) as conn:
             head = store.read_head(conn)[0]
             if not 0 <= index < size <= head:
                 raise LogError(f"no leaf {index} in a tree of size {size} (the log has {head} entries)")
             return merkle.inclusion_proof(self._reader(conn), index, size)
 
     def consistency_proof(self, old: int, new: int) -> list[bytes]:
-        with self.engine.connect() as conn:
+        with connect(self.engine) as conn:
             head = store.read_head(conn)[0]
             if not 0 <= old <= new <= head:
                 raise LogError(f"no consistency proof from size {old} to {new} (the log has {head} entries)")
             return merkle.consistency_proof(self._reader(conn), old, new)
 
     def root(self, size: int) -> bytes:
-        with self.engine.connect() as conn:
+        with connect(self.engine) as conn:
             return merkle.tree_root(self._reader(conn), size)

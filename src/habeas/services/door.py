@@ -19,7 +19,7 @@ from habeas.gates.policy import Policy
 from habeas.ledger.log import Appender, Ledger
 from habeas.ledger.note import NoteError
 from habeas.ledger.verify import VerifyReport, verify_log
-from habeas.services import access, locator, public_log, rebuild, rebuild_apply
+from habeas.services import access, accounts, locator, public_log, rebuild, rebuild_apply
 from habeas.services.unit_of_work import Projector, Reaction, Result, UnitOfWork
 from habeas.storage.engine import connect
 
@@ -51,18 +51,18 @@ class Door:
     def add_user(
         self, *, user_id: str, agency_id: str, role: str, now: datetime, password: str | None = None,
         officer_id: str | None = None,
-    ) -> access.Principal:
+    ) -> accounts.Principal:
         """Register a user of an agency on record (the password, if any, kept as an argon2id hash)."""
-        return access.add_user(
+        return accounts.add_user(
             self.engine, user_id=user_id, agency_id=agency_id, role=role, now=now, password=password,
             officer_id=officer_id,
         )
 
     def issue_token(
         self, *, user_id: str, name: str, now: datetime, valid_for: timedelta | None = None
-    ) -> access.IssuedToken:
+    ) -> accounts.IssuedToken:
         """A new API token for the user: the secret is in the answer once; only its hash is kept."""
-        return access.create_token(self.engine, user_id=user_id, name=name, now=now, valid_for=valid_for)
+        return accounts.create_token(self.engine, user_id=user_id, name=name, now=now, valid_for=valid_for)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from habeas.api.app import create_app
 from habeas.domain.actors import Caller, Role
 from habeas.domain.commands import RegisterAgency
-from habeas.services import access
+from habeas.services import accounts
 from habeas.services.door import Services
 from tests.e2e.api.server import LOOPBACK, in_process_client
 
@@ -62,8 +62,8 @@ def api_world(make_services: Callable[[], Services]) -> Iterator[ApiWorld]:
     for agency in (AGENCY_A, AGENCY_B):
         for role in Role:
             user = f"{agency}-{role.value}"
-            access.add_user(engine, user_id=user, agency_id=agency, role=role.value, now=T0)
-            tokens[(agency, role)] = access.create_token(engine, user_id=user, name="test", now=T0).secret
+            accounts.add_user(engine, user_id=user, agency_id=agency, role=role.value, now=T0)
+            tokens[(agency, role)] = accounts.create_token(engine, user_id=user, name="test", now=T0).secret
     # A new app for each test, as each test has its own database: nothing is shared between tests.
     app = create_app(services, rate_limit=(1000, 1000.0))
     with start_blocking_portal() as portal:

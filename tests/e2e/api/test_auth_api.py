@@ -10,14 +10,14 @@ from sqlalchemy.exc import DBAPIError
 
 from habeas.api.context import Caller
 from habeas.domain.actors import Role
-from habeas.services import access
+from habeas.services import access, accounts
 from habeas.storage.access import access_log, api_token
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, T0, ApiWorld
 
 
 def test_a_password_gives_a_token_that_works_and_only_its_hash_is_stored(api_world: ApiWorld) -> None:
     engine = api_world.services.ledger.engine
-    access.add_user(engine, user_id="ana", agency_id=AGENCY_A, role="legal", now=T0, password="correct horse battery")
+    accounts.add_user(engine, user_id="ana", agency_id=AGENCY_A, role="legal", now=T0, password="correct horse battery")
     anon = api_world.client()
     r = anon.post("/auth/token", json={"user_id": "ana", "password": "correct horse battery"})
     assert r.status_code == 201, r.text
@@ -36,7 +36,7 @@ def test_a_password_gives_a_token_that_works_and_only_its_hash_is_stored(api_wor
 
 
 def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(api_world: ApiWorld) -> None:
-    access.add_user(
+    accounts.add_user(
         api_world.services.ledger.engine, user_id="ana", agency_id=AGENCY_A, role="legal", now=T0,
         password="correct horse battery",
     )
@@ -65,7 +65,7 @@ def test_no_token_a_bad_scheme_and_an_unknown_token_are_401_problems(api_world: 
 
 def test_an_expired_token_is_refused(api_world: ApiWorld) -> None:
     engine = api_world.services.ledger.engine
-    issued = access.create_token(
+    issued = accounts.create_token(
         engine, user_id=f"{AGENCY_A}-{Role.AUDITOR.value}", name="short", now=T0, valid_for=timedelta(minutes=1)
     )
     # The api_world clock is a TickingClock from 2025-03-15, long after T0 + 1 minute.
@@ -84,7 +84,7 @@ def test_a_role_without_the_permission_gets_403_naming_it(api_world: ApiWorld) -
 
 def test_reads_of_personal_data_are_logged_and_the_log_refuses_changes(api_world: ApiWorld) -> None:
     engine = api_world.services.ledger.engine
-    api_world_caller = access.Principal(user_id="u-x", agency_id=AGENCY_B, role=Role.AUDITOR)
+    api_world_caller = accounts.Principal(user_id="u-x", agency_id=AGENCY_B, role=Role.AUDITOR)
     api_world.services.record_reads([
         access.Read(user_id=api_world_caller.user_id, agency_id=AGENCY_B, action="read", subject_kind="person",
                     subject_id="p-9", request="GET /people/p-9", at=T0),

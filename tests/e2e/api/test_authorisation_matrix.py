@@ -28,9 +28,9 @@ from habeas.domain.incidents import Checkpoint
 from habeas.domain.manifest_commands import CreateManifest
 from habeas.domain.moves import Leg, TransportMode
 from habeas.ledger.note import generate_signer
-from habeas.services.access import allowed
 from habeas.services.handoffs import IssueHandoff
 from habeas.services.incidents import RecordHeadcount
+from habeas.services.permissions import allowed
 from habeas.storage.projections.scope import HANDOFF, INCIDENT, MANIFEST, PERSON
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, T0, ApiWorld
 

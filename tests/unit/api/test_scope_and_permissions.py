@@ -9,7 +9,7 @@ import pytest
 from habeas.domain.actors import Role
 from habeas.domain.custody import Authority, Custodian, CustodyChanged, CustodyStatus, CustodyTransition
 from habeas.domain.events import EventType, event_from
-from habeas.services.access import PERMISSIONS, Permission, allowed
+from habeas.services.permissions import PERMISSIONS, Permission, allowed
 from habeas.storage.projections.scope import HANDOFF, MANIFEST, PERSON, subjects_and_agencies
 
 T = datetime(2025, 3, 15, tzinfo=UTC)
