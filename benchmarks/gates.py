@@ -338,10 +338,8 @@ def setup_world(services: Services, n: int, manifests: int) -> list[str]:
     return ids
 
 
-def _clear(services: Services, manifest_id: str, pack: str) -> Clearance:
-    result = services.execute(
-        mf.ClearManifest(manifest_id=manifest_id, occurred_at=T0 + timedelta(hours=4), policy=pack)
-    )
+def _clear(services: Services, manifest_id: str) -> Clearance:
+    result = services.execute(mf.ClearManifest(manifest_id=manifest_id, occurred_at=T0 + timedelta(hours=4)))
     assert isinstance(result.value, Clearance)
     return result.value
 
@@ -401,7 +399,7 @@ def bench_clearance(
 ) -> dict[str, Any]:
     init(settings, "bench.habeas/gates", schema=schema)
     pack, dropped = bench_pack(settings.key_path.parent)
-    services = open_services(settings, schema=schema, extra_packs=(pack,))  # packs are loaded at start-up only
+    services = open_services(settings, schema=schema, pack=pack)  # the deployment's pack, chosen at start-up
     try:
         started = time.perf_counter()
         manifests = setup_world(services, n, reps + 2)
@@ -411,7 +409,7 @@ def bench_clearance(
         loads = []
         for m in manifests[:reps]:
             t = time.perf_counter()
-            got = _clear(services, m, pack)
+            got = _clear(services, m)
             times.append(time.perf_counter() - t)
             loads.append(os.getloadavg()[0])
             assert got.cleared, got.blocked[:5]
@@ -419,12 +417,12 @@ def bench_clearance(
         gates = len(next(iter(got.results.values())))
         with _timed_parts() as parts:
             t = time.perf_counter()
-            _clear(services, manifests[reps], pack)
+            _clear(services, manifests[reps])
             instrumented = time.perf_counter() - t
         parts["commit, checkpoint and the rest"] = max(0.0, instrumented - sum(parts.values()))
         prof = cProfile.Profile()
         prof.enable()
-        _clear(services, manifests[reps + 1], pack)
+        _clear(services, manifests[reps + 1])
         prof.disable()
         hot = _hotspots(prof, out_dir / f"profile-gates-{backend}-{n}.txt")
         s = median(times)

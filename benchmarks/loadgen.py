@@ -52,7 +52,8 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, "-m", "habeas", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
-        cmd += ["--log-level", "warning", *(["--workers", str(workers)] if workers else [])]
+        # --allow-owner: the benchmark connects as the database's owner (on PostgreSQL, the superuser it seeds as).
+        cmd += ["--log-level", "warning", "--allow-owner", *(["--workers", str(workers)] if workers else [])]
         self.command = cmd
         self.log = log
         self._log = log.open("w")

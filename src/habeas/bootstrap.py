@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from habeas.domain.commands import Command
 from habeas.domain.errors import HabeasError
 from habeas.domain.events import EventType
-from habeas.gates.policy import Policy, PolicyError, load_pack, shipped_packs
+from habeas.gates.policy import Packs, Policy, PolicyError, load_pack, shipped_packs
 from habeas.ledger.log import Ledger
 from habeas.ledger.note import NoteError, Signer, format_skey, format_vkey, generate_signer, parse_skey
 from habeas.services import (
@@ -43,7 +43,7 @@ from habeas.services import (
 )
 from habeas.services.door import Bound, Door, Services
 from habeas.services.unit_of_work import Handler, Projector, Reaction
-from habeas.storage import ledger_store, migrate
+from habeas.storage import ledger_store, migrate, privileges
 from habeas.storage import projections as p
 from habeas.storage.engine import DEFAULT_URL, make_engine
 from habeas.storage.projections.rows import Applier
@@ -190,6 +190,18 @@ def _open_ledger_engine(settings: Settings, schema: str | None) -> Engine:
     return engine
 
 
+def grant_runtime_role(
+    settings: Settings, role: str, *, new_password: bool = False, schema: str | None = None
+) -> privileges.Granted:
+    """Create or update the least-privileged PostgreSQL role the server connects as (`habeas db grant`), as the
+    tables' owner; refused on SQLite, which has no roles."""
+    engine = open_engine(settings, schema=schema)
+    try:
+        return privileges.grant_runtime_role(engine, role, new_password=new_password)
+    finally:
+        engine.dispose()
+
+
 def upgrade_database(settings: Settings, *, schema: str | None = None) -> migrate.UpgradeReport:
     """Bring an existing database to this habeas's schema in one transaction (`habeas db upgrade`); a database
     made before migrations is stamped with the baseline first. An empty database is refused: that is `init`."""
@@ -220,17 +232,18 @@ def _shipped() -> tuple[tuple[str, Policy], ...]:
     return tuple((name, load_pack(name)) for name in shipped_packs())
 
 
-def load_packs(deployment: str, extra: Sequence[str] = ()) -> tuple[Policy, dict[str, Policy]]:
-    """The deployment's pack and every pack a command may name: the shipped ones by name, and the deployment's
-    (and any ``extra`` pack files) under their name and as given. A bad pack is refused here, before anything runs."""
+def load_packs(deployment: str, extra: Sequence[str] = ()) -> tuple[Policy, Packs]:
+    """The deployment's packs, loaded at start-up: ``deployment`` names one pack, or several separated by commas
+    (a shipped name or a pack file each; ``extra`` adds more, as the demo's ground pack). The first clears every
+    leg; each later one the legs departing from the countries it declares. A bad pack is refused here, before
+    anything runs; nothing reads a pack after start-up."""
+    names = [n.strip() for n in deployment.split(",") if n.strip()] + list(extra)
+    shipped = dict(_shipped())
     try:
-        packs = dict(_shipped())
-        for given in (*extra, deployment):
-            policy = packs[given] if given in packs else load_pack(given)
-            packs[given] = packs[policy.name] = policy
+        packs = Packs.of([shipped[n] if n in shipped else load_pack(n) for n in names])
     except PolicyError as e:
         raise HabeasError(str(e)) from e
-    return packs[deployment], packs
+    return packs.default, packs
 
 
 def inject(handler: Callable[..., Any], dependencies: Mapping[str, Any]) -> Callable[..., Any]:
@@ -245,7 +258,7 @@ def projector(appliers: Mapping[EventType, Applier] = APPLIERS) -> Projector:
 
 
 def wire(
-    ledger: Ledger, clock: Callable[[], datetime], policy: Policy, packs: dict[str, Policy], settings: Settings | None
+    ledger: Ledger, clock: Callable[[], datetime], policy: Policy, packs: Packs, settings: Settings | None
 ) -> Services:
     """The services over an open ledger: the dependencies injected into the handlers and reactions, the
     projector built from the merged appliers."""

@@ -76,7 +76,8 @@ def invoke(
     bytes written (``habeas log leaf``); ``text=True`` decodes them as ``text=True`` would for a subprocess.
     """
     here, saved = Path.cwd(), dict(os.environ)
-    overrides = {**TERMINAL, **(env or {})}
+    # The terminal last: an ``env`` copied from os.environ (Db.env) carries the xdist worker's COLUMNS=80.
+    overrides = {**(env or {}), **TERMINAL}
     os.chdir(cwd)
     try:
         with _as_in_a_new_process({**os.environ, **overrides}):

@@ -43,7 +43,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
          "2560", "--category", "migration", "--at", T0),
     ]
     for person, nationality, basis in (
-        ("p-ve-1", "VE", "aea_designation"), ("p-sv-1", "SV", "ina_241"), ("p-abrego", "SV", "ina_241")
+        ("p-ve-1", "VE", "aea_designation"), ("p-sv-1", "SV", "ina_241"), ("p-avalos", "SV", "ina_241")
     ):
         steps += [
             ("person", "add", "--id", person, "--given", "Synthetic", "--surname", person, "--nationality",
@@ -55,12 +55,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
             ("legal", "add", "consular", person, "--id", f"cn-{person}", "--country", nationality, "--offered", SERVED),
         ]
     steps += [
-        ("legal", "add", "protection", "p-abrego", "--id", "wr-1", "--kind", "withholding_of_removal", "--country",
+        ("legal", "add", "protection", "p-avalos", "--id", "wr-1", "--kind", "withholding_of_removal", "--country",
          "SV", "--granted-by", "IJ Baltimore", "--at", SERVED),
         ("manifest", "create", "--id", "m-1", "--journey", "j-1", "--leg-id", "l-1", "--carrier", "GlobalX",
          "--vehicle", "GXA-6143", "--from", "KHRL", "--from-country", "US", "--to", "MSLP", "--to-country", "SV",
          "--departs", "2025-03-15T09:00:00Z", "--arrives", "2025-03-15T13:00:00Z", "--facility", "f-cecot",
-         "--person", "p-ve-1", "--person", "p-sv-1", "--alternate", "p-abrego", "--at", _at(1)),
+         "--person", "p-ve-1", "--person", "p-sv-1", "--alternate", "p-avalos", "--at", _at(1)),
     ]
     for step in steps:
         habeas(*step, cwd=cwd)
@@ -69,34 +69,34 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_manifest_flow_with_the_gate_table_and_alerts(world: Path) -> None:
     pack = str(world / "pack.yaml")
-    cleared = habeas("manifest", "clear", "m-1", "--pack", pack, "--at", _at(2), cwd=world)
+    cleared = habeas("--pack", pack, "manifest", "clear", "m-1", "--at", _at(2), cwd=world)
     assert {(r[0], r[1]) for r in _rows(cleared.stdout) if r[0].startswith("p-")} == {
         ("p-ve-1", "pass"), ("p-sv-1", "pass")
     }
     assert "manifest m-1 cleared: 2 people" in cleared.stdout
 
     habeas("manifest", "promote", "m-1", "--at", _at(3), cwd=world)
-    blocked = habeas("manifest", "clear", "m-1", "--pack", pack, "--at", _at(4), cwd=world, check=False)
+    blocked = habeas("--pack", pack, "manifest", "clear", "m-1", "--at", _at(4), cwd=world, check=False)
     assert blocked.returncode == 1
-    [abrego] = [r for r in _rows(blocked.stdout) if r[0] == "p-abrego"]
-    assert abrego[1:3] == ["fail", "no_protection_against_destination"]
-    assert "withholding of removal to SV in force" in abrego[3]
-    assert abrego[4].startswith("wr-1, entry ")
-    assert "NOT cleared: blocked p-abrego" in blocked.stdout
+    [avalos] = [r for r in _rows(blocked.stdout) if r[0] == "p-avalos"]
+    assert avalos[1:3] == ["fail", "no_protection_against_destination"]
+    assert "withholding of removal to SV in force" in avalos[3]
+    assert avalos[4].startswith("wr-1, entry ")
+    assert "NOT cleared: blocked p-avalos" in blocked.stdout
 
     one_line_error(habeas("manifest", "depart", "m-1", "--at", _at(5), cwd=world, check=False),
-                   r"manifest 'm-1': a gate blocks p-abrego")
+                   r"manifest 'm-1': a gate blocks p-avalos")
 
-    habeas("manifest", "strike", "m-1", "p-abrego", "--reason", "protection", "--at", _at(6), cwd=world)
-    habeas("manifest", "clear", "m-1", "--pack", pack, "--at", _at(7), cwd=world)
+    habeas("manifest", "strike", "m-1", "p-avalos", "--reason", "protection", "--at", _at(6), cwd=world)
+    habeas("--pack", pack, "manifest", "clear", "m-1", "--at", _at(7), cwd=world)
     habeas("manifest", "board", "m-1", "--at", _at(8), cwd=world)
     habeas("manifest", "depart", "m-1", "--at", _at(9), cwd=world)
-    assert "no alerts" in habeas("alerts", "--pack", pack, "--at", _at(10), cwd=world).stdout
+    assert "no alerts" in habeas("--pack", pack, "alerts", "--at", _at(10), cwd=world).stdout
 
     habeas("legal", "add", "court-order", "--id", "co-1", "--court", "D.D.C.", "--docket", "25-cv-766",
            "--directive", "halt_removal", "--form", "oral", "--nationality", "VE", "--legal-basis",
            "aea_designation", "--at", _at(10), cwd=world)
-    shown = habeas("alerts", "--pack", pack, "--at", _at(11), cwd=world).stdout
+    shown = habeas("--pack", pack, "alerts", "--at", _at(11), cwd=world).stdout
     [alert] = [r for r in _rows(shown) if r[0] == "m-1"]
     assert alert[1] == "co-1"
     assert alert[3] == "p-ve-1"
@@ -104,7 +104,7 @@ def test_the_manifest_flow_with_the_gate_table_and_alerts(world: Path) -> None:
     show = habeas("manifest", "show", "m-1", cwd=world).stdout
     assert "status departed" in show
     roles = {r[0]: r[1] for r in _rows(show) if r[0].startswith("p-")}
-    assert roles == {"p-ve-1": "aboard", "p-sv-1": "aboard", "p-abrego": "struck"}
+    assert roles == {"p-ve-1": "aboard", "p-sv-1": "aboard", "p-avalos": "struck"}
 
     habeas("log", "verify", cwd=world)
     habeas("rebuild", "--check", cwd=world)

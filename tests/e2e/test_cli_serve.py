@@ -29,7 +29,8 @@ def test_an_operator_adds_a_user_makes_a_token_and_serves_the_api(tmp_path: Path
     port = free_port()
     # A real process on purpose (see the module docstring): the installed command, serving real HTTP.
     server = subprocess.Popen(
-        [sys.executable, "-m", "habeas", "serve", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "habeas", "--pack", "strict-international", "serve", "--port", str(port),
+         "--log-level", "warning"],
         cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
@@ -44,6 +45,8 @@ def test_an_operator_adds_a_user_makes_a_token_and_serves_the_api(tmp_path: Path
             assert server.poll() is None, server.communicate()[1]
             assert time.monotonic() < deadline, "habeas serve did not answer within 30 s"
             time.sleep(0.1)
+        # the operator's pack (`habeas --pack`) is the one every worker's gates run, and says so
+        assert httpx.get(f"{base}/healthz").json()["policy_pack"] == "strict-international"
         me = httpx.get(f"{base}/auth/me", headers={"Authorization": f"Bearer {token}"})
         assert me.status_code == 200
         assert me.json()["role"] == "auditor"

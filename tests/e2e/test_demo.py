@@ -222,10 +222,22 @@ def test_the_log_holds_domain_events_only_and_no_personal_data(run: tuple[Path, 
                 "SELECT status, facility_id, custodian_agency, authority_agency FROM p_custody"
             ).fetchall()
         )
+        # what a record says is private (docs/public-log.md): an order's basis is in its private payload, an
+        # allegation's organisation in none of the leaves
+        orders = [
+            json.loads(body) for (body,) in con.execute("SELECT body FROM p_record WHERE kind = 'legal.removal_order'")
+        ]
         bases = Counter(
-            json.loads(body)["legal_basis"]
-            for (body,) in con.execute("SELECT body FROM p_record WHERE kind = 'legal.removal_order'")
+            json.loads(bytes(payload))["legal_basis"]
+            for (payload,) in con.execute(
+                "SELECT p.payload FROM ledger_private p JOIN p_record r ON r.seq = p.seq "
+                "WHERE r.kind = 'legal.removal_order'"
+            )
         )
+        accusations = con.execute(
+            "SELECT COUNT(*) FROM ledger_entry WHERE CAST(leaf AS TEXT) LIKE '%Tren de Aragua%' "
+            "OR CAST(leaf AS TEXT) LIKE '%MS-13%' OR CAST(leaf AS TEXT) LIKE '%gang assessment%'"
+        ).fetchone()[0]
     finally:
         con.close()
     assert set(types) <= {t.value for t in EventType}
@@ -240,6 +252,8 @@ def test_the_log_holds_domain_events_only_and_no_personal_data(run: tuple[Path, 
     assert leaks == 0
     assert nationalities == {("VE",): 238, ("SV",): 23}
     assert bases == {"aea_proclamation_2025": 137, "ina_240_final_order": 101 + 23}
+    assert {tuple(sorted(o)) for o in orders} == {("occurred_at", "order_id", "period")}
+    assert accusations == 0
     assert custody == {
         ("in_custody", "sv-dgcp-cecot", "agency-sv-dgcp", "agency-us-ice"): 247,
         ("in_custody", "us-ice-wcrdftx", "agency-us-ice", "agency-us-ice"): 12,

@@ -32,7 +32,7 @@ DEPARTS = datetime(2025, 3, 15, 9, 0, tzinfo=UTC)
 YEAR = Period(active_from=T0 - timedelta(days=30), active_to=T0 + timedelta(days=365))
 VENEZUELANS = ("p-ve-1", "p-ve-2")
 SALVADORANS = ("p-sv-1",)
-ABREGO = "p-abrego"  # the alternate with withholding of removal to El Salvador
+PROTECTED = "p-avalos"  # the alternate with withholding of removal to El Salvador
 
 
 def at(hours: float) -> datetime:
@@ -96,24 +96,26 @@ def world(services: Services) -> None:
         person(services, p, "VE", "aea_designation")
     for p in SALVADORANS:
         person(services, p, "SV", "ina_241")
-    person(services, ABREGO, "SV", "ina_241")
+    person(services, PROTECTED, "SV", "ina_241")
     run(
         c.RecordProtection(
-            protection_id="wr-abrego", person_id=ABREGO, occurred_at=at(2),
+            protection_id="wr-avalos", person_id=PROTECTED, occurred_at=at(2),
             kind=ProtectionKind.WITHHOLDING_OF_REMOVAL, country="SV", granted_by="IJ Baltimore", period=YEAR,
         )
     )
     run(
         mf.CreateManifest(
             manifest_id="m-1", occurred_at=at(3), journey_id="j-1", leg_index=0, leg=leg(),
-            people=(*VENEZUELANS, *SALVADORANS), alternates=(ABREGO,),
+            people=(*VENEZUELANS, *SALVADORANS), alternates=(PROTECTED,),
         )
     )
 
 
 def clear(services: Services, pack: str, hours: float) -> Clearance:
-    result = services.execute(mf.ClearManifest(manifest_id="m-1", occurred_at=at(hours), policy=pack))
+    # The deployment's pack (make_services(pack=...)) clears the leg: the command names none.
+    result = services.execute(mf.ClearManifest(manifest_id="m-1", occurred_at=at(hours)))
     assert isinstance(result.value, Clearance)
+    assert result.value.policy == load_pack(pack).name
     return result.value
 
 
@@ -148,18 +150,18 @@ def test_everyone_passes_then_the_promoted_alternate_blocks_departure(make_servi
         assert manifest_view(conn, "m-1").status == "draft"  # promoting lapses the clearance
     second = clear(services, pack, 6)
     assert not second.cleared
-    assert second.blocked == (ABREGO,)
-    failed = [r for r in second.results[ABREGO] if r.blocks]
+    assert second.blocked == (PROTECTED,)
+    failed = [r for r in second.results[PROTECTED] if r.blocks]
     assert [(r.gate.value, r.reason.code, r.rests_on_record) for r in failed] == [
-        ("no_protection_against_destination", "protection-against-destination", "wr-abrego")
+        ("no_protection_against_destination", "protection-against-destination", "wr-avalos")
     ]
     with pytest.raises(mf.DepartureBlocked) as refused:
         services.execute(mf.Depart(manifest_id="m-1", occurred_at=at(7)))
-    assert refused.value.person_ids == (ABREGO,)
-    assert ABREGO in str(refused.value)
+    assert refused.value.person_ids == (PROTECTED,)
+    assert PROTECTED in str(refused.value)
 
     # Struck with a reason, the others clear again and go.
-    services.execute(mf.StrikeFromManifest(manifest_id="m-1", occurred_at=at(8), person_id=ABREGO,
+    services.execute(mf.StrikeFromManifest(manifest_id="m-1", occurred_at=at(8), person_id=PROTECTED,
                                            reason=mf.StrikeReason.PROTECTION))
     assert clear(services, pack, 9).cleared
     services.execute(mf.BeginBoarding(manifest_id="m-1", occurred_at=at(10)))
@@ -167,7 +169,7 @@ def test_everyone_passes_then_the_promoted_alternate_blocks_departure(make_servi
     with services.ledger.engine.connect() as conn:
         view = manifest_view(conn, "m-1")
         assert view.status == "departed"
-        assert view.struck == (ABREGO,)
+        assert view.struck == (PROTECTED,)
         assert alerts(conn) == []
     assert_log_and_projections_clean(services)
 

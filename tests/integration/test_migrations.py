@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -32,14 +33,17 @@ from habeas.cli.db_cmds import db_app, rebuild_apply_cmd
 from habeas.domain import commands as c
 from habeas.domain.allegations import AllegationStatus
 from habeas.domain.corrections import ErasureReason
+from habeas.ledger.merkle import EMPTY_ROOT
 from habeas.ledger.note import generate_signer
 from habeas.services.door import Services
 from habeas.services.rebuild import RebuildError
 from habeas.storage import ledger_store, migrate, projections
 from habeas.storage.access import access_metadata
 from habeas.storage.engine import make_engine
+from habeas.storage.schema import ledger_head
 from habeas.storage.schema import metadata as ledger_metadata
 from tests.conftest import POSTGRES_URL, Db, TickingClock
+from tests.integration import pre_migration_access
 from tests.integration.test_services import T0, admit, assert_rebuild_equal, at, verify, world
 
 ORIGIN = "test.habeas/log"
@@ -76,8 +80,14 @@ def other_engine(db: Db, tmp_path: Path) -> Iterator[Engine]:
 
 
 def create_before_migrations(engine: Engine) -> None:
-    """What `habeas init` did before there were migrations."""
-    ledger_store.create_schema(engine)
+    """What `habeas init` did before there were migrations: `ledger_store.create_schema` (its body, with the
+    HTTP interface's tables as they were then: tests/integration/pre_migration_access.py) and
+    `projections.create_projections`."""
+    with engine.begin() as conn:
+        ledger_metadata.create_all(conn)
+        pre_migration_access.access_metadata.create_all(conn)
+        ledger_store.install_triggers(conn)
+        conn.execute(ledger_head.insert().values(id=1, size=0, root=EMPTY_ROOT))
     projections.create_projections(engine)
 
 
@@ -438,3 +448,25 @@ def test_rebuild_apply_command(written: Services, db: Db) -> None:
     assert f"rebuilt from {written.ledger.size()} entries" in result.stdout
     assert "p_custody 1 (was 0)" in result.stdout
     assert written.rebuild_check().ok
+
+
+def test_a_token_that_never_expired_expires_30_days_after_the_upgrade(engine: Engine) -> None:
+    migrate.upgrade(engine, to=migrate.BASELINE)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO api_user (user_id, agency_id, role, created_at) VALUES ('ana', 'ice', 'admin', 't')"
+        ))
+        conn.execute(text(
+            "INSERT INTO api_token (token_hash, token_id, user_id, name, created_at, expires_at) "
+            "VALUES (:h, 't-1', 'ana', 'old', 't', NULL), (:h2, 't-2', 'ana', 'dated', 't', '2030-01-01T00:00:00Z')"
+        ), {"h": "a" * 64, "h2": "b" * 64})
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        expiries = {r.token_id: r.expires_at for r in conn.execute(text("SELECT token_id, expires_at FROM api_token"))}
+        lifetime = datetime.fromisoformat(expiries["t-1"]) - datetime.now(UTC)
+        assert timedelta(days=29, hours=23) < lifetime <= timedelta(days=30)
+        assert expiries["t-2"] == "2030-01-01T00:00:00Z"
+        users = [tuple(r) for r in conn.execute(text("SELECT user_id, disabled_at FROM api_user"))]
+        assert users == [("ana", None)]
+    with pytest.raises(DBAPIError), engine.begin() as conn:
+        conn.execute(text("UPDATE api_token SET expires_at = NULL"))

@@ -52,8 +52,10 @@ from habeas.services.custody import custody_state
 from habeas.services.door import Services
 from habeas.services.people import identity_candidates
 from habeas.services.records import person_state
+from habeas.services.records import records as record_views
 from habeas.storage import ledger_store, projections
 from habeas.storage.projections.people import identity_keys, person, person_key
+from habeas.storage.projections.schema import record
 
 MakeServices = Callable[[], Services]
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)  # before the TickingClock starts: every time here is in the past
@@ -454,14 +456,14 @@ def _projection_bodies(conn: Connection) -> list[str]:
 
 # -- 4. erasure -----------------------------------------------------------------------------------------------
 
-SECRET_NAME = PersonName(given_names=("Kilmar", "Armando"), surnames=("Ábrego", "García"))
+SECRET_NAME = PersonName(given_names=("Marcos", "Armando"), surnames=("Ávalos", "García"))
 SECRET_BIRTH = PartialDate(year=1995, month=7, day=26)
 SECRET_PASSPORT = Identifier(kind=IdentifierKind.PASSPORT, value="SV1234567", country="SV")
 
 
 def _identity() -> PersonIdentity:
     return PersonIdentity(
-        person_id="probe", name=PersonName(given_names=("kilmar", "armando"), surnames=("garcia", "abrego")),
+        person_id="probe", name=PersonName(given_names=("marcos", "armando"), surnames=("garcia", "avalos")),
         identifiers=(SECRET_PASSPORT,),
     )
 
@@ -498,7 +500,9 @@ def test_erasure_removes_the_private_payloads_and_keeps_the_log_verifiable(held:
         on_stream = ledger_store.stream_seqs(conn, "p-9")
         with_payload = [s for s in on_stream if ledger_store.read_private_one(conn, s) is not None]
         others = {s: ledger_store.read_private_one(conn, s) for s in ledger_store.stream_seqs(conn, "p-2")}
-    assert len(with_payload) == 4  # registration, admission, counsel, its amendment
+    # registration, admission, counsel, its amendment; the custody admission and release (a step's reason is
+    # private: docs/public-log.md)
+    assert len(with_payload) == 6
     before = leaves(held)
 
     erased_at = run(c.ErasePerson(person_id="p-9", occurred_at=at(6), reason=ErasureReason.DATA_SUBJECT_REQUEST)).seq
@@ -553,7 +557,14 @@ def test_amend_and_retract_are_new_entries_naming_the_corrected_seq(held: Servic
         leaf = parse_leaf(held.ledger.leaf(seq))
         assert (leaf["type"], leaf["stream"]) == ("entry.corrected", "p-2")
         assert (leaf["body"]["corrected_seq"], leaf["body"]["action"]) == (target, action)
-    assert parse_leaf(held.ledger.leaf(amended))["body"]["replacement_public"]["source"] == "police report"
+    # what an allegation says is private (docs/public-log.md): the replacement's source is in the private part
+    assert parse_leaf(held.ledger.leaf(amended))["body"]["replacement_public"] == {
+        "occurred_at": "2025-03-01T08:00:00Z", "allegation_id": "al-2"
+    }
+    with held.ledger.engine.connect() as conn:
+        held_private = ledger_store.read_private_one(conn, amended)
+    assert held_private is not None
+    assert parse_leaf(held_private[1])["replacement_private"]["source"] == "police report"
     assert {seq: held.ledger.leaf(seq) for seq in originals} == originals
     with held.ledger.engine.connect() as conn:
         rows = conn.execute(
@@ -561,7 +572,9 @@ def test_amend_and_retract_are_new_entries_naming_the_corrected_seq(held: Servic
         )
         records = {r.record_id: r for r in rows}
         corrections = conn.execute(text("SELECT corrected_seq, seq, action FROM p_correction ORDER BY seq")).all()
-    assert json.loads(records["al-2"].body)["source"] == "police report"
+    with held.ledger.engine.connect() as conn:  # shown with the record, as amended, to who may read it
+        (shown,) = record_views(conn, record.c.record_id == "al-2")
+    assert (shown.body["source"], shown.body["organisation"]) == ("police report", "TdA")
     assert (records["al-2"].updated_seq, bool(records["al-2"].retracted)) == (amended, False)
     assert (records["cv-1"].updated_seq, bool(records["cv-1"].retracted)) == (retracted, True)
     assert [tuple(r) for r in corrections] == [(allegation, amended, "amend"), (conviction, retracted, "retract")]

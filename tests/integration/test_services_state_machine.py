@@ -41,6 +41,7 @@ from habeas.domain.custody import HELD, OUT_OF_CUSTODY, Authority, Custodian, Cu
 from habeas.domain.errors import DomainError
 from habeas.domain.events import event_from
 from habeas.domain.identity import IdentityMatch
+from habeas.domain.incidents import IncidentKind
 from habeas.domain.legal import NoticeContent, ProtectionKind
 from habeas.domain.people import Identifier, IdentifierKind, PersonName
 from habeas.domain.periods import Period
@@ -50,6 +51,7 @@ from habeas.services import rebuild
 from habeas.services.custody import custody_state
 from habeas.services.door import Services
 from habeas.services.facilities import officer_ref, unit_ref
+from habeas.services.incidents import RecordIncident
 from habeas.services.unit_of_work import Result
 from habeas.storage import ledger_store, projections
 from habeas.storage.projections.custody import custody
@@ -482,13 +484,29 @@ class CustodyMachine(RuleBasedStateMachine):
         elif ending == "remove":
             cmd = c.Remove(person_id=person_id, occurred_at=at, country=country)
             ok, after = status in HELD, Held(CustodyStatus.REMOVED, country=country)
-        elif ending == "escape":
-            cmd = c.RecordEscape(person_id=person_id, occurred_at=at)
-            ok, after = status in HELD, Held(CustodyStatus.ESCAPED)
         else:
-            cmd = c.RecordDeath(person_id=person_id, occurred_at=at, reason="medical")
-            ok, after = status in HELD, Held(CustodyStatus.DECEASED)
+            # A death or an escape is an incident: one command that opens it, changes the custody and (a death)
+            # makes next of kin and the independent authority due, whichever route reports it.
+            if self.usable(person_id):
+                self.incident(person_id, IncidentKind(ending), at)
+            return
         self.custody_change(cmd, person_id, ok and self.usable(person_id), after)
+
+    def incident(self, person_id: str, kind: IncidentKind, at: datetime) -> None:
+        # Someone not held here (handed over to an agency that keeps no record) still has the incident recorded;
+        # only a person held here changes custody.
+        held = self.held(person_id).status in HELD
+        size = self.services.ledger.size()
+        cmd = RecordIncident(incident_id=f"inc-{size}", kind=kind, person_ids=(person_id,), occurred_at=at)
+        result = self.services.execute(cmd)
+        types = [parse_leaf(self.services.ledger.leaf(seq))["type"] for seq in range(size, size + len(result.seqs))]
+        due = ["notification.due", "notification.due"] if kind is IncidentKind.DEATH else []
+        assert types == ["incident.opened", *due, *(["custody.changed"] if held else [])]
+        event(f"accepted {kind.value} incident")
+        self.entries += len(types)
+        if held:
+            ending = CustodyStatus.DECEASED if kind is IncidentKind.DEATH else CustodyStatus.ESCAPED
+            self.people[person_id].held = Held(ending)
 
     @precondition(_someone(*HELD))
     @rule(data=st.data(), custodian=st.sampled_from(CUSTODIANS))

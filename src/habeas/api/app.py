@@ -6,13 +6,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from habeas import __version__
 from habeas.api import (
     problems,
+    routes_accounts,
     routes_agreements,
     routes_auth,
     routes_custody,
@@ -26,6 +27,7 @@ from habeas.api import (
     routes_public,
     routes_reference,
 )
+from habeas.api.client_address import TrustedProxies
 from habeas.api.context import ApiState
 from habeas.services.door import Services
 
@@ -37,8 +39,8 @@ no login. Writes accept an `Idempotency-Key` header; lists are paginated with `l
 """
 
 ROUTERS = (
-    routes_public, routes_log, routes_auth, routes_people, routes_legal, routes_custody, routes_reference,
-    routes_manifests, routes_agreements, routes_operation, routes_handoffs, routes_feed,
+    routes_public, routes_log, routes_auth, routes_accounts, routes_people, routes_legal, routes_custody,
+    routes_reference, routes_manifests, routes_agreements, routes_operation, routes_handoffs, routes_feed,
 )
 
 
@@ -46,15 +48,17 @@ def create_app(services: Services, *, clock: Callable[[], datetime] | None = Non
     """An application serving ``services``' ledger; ``extras`` tune helpers (``rate_limit=(burst, per_s)``)."""
     app = FastAPI(
         title="habeas", version=__version__, description=DESCRIPTION,
-        responses=problems.PROBLEM_RESPONSES,
+        responses=problems.PROBLEM_RESPONSES, dependencies=[Depends(problems.require_json)],
     )
     app.state.habeas = ApiState(services=services, clock=clock or services.clock, extras=dict(extras))
     problems.install(app)
 
     @app.get("/healthz", tags=["public"], response_model=Health)
     def healthz() -> Health:
-        """Liveness, with no database work: the benchmarks' measure of the HTTP stack's own limit."""
-        return Health(status="ok")
+        """Liveness, with no database work (the benchmarks' measure of the HTTP stack's own limit), and the
+        policy pack this deployment's gates run: its name and the SHA-256 every gate result records."""
+        pack = services.policy
+        return Health(status="ok", policy_pack=pack.name, policy_pack_sha256=pack.sha256)
 
     for module in ROUTERS:
         app.include_router(module.router)
@@ -85,11 +89,16 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 class Health(BaseModel):
     status: str
+    policy_pack: str
+    policy_pack_sha256: str
 
 
 def app_from_env() -> FastAPI:
     """For ``uvicorn --factory habeas.api.app:app_from_env``: the ledger named by HABEAS_DATABASE_URL and
-    HABEAS_SIGNING_KEY (what ``habeas serve`` sets for its workers)."""
+    HABEAS_SIGNING_KEY (what ``habeas serve`` sets for its workers), trusting X-Forwarded-For from the proxies
+    in HABEAS_TRUSTED_PROXIES only. Run uvicorn itself with ``--no-proxy-headers``: its default believes the
+    header from 127.0.0.1 before the app sees the request (``habeas serve`` turns it off)."""
     from habeas.bootstrap import Settings, open_services
 
-    return create_app(open_services(Settings.resolve()))
+    trusted = TrustedProxies.from_environment()  # a bad setting stops the start, not every request
+    return create_app(open_services(Settings.resolve()), trusted_proxies=trusted)

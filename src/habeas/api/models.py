@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from habeas.services.unit_of_work import Result
+
+
+class RequestModel(BaseModel):
+    """The base of every request body and of every object nested in one: a field the API does not know is refused
+    (422 naming it), never dropped. A misspelt ``date_of_brith`` or a ``{"name": {"given": [...]}}`` would
+    otherwise record a person without the birth date or the given names the caller sent."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class Written(BaseModel):

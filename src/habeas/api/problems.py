@@ -9,6 +9,7 @@ extension members (``person_id``, ``record_id``...).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from habeas.domain.authority import Forbidden
 from habeas.domain.errors import (
     AlreadyExists,
     DomainError,
@@ -83,13 +85,14 @@ _TITLES = {
 # Every route answers these with a problem; the OpenAPI document says so, so clients (and schemathesis) know.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": _TITLES[status]}
-    for status in (400, 401, 403, 404, 409, 422, 429)
+    for status in (400, 401, 403, 404, 409, 415, 422, 429)
 }
 
 
 # The HTTP status of each error the project raises on purpose. Most specific class first: an error takes the
 # status of the first class here it is an instance of.
 STATUSES: tuple[tuple[type[HabeasError], int], ...] = (
+    (Forbidden, 403),  # who may do what (habeas.services.authority): the role, or the agency's relation
     (InvalidField, 422),
     (HandoffSignatureInvalid, 422),
     (UnknownRecord, 404),
@@ -175,8 +178,41 @@ def _ids_of(exc: DomainError) -> dict[str, Any]:
 def _pointer(loc: tuple[Any, ...]) -> FieldProblem:
     where, *rest = loc if loc else ("body",)
     if where == "body":
-        return FieldProblem(detail="", pointer="#/" + "/".join(str(p) for p in rest))
+        return FieldProblem(detail="", pointer="#" + "".join(f"/{p}" for p in rest))  # "#": the whole body
     return FieldProblem(detail="", parameter=".".join(str(p) for p in rest) or str(where))
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    """What a validation error says: pydantic's words, except where they would not tell a caller what to do."""
+    if err.get("type") == "extra_forbidden":
+        return "unknown field: this request has no such field (check its spelling); it is refused, not ignored"
+    return str(err.get("msg", "invalid")).removeprefix("Value error, ")
+
+
+JSON_TYPES = ("application/json",)
+
+
+def _is_json(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
+
+
+async def require_json(request: Request) -> None:
+    """Every request body is JSON: one sent as anything else (text/plain, a form) is a 415 that says what to send,
+    before any field is read (the body would otherwise be judged as a string and refused as "not an object").
+    Async, so it runs on the event loop rather than costing every request a trip to the thread pool."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    has_body = request.headers.get("content-length", "0") not in ("", "0") or "transfer-encoding" in request.headers
+    content_type = request.headers.get("content-type", "")
+    # No Content-Type is refused too: FastAPI would not read such a body as JSON either (strict_content_type).
+    if has_body and not _is_json(content_type):
+        sent = content_type.split(";", 1)[0].strip()[:80] or "no Content-Type"
+        raise ApiProblem(
+            415, "unsupported-media-type", _TITLES[415],
+            f"the body was sent as {sent}; send Content-Type: application/json with a JSON object",
+            errors=[FieldProblem(detail="send Content-Type: application/json", parameter="Content-Type")],
+        )
 
 
 def install(app: FastAPI) -> None:
@@ -218,7 +254,7 @@ def install(app: FastAPI) -> None:
         errors = []
         for err in exc.errors():
             fp = _pointer(tuple(err.get("loc", ())))
-            fp.detail = str(err.get("msg", "invalid"))
+            fp.detail = _message(err)
             errors.append(fp)
         first = errors[0] if errors else FieldProblem(detail="invalid request")
         where = first.pointer or first.parameter or "request"

@@ -1,7 +1,8 @@
-"""A token bucket per client, in memory: the public locator's rate limit.
+"""A token bucket per client, in memory: the public locator's rate limit, and the login's.
 
-Each client (its address) has a bucket of ``burst`` tokens refilled at ``per_second``; a request takes one token
-or is refused with the time until the next token. The buckets live in one process: behind several workers each
+Each client (its address, from habeas.api.client_address: X-Forwarded-For counts only from a trusted proxy) has
+a bucket of ``burst`` tokens refilled at ``per_second``; a request takes one token or is refused with the time
+until the next token. The buckets live in one process: behind several workers each
 worker limits on its own, so the effective limit is the worker count times this one (the benchmark and the
 deployment notes say so).
 """
@@ -19,6 +20,7 @@ from typing import Any
 
 from fastapi import Request
 
+from habeas.api.client_address import client_address
 from habeas.api.context import state_of
 from habeas.api.problems import ApiProblem
 
@@ -89,10 +91,6 @@ def configured_rate(extras: dict[str, Any]) -> tuple[int, float]:
         return DEFAULT_RATE
 
 
-def client_host(request: Request) -> str:
-    return request.client.host if request.client is not None else "unknown"
-
-
 def per_client(name: str, what: str) -> Callable[[Request], Awaitable[None]]:
     """A dependency that spends one of the client's tokens for ``name`` (a limiter of its own), or answers 429.
 
@@ -101,7 +99,7 @@ def per_client(name: str, what: str) -> Callable[[Request], Awaitable[None]]:
 
     async def dependency(request: Request) -> None:
         limiter = limiter_for(state_of(request).extras, name)
-        wait = limiter.take(client_host(request))
+        wait = limiter.take(client_address(request))
         if wait is not None:
             retry = max(1, math.ceil(wait))
             raise ApiProblem(

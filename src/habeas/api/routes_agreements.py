@@ -17,7 +17,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from habeas.api.context import Caller, require
 from habeas.api.fields import ID_PATTERN, Country, Id, Slug
-from habeas.api.models import Written, written
+from habeas.api.models import RequestModel, Written, written
 from habeas.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, paginate
 from habeas.api.problems import ApiProblem
 from habeas.domain.agreements import Agreement, InvoiceIssued, RecordAgreement
@@ -41,7 +41,7 @@ AgreementId = Annotated[str, Path(pattern=ID_PATTERN)]
 Money = Annotated[Decimal, Field(ge=0, le=Decimal("1e12"), allow_inf_nan=False, examples=["20.00"])]
 
 
-class AgreementIn(BaseModel):
+class AgreementIn(RequestModel):
     """Parties (states), a half-open term, the categories accepted, the per-diem fee, the guaranteed minimum
     per invoice and an optional quota of people."""
 
@@ -72,7 +72,7 @@ class AgreementOut(BaseModel):
     seq: int
 
 
-class InvoiceIn(BaseModel):
+class InvoiceIn(RequestModel):
     """A closed period (its end not after now), billed by person-days: one per midnight (UTC) held."""
 
     id: Id | None = None

@@ -9,17 +9,20 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from habeas.api.context import Caller, require, state_of
+from habeas.api.models import RequestModel
 from habeas.api.pagination import Cursor, Limit, Page, decode_cursor, encode_cursor
 from habeas.api.problems import ApiProblem
 from habeas.api.ratelimit import per_client
-from habeas.services import access, accounts, permissions
+from habeas.domain.values import MAX_BIGINT
+from habeas.services import access, permissions
+from habeas.services.logins import LoginLocked
 from habeas.services.permissions import Permission
 
 router = APIRouter(tags=["auth"])
 SESSION = timedelta(hours=12)
 
 
-class Login(BaseModel):
+class Login(RequestModel):
     user_id: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=1000)
 
@@ -43,10 +46,17 @@ class Me(BaseModel):
     dependencies=[Depends(per_client("login", "logging in"))],
 )
 def login(body: Login, request: Request) -> TokenOut:
-    """Exchange a user's password for a bearer token valid 12 hours (rate-limited per client, as the locator,
-    so passwords cannot be guessed at speed)."""
+    """Exchange a user's password for a bearer token valid 12 hours. Rate-limited per client, as the locator,
+    and per account: after 5 failed logins for one user id, from any address, it is locked for 1 s, doubling with
+    each further failure up to 15 minutes (429 with Retry-After, whatever the password); a success resets it."""
     st = state_of(request)
-    principal = st.services.read(accounts.authenticate_password, body.user_id, body.password)
+    try:
+        principal = st.services.login(user_id=body.user_id, password=body.password, now=st.clock())
+    except LoginLocked as e:
+        raise ApiProblem(
+            429, "login-locked", "Too many requests", str(e),
+            headers={"Retry-After": str(e.retry_after)}, retry_after=e.retry_after,
+        ) from e
     if principal is None:
         # One answer for an unknown user and a wrong password: which one it was is not the caller's to learn.
         raise ApiProblem(401, "invalid-credentials", "Authentication required", "unknown user or wrong password")
@@ -81,11 +91,13 @@ def access_log_list(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[AccessRow]:
-    """Who read whose personal data and when (append-only), for the caller's agency."""
+    """Who read whose personal data and when (append-only, chained, committed to by the ledger). An agency's
+    auditor or admin reads its own users' reads and other agencies' reads of people it sees; only oversight reads
+    the public locator's searches (each searcher named by a keyed hash of their address, rotated daily)."""
     after = -1
     if cursor is not None:
         text = decode_cursor(cursor)
-        if not text.isdigit():
+        if not text.isdigit() or int(text) > MAX_BIGINT:  # a row id is a BIGINT: a larger one is not ours
             raise ApiProblem(422, "invalid-input", "Invalid input", "cursor: not a cursor this API gave out")
         after = int(text)
     found = caller.read(access.access_entries, caller.principal.caller, person_id=person_id, after=after, limit=limit)

@@ -29,7 +29,10 @@ from habeas.api.schemas_custody import (
 )
 from habeas.api.schemas_people import CustodyOut, ProofOut
 from habeas.domain import commands as c
+from habeas.domain.incidents import IncidentKind
 from habeas.services.custody import custody_answer
+from habeas.services.ids import new_id
+from habeas.services.incidents import RecordIncident
 from habeas.services.permissions import Permission
 
 router = APIRouter(tags=["custody"])
@@ -125,20 +128,26 @@ def remove(person_id: str, body: RemoveIn, caller: Custody) -> JSONResponse:
     ), person_id)
 
 
+def _incident(caller: Caller, kind: IncidentKind, person_id: str, body: ReasonIn) -> JSONResponse:
+    # The same command as POST /incidents: one path per fact, so the custody change and the notifications a
+    # death requires follow whichever route reports it.
+    return _done(caller, RecordIncident(
+        incident_id=new_id("inc"), kind=kind, person_ids=(person_id,),
+        occurred_at=body.occurred_at or caller.now(), details=body.reason,
+    ), person_id)
+
+
 @router.post(f"{CUSTODY}/escape", response_model=Written)
 def escape(person_id: str, body: ReasonIn, caller: Custody) -> JSONResponse:
-    """Record an escape from custody."""
-    return _done(caller, c.RecordEscape(
-        person_id=person_id, occurred_at=body.occurred_at or caller.now(), reason=body.reason,
-    ), person_id)
+    """Record an escape from custody: an escape incident, as POST /incidents records it."""
+    return _incident(caller, IncidentKind.ESCAPE, person_id, body)
 
 
 @router.post(f"{CUSTODY}/death", response_model=Written)
 def death(person_id: str, body: ReasonIn, caller: Custody) -> JSONResponse:
-    """Record a death in custody (Mandela rules 69 and 71: next of kin and an independent authority are told)."""
-    return _done(caller, c.RecordDeath(
-        person_id=person_id, occurred_at=body.occurred_at or caller.now(), reason=body.reason,
-    ), person_id)
+    """Record a death in custody: a death incident, as POST /incidents records it (Mandela rules 69 and 71:
+    next of kin and an independent authority are due at once)."""
+    return _incident(caller, IncidentKind.DEATH, person_id, body)
 
 
 @router.post(f"{CUSTODY}/reassign", response_model=Written)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from habeas.api.context import Caller, require
+from habeas.domain.values import MAX_BIGINT
 from habeas.services import feed as feed_service
 from habeas.services.permissions import Permission
 
@@ -43,7 +44,9 @@ class FeedPage(BaseModel):
 @router.get("/feed", response_model=FeedPage)
 def feed(
     caller: Annotated[Caller, Depends(require(Permission.FEED_READ))],
-    after: Annotated[int, Query(ge=-1, description="the last seq already processed; -1 for the start")] = -1,
+    after: Annotated[
+        int, Query(ge=-1, le=MAX_BIGINT, description="the last seq already processed; -1 for the start")
+    ] = -1,
     limit: Annotated[int, Query(ge=1, le=1000, description="entries per page")] = 100,
 ) -> FeedPage:
     """Entries about people, manifests, handoffs and incidents the caller's agency may see, after ``after``."""

@@ -19,10 +19,8 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
 from habeas.api.context import Caller, manifest_scope, require
-from habeas.api.fields import SLUG_PATTERN
 from habeas.api.models import Written, written
 from habeas.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, paginate
-from habeas.api.problems import ApiProblem, FieldProblem
 from habeas.api.schemas_manifests import (
     AddPersonIn,
     AlertOut,
@@ -42,10 +40,9 @@ from habeas.api.schemas_manifests import (
 )
 from habeas.domain import manifests as mf
 from habeas.domain.manifest_events import ManifestStatus
-from habeas.gates.policy import shipped_packs
 from habeas.services.access import PERSON
 from habeas.services.alerts import operation_alerts_in_view
-from habeas.services.clearance import Clearance, pack_named
+from habeas.services.clearance import Clearance
 from habeas.services.manifests import ManifestSummary, alerts_in_view, manifest_view, manifests_in_view
 from habeas.services.permissions import Permission
 from habeas.services.unit_of_work import Result
@@ -161,10 +158,10 @@ def _clearance(result: Result) -> ClearanceOut:
 
 @router.post("/manifests/{manifest_id}/clear", response_model=ClearanceOut)
 def clear(manifest_id: str, caller: ScopedWriter, body: ClearIn | None = None) -> JSONResponse:
-    """Run every gate of the policy pack for everyone aboard at the scheduled departure. 200 either way: read
-    ``cleared`` and ``blocked``; a blocked manifest stays in draft and cannot board or depart."""
-    policy = (None if body is None else body.policy) or caller.services.policy.name
-    cmd = mf.ClearManifest(manifest_id=manifest_id, occurred_at=_at(caller, body), policy=policy)
+    """Run every gate of the deployment's policy pack for the leg (chosen at start-up, never by the request) for
+    everyone aboard at the scheduled departure. 200 either way: read ``cleared`` and ``blocked``; a blocked
+    manifest stays in draft and cannot board or depart."""
+    cmd = mf.ClearManifest(manifest_id=manifest_id, occurred_at=_at(caller, body))
     return caller.execute(cmd, respond=_clearance, status=200)
 
 
@@ -215,8 +212,8 @@ def cancel(manifest_id: str, caller: ScopedWriter, body: CancelIn) -> JSONRespon
 # -- alerts ----------------------------------------------------------------------------------------------------
 
 
-def _visible_alerts(caller: Caller, now: datetime, policy: str) -> list[AlertOut]:
-    standard = pack_named(caller.services.packs, policy).capacity_standard
+def _visible_alerts(caller: Caller, now: datetime) -> list[AlertOut]:
+    standard = caller.services.policy.capacity_standard  # the deployment's pack judges its facilities
     out = [
         AlertOut(
             kind=a.kind, subject_id=f"{a.manifest_id}/{a.record_id}",
@@ -238,10 +235,6 @@ def _visible_alerts(caller: Caller, now: datetime, policy: str) -> list[AlertOut
 @router.get("/alerts", response_model=Page[AlertOut], tags=["alerts"])
 def list_alerts(
     caller: Reader,
-    policy: Annotated[
-        str | None, Query(pattern=SLUG_PATTERN, description="the shipped pack whose capacity standard judges "
-                          "facilities; default: the deployment's")
-    ] = None,
     at: Annotated[
         AwareDatetime | None, Query(description="judge deadlines at this time (ISO 8601 with an offset); default now")
     ] = None,
@@ -251,10 +244,5 @@ def list_alerts(
     """Return-required alerts (an order or stay reaching people already departed), open incidents, missed
     notifications, capacity overrides and facilities over capacity: those in the caller's agency's view,
     in ledger order."""
-    if policy is not None and policy not in shipped_packs():
-        raise ApiProblem(
-            422, "invalid-input", "Invalid input", f"policy: no shipped pack {policy!r}",
-            errors=[FieldProblem(detail=f"one of {', '.join(shipped_packs())}", parameter="policy")],
-        )
-    found = _visible_alerts(caller, at or caller.now(), policy or caller.services.policy.name)
+    found = _visible_alerts(caller, at or caller.now())
     return paginate(found, key=AlertOut.key, limit=limit, cursor=cursor)

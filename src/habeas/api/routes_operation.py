@@ -134,7 +134,7 @@ def admit_at_intake(
             unit_id=str(result.value),
             capacity_override=None if over is None else CapacityOverrideOut(
                 unit_id=over.unit_id, occupancy=over.occupancy, capacity=over.capacity, standard=over.standard,
-                reason=over.reason, authorised_by=over.authorised_by,
+                reason=over.reason or "", authorised_by=over.authorised_by,  # the live event holds it
             ),
         )
 

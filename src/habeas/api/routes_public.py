@@ -2,7 +2,8 @@
 
 Two ways to ask, and only these (an exact match each, so near misses learn nothing):
 ``a_number`` + ``country_of_birth``, or ``given_names`` + ``surnames`` + ``date_of_birth`` + ``country_of_birth``.
-Rate-limited per client address; every answer that found someone is written to the access log.
+Rate-limited per client address; every answer that found someone is written to the access log, the searcher
+named by a keyed hash of their address (never the address), readable by oversight only.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from habeas.api.client_address import client_address
 from habeas.api.context import state_of
 from habeas.api.problems import ApiProblem, FieldProblem
-from habeas.api.ratelimit import client_host, per_client
+from habeas.api.ratelimit import per_client
 from habeas.api.schemas_public import LocatorAnswer
 from habeas.domain.errors import InvalidField
 from habeas.domain.identity import fold
@@ -25,7 +27,6 @@ from habeas.services.access import PERSON
 
 router = APIRouter(tags=["public"])
 
-_COUNTRY = re.compile(r"[A-Z]{2,3}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 NAME_FORM = ("given_names", "surnames", "date_of_birth")
 FORMS = "give a_number and country_of_birth, or given_names, surnames, date_of_birth and country_of_birth"
@@ -59,9 +60,10 @@ def _query(
             raise _invalid(missing, f"required with the name form: {FORMS}")
     if country_of_birth is None:
         raise _invalid("country_of_birth", f"required: {FORMS}")
-    country = country_of_birth.strip().upper()
-    if not _COUNTRY.fullmatch(country):
-        raise _invalid("country_of_birth", "not an ISO 3166-1 country code such as SV or VEN")
+    try:
+        country = locator.country_code(country_of_birth)
+    except InvalidField as e:
+        raise _invalid("country_of_birth", e.reason) from e
     if a_number is not None:
         try:
             normalized = normalize_a_number(a_number)
@@ -98,7 +100,9 @@ def locate(
     ] = None,
     surnames: Annotated[str | None, Query(max_length=200, description="all surnames, in order")] = None,
     date_of_birth: Annotated[str | None, Query(max_length=10, description="YYYY-MM-DD")] = None,
-    country_of_birth: Annotated[str | None, Query(max_length=3, description="ISO 3166-1 code, e.g. SV")] = None,
+    country_of_birth: Annotated[
+        str | None, Query(max_length=3, description="ISO 3166-1 alpha-2 or alpha-3 code, e.g. SV or SLV")
+    ] = None,
 ) -> LocatorAnswer:
     """Where the person is held now, by whom and since when, or to whom, where and when they were handed;
     each match with the public leaf it rests on and a tlog-proof. No match answers ``matches: []``, in the same
@@ -109,9 +113,12 @@ def locate(
     )
     st = state_of(request)
     result = st.services.locate(query)
-    host, now = client_host(request), st.clock()
+    now = st.clock()
+    # The searcher under a keyed hash of their address that rotates daily, never the address; and under the
+    # agency "public", whose rows only oversight reads (services/access.py).
+    searcher = st.services.public_searcher(client_address(request), now) if result.matches else ""
     st.services.record_reads([
-        access.Read(user_id=f"public:{host}", agency_id="public", action="locate", subject_kind=PERSON,
+        access.Read(user_id=searcher, agency_id=access.PUBLIC_AGENCY, action="locate", subject_kind=PERSON,
                     subject_id=proven.located.person_id, request=f"{request.method} {request.url.path}", at=now)
         for proven in result.matches
     ])

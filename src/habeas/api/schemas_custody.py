@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from habeas.api.fields import Country, Id, Instant, Slug
+from habeas.api.models import RequestModel
 from habeas.domain.custody import Authority, Custodian
 
 
-class CustodianIn(BaseModel):
+class CustodianIn(RequestModel):
     agency_id: Id
     officer_id: Id
 
@@ -20,7 +21,7 @@ class CustodianIn(BaseModel):
         return Custodian(agency_id=self.agency_id, officer_id=self.officer_id)
 
 
-class AuthorityIn(BaseModel):
+class AuthorityIn(RequestModel):
     agency_id: Id = Field(description="the agency legally responsible")
     legal_basis: Slug = Field(description="e.g. ina_236")
     record_id: Id | None = Field(default=None, description="the record it rests on (a removal order id...)")
@@ -33,7 +34,7 @@ def authority(given: AuthorityIn | None) -> Authority | None:
     return None if given is None else given.domain()
 
 
-class _Transition(BaseModel):
+class _Transition(RequestModel):
     occurred_at: Instant | None = Field(default=None, description="when it happened; default now")
 
 

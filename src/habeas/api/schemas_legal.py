@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from habeas.api.fields import Country, Id, Instant, Language, Slug, Text
+from habeas.api.models import RequestModel
 from habeas.domain.allegations import AdjudicationOutcome, AllegationStatus
 from habeas.domain.court_orders import ClassCriteria, CourtOrderDirective, OrderForm
 from habeas.domain.legal import NoticeContent, ProtectionKind
@@ -20,7 +21,7 @@ from habeas.domain.periods import Period
 Short = Annotated[str, Field(min_length=1, max_length=300)]
 
 
-class _Dated(BaseModel):
+class _Dated(RequestModel):
     occurred_at: Instant | None = Field(default=None, description="when it happened; default now")
 
 
@@ -80,7 +81,7 @@ class StayIn(_Periodic):
     country: Country | None = Field(default=None, description="stays removal to this country only; default any")
 
 
-class NoticeIn(BaseModel):
+class NoticeIn(RequestModel):
     notice_id: Id | None = None
     served_at: Instant | None = Field(default=None, description="when served; default now")
     language: Language
@@ -99,7 +100,7 @@ class CounselIn(_Periodic):
     contact: Text | None = None
 
 
-class ConsularIn(BaseModel):
+class ConsularIn(RequestModel):
     """Consular notification (Vienna Convention art. 36)."""
 
     notification_id: Id | None = None
@@ -121,7 +122,7 @@ class FitnessIn(_Dated):
     notes: Text | None = Field(default=None, description="clinical notes (private)")
 
 
-class ClassCriteriaIn(BaseModel):
+class ClassCriteriaIn(RequestModel):
     """A class defined by machine-checkable criteria; a person belongs when every non-empty list matches."""
 
     nationality_in: list[Country] = Field(default=[], max_length=50)
@@ -136,7 +137,7 @@ class ClassCriteriaIn(BaseModel):
         )
 
 
-class CourtOrderIn(BaseModel):
+class CourtOrderIn(RequestModel):
     """A court order naming people (``person_ids``, each in your agency's view) or a class (``criteria``)."""
 
     order_id: Id | None = None

@@ -11,7 +11,8 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
-from habeas.api.fields import SLUG_PATTERN, Country, Id
+from habeas.api.fields import Country, Id
+from habeas.api.models import RequestModel
 from habeas.domain.errors import InvalidField
 from habeas.domain.manifest_events import (
     CancelReason,
@@ -28,17 +29,12 @@ from habeas.services.manifests import ManifestView
 
 MAX_PEOPLE = 10_000
 People = Annotated[list[Id], Field(max_length=MAX_PEOPLE)]
-Policy = Annotated[
-    str | None,
-    Field(pattern=SLUG_PATTERN, description="a shipped policy pack (us-federal, strict-international); "
-          "default: the deployment's"),
-]
 
 
 # -- legs, journeys, manifests ---------------------------------------------------------------------------------
 
 
-class LegFields(BaseModel):
+class LegFields(RequestModel):
     """One leg: ``vehicle`` is the flight number (air) or the plate or fleet number (ground)."""
 
     leg_id: Id | None = None
@@ -75,14 +71,14 @@ class JourneyLeg(LegFields):
         return self
 
 
-class JourneyIn(BaseModel):
+class JourneyIn(RequestModel):
     """Legs in order (air, then ground); one manifest per leg, each with the same people and alternates."""
 
     id: Id | None = None
     legs: list[JourneyLeg] = Field(min_length=1, max_length=20)
     manifest_ids: list[Id] | None = Field(default=None, max_length=20, description="default: generated, one a leg")
-    people: People = []
-    alternates: People = []
+    people: People = Field(default=[])
+    alternates: People = Field(default=[])
     occurred_at: AwareDatetime | None = None
 
 
@@ -98,12 +94,12 @@ class ManifestIn(LegFields):
     id: Id | None = None
     journey_id: Id
     leg_index: int = Field(default=0, ge=0, le=1000)
-    people: People = []
-    alternates: People = []
+    people: People = Field(default=[])
+    alternates: People = Field(default=[])
     occurred_at: AwareDatetime | None = None
 
 
-class At(BaseModel):
+class At(RequestModel):
     """A transition with nothing to say but when (default now)."""
 
     occurred_at: AwareDatetime | None = None
@@ -125,7 +121,7 @@ class PromoteIn(At):
 
 
 class ClearIn(At):
-    policy: Policy = None
+    """No pack: the deployment chooses it at start-up (a request naming one is refused as an unknown field)."""
 
 
 class HandOverIn(At):

@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import AwareDatetime, BaseModel, Field
 
 from habeas.api.fields import Country, Id, Slug, Text
+from habeas.api.models import RequestModel
 from habeas.domain.custody import Authority, Custodian
 from habeas.domain.facilities import AgeGroup, CapacityStandard
 from habeas.domain.handoff_events import ItemKind
@@ -25,7 +26,7 @@ Base64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$", max_length=400,
 # -- shared parts ----------------------------------------------------------------------------------------------
 
 
-class Party(BaseModel):
+class Party(RequestModel):
     """An officer and their agency (a custodian, a releasing or receiving party)."""
 
     agency_id: Id
@@ -39,7 +40,7 @@ class Party(BaseModel):
         return cls(agency_id=who.agency_id, officer_id=who.officer_id)
 
 
-class AuthorityBody(BaseModel):
+class AuthorityBody(RequestModel):
     """The legal authority: the agency legally responsible, the basis code (``ina_241``), the record behind it."""
 
     agency_id: Id
@@ -57,7 +58,7 @@ class AuthorityBody(BaseModel):
 # -- headcounts ------------------------------------------------------------------------------------------------
 
 
-class HeadcountIn(BaseModel):
+class HeadcountIn(RequestModel):
     """``counted_person_ids`` in the order checked off; ``expected_person_ids`` defaults to the manifest's."""
 
     id: Id | None = None
@@ -89,7 +90,7 @@ class HeadcountOut(BaseModel):
 # -- handoffs --------------------------------------------------------------------------------------------------
 
 
-class ItemIn(BaseModel):
+class ItemIn(RequestModel):
     """Something that travels with a person; ``description`` is private (the signed receipt holds it)."""
 
     item_id: Id | None = None
@@ -99,7 +100,7 @@ class ItemIn(BaseModel):
     quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY)
 
 
-class HandoffIn(BaseModel):
+class HandoffIn(RequestModel):
     """A receipt for both officers to sign. ``receiving`` becomes the physical custodian; ``authority`` is the
     legal authority after the handoff, recorded separately because the two can differ."""
 
@@ -187,7 +188,7 @@ class ReceiptBody(BaseModel):
     nonce: str
 
 
-class SignaturesIn(BaseModel):
+class SignaturesIn(RequestModel):
     """Both officers' Ed25519 signatures (base64) over the receipt's bytes; custody passes only if both verify
     against the keys registered for the officers the receipt names."""
 
@@ -198,14 +199,14 @@ class SignaturesIn(BaseModel):
 # -- intake ----------------------------------------------------------------------------------------------------
 
 
-class OverrideIn(BaseModel):
+class OverrideIn(RequestModel):
     """Permission to house over computed capacity: a reason and the officer who authorised it."""
 
     reason: Annotated[str, Field(min_length=1, max_length=500)]
     authorised_by: Id
 
 
-class IntakeIn(BaseModel):
+class IntakeIn(RequestModel):
     """Admission (Mandela rule 7) and housing. ``unit_id`` null: the first unit that takes the person within
     computed capacity and separation. ``standard`` null: the policy pack's. ``authority`` null: the person's
     current legal authority continues."""
@@ -251,7 +252,7 @@ class IntakeOut(BaseModel):
 # -- incidents and access --------------------------------------------------------------------------------------
 
 
-class IncidentIn(BaseModel):
+class IncidentIn(RequestModel):
     """A death makes next of kin and an independent authority due at once; a death or an escape also changes
     the custody of each person named who is held here."""
 
@@ -281,13 +282,13 @@ class IncidentOut(BaseModel):
     seq: int
 
 
-class ResolveIn(BaseModel):
+class ResolveIn(RequestModel):
     reason: Slug = Field(description="a code: person_located, recount_matched...")
     note: Text | None = Field(default=None, description="the detail (private)")
     occurred_at: AwareDatetime | None = None
 
 
-class AccessIn(BaseModel):
+class AccessIn(RequestModel):
     """An interview of or visit to a person: by an officer (public) or a visitor (name private)."""
 
     id: Id | None = None
@@ -330,7 +331,7 @@ class OverdueOut(BaseModel):
     sent_at: str | None
 
 
-class SentIn(BaseModel):
+class SentIn(RequestModel):
     channel: Slug = Field(description="phone, email, in_person...")
     contact: Text | None = Field(default=None, description="whom it reached (private)")
     note: Text | None = None

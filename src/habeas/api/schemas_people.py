@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from habeas.api.fields import Country, Id, Instant, Language, Text
+from habeas.api.models import RequestModel
 from habeas.domain.corrections import ErasureReason
 from habeas.domain.identity import IdentityMatch
 from habeas.domain.people import (
@@ -39,7 +40,7 @@ BirthDate = Annotated[
 # -- requests --------------------------------------------------------------------------------------------------
 
 
-class NameIn(BaseModel):
+class NameIn(RequestModel):
     given_names: list[Name] = Field(default=[], max_length=20)
     surnames: list[Name] = Field(default=[], max_length=2, description="at most two, in the order used")
 
@@ -47,7 +48,7 @@ class NameIn(BaseModel):
         return PersonName(given_names=tuple(self.given_names), surnames=tuple(self.surnames))
 
 
-class TransliterationIn(BaseModel):
+class TransliterationIn(RequestModel):
     script: str = Field(pattern=r"^[A-Z][a-z]{3}$", description="ISO 15924 code such as Arab, Cyrl")
     name: NameIn
 
@@ -55,7 +56,7 @@ class TransliterationIn(BaseModel):
         return Transliteration(script=self.script, name=self.name.domain())
 
 
-class IdentifierIn(BaseModel):
+class IdentifierIn(RequestModel):
     kind: IdentifierKind
     value: str = Field(min_length=1, max_length=40, examples=["A-123-456-789"])
     country: Country | None = Field(default=None, description="the issuer; US by default for an a_number")
@@ -70,7 +71,7 @@ class IdentifierIn(BaseModel):
         return Identifier(kind=self.kind, value=self.value, country=self.country or "US")
 
 
-class PersonIn(BaseModel):
+class PersonIn(RequestModel):
     """A person to register; names, birth date and documents go to the private payload, never the public log."""
 
     person_id: Id | None = Field(default=None, description="default: generated")
@@ -85,11 +86,22 @@ class PersonIn(BaseModel):
     languages: list[Language] = Field(default=[], max_length=20)
     identifiers: list[IdentifierIn] = Field(default=[], max_length=20)
 
+    @model_validator(mode="after")
+    def _someone(self) -> PersonIn:
+        # An empty body is a mistake, not a person: at least something the person can be told apart by.
+        if not (self.name or self.aliases or self.transliterations or self.identifiers or self.date_of_birth
+                or self.nationalities or self.country_of_birth):
+            raise ValueError(
+                "says nothing about the person: give at least a name, an alias, an identifier, a date of birth, "
+                "a nationality or a country of birth"
+            )
+        return self
+
     def birth_date(self) -> PartialDate | None:
-        return None if self.date_of_birth is None else PartialDate.parse(self.date_of_birth)
+        return None if self.date_of_birth is None else PartialDate.parse(self.date_of_birth, "date_of_birth")
 
 
-class PropertyItemIn(BaseModel):
+class PropertyItemIn(RequestModel):
     description: Text
     quantity: int = Field(default=1, ge=1, le=1_000_000)
     receipt_number: Text | None = None
@@ -98,7 +110,7 @@ class PropertyItemIn(BaseModel):
         return PropertyItem(description=self.description, quantity=self.quantity, receipt_number=self.receipt_number)
 
 
-class ContactIn(BaseModel):
+class ContactIn(RequestModel):
     name: Text
     relationship: Text
     details: Text | None = None
@@ -107,19 +119,19 @@ class ContactIn(BaseModel):
         return Contact(name=self.name, relationship=self.relationship, details=self.details)
 
 
-class DependantIn(BaseModel):
+class DependantIn(RequestModel):
     name: Text
     birth_date: BirthDate | None = None
     location: Text | None = None
     cared_for_by: Text | None = None
 
     def domain(self) -> Dependant:
-        born = None if self.birth_date is None else PartialDate.parse(self.birth_date)
+        born = None if self.birth_date is None else PartialDate.parse(self.birth_date, "dependants")
         return Dependant(name=self.name, birth_date=born, location=self.location, cared_for_by=self.cared_for_by)
 
 
-class AdmissionIn(BaseModel):
-    """The admission record of Mandela rule 7; everything but the commitment authority is private."""
+class AdmissionIn(RequestModel):
+    """The admission record of Mandela rule 7; only its id, facility and time are public (docs/public-log.md)."""
 
     admission_id: Id | None = Field(default=None, description="default: generated")
     facility_id: Id
@@ -135,14 +147,14 @@ class AdmissionIn(BaseModel):
     dependants: list[DependantIn] = Field(default=[], max_length=50)
 
 
-class MergeIn(BaseModel):
+class MergeIn(RequestModel):
     duplicate_id: str = Field(min_length=1, max_length=200, description="the record merged into this one")
     basis: IdentityMatch
     note: Text | None = Field(default=None, description="free text (private)")
     occurred_at: Instant | None = None
 
 
-class EraseIn(BaseModel):
+class EraseIn(RequestModel):
     reason: ErasureReason = Field(description="the lawful ground; erasure cannot be undone")
     occurred_at: Instant | None = None
 
@@ -165,7 +177,8 @@ class PersonWritten(BaseModel):
 
 
 class RecordOut(BaseModel):
-    """A legal record, allegation, conviction or admission; ``body`` is its public fields (as amended)."""
+    """A legal record, allegation, conviction or admission; ``body`` is its fields as amended: the public ones
+    and what the record says (private in the log, docs/public-log.md), never personal details such as names."""
 
     model_config = ConfigDict(from_attributes=True)
 

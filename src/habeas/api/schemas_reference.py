@@ -13,8 +13,16 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, AwareDatetime, BaseModel, Field
 
 from habeas.api.fields import Country, Id, Slug
+from habeas.api.models import RequestModel
 from habeas.domain.errors import InvalidField
-from habeas.domain.facilities import AgeGroup, CapacityStandard, DetentionCategory
+from habeas.domain.facilities import (
+    MAX_FLOOR_AREA_M2,
+    MAX_PEOPLE,
+    MIN_FLOOR_AREA_M2,
+    AgeGroup,
+    CapacityStandard,
+    DetentionCategory,
+)
 from habeas.domain.people import Sex
 from habeas.services.facilities import FacilityView, UnitView, parse_officer_key
 
@@ -46,7 +54,7 @@ PublicKey = Annotated[
 # -- agencies and officers -------------------------------------------------------------------------------------
 
 
-class AgencyIn(BaseModel):
+class AgencyIn(RequestModel):
     id: Id | None = None
     name: Name
     country: Country
@@ -54,7 +62,7 @@ class AgencyIn(BaseModel):
     occurred_at: AwareDatetime | None = None
 
 
-class OfficerIn(BaseModel):
+class OfficerIn(RequestModel):
     """``name`` and ``badge_number`` are private (kept out of the public log); the key signs handoffs."""
 
     id: Id | None = None
@@ -70,7 +78,7 @@ class OfficerIn(BaseModel):
 # -- facilities and units --------------------------------------------------------------------------------------
 
 
-class FacilityIn(BaseModel):
+class FacilityIn(RequestModel):
     id: Id | None = None
     name: Name
     country: Country
@@ -82,18 +90,21 @@ class FacilityIn(BaseModel):
     city: ShortText | None = None
     region: ShortText | None = None
     postal_code: Annotated[str, Field(min_length=1, max_length=32)] | None = None
-    declared_capacity: int | None = Field(default=None, ge=0, le=10_000_000)
+    declared_capacity: int | None = Field(default=None, ge=0, le=MAX_PEOPLE)
     contact: ShortText | None = Field(default=None, description="phone or e-mail; the public locator shows it")
     occurred_at: AwareDatetime | None = None
 
 
-class UnitIn(BaseModel):
+class UnitIn(RequestModel):
     """A unit or cell: floor area in m² (sanitary annex excluded) and declared beds; who it is for."""
 
     id: Id | None = None
     label: Annotated[str, Field(min_length=1, max_length=100)]
-    floor_area_m2: Decimal = Field(gt=0, le=10_000_000, allow_inf_nan=False, examples=["120.5"])
-    declared_beds: int = Field(ge=0, le=10_000_000)
+    floor_area_m2: Decimal = Field(
+        ge=MIN_FLOOR_AREA_M2, le=MAX_FLOOR_AREA_M2, decimal_places=2, allow_inf_nan=False, examples=["120.5"],
+        description="at least 1 m² (a cell), at most 1 km², to the hundredth",
+    )
+    declared_beds: int = Field(ge=0, le=MAX_PEOPLE)
     sex: Sex | None = None
     categories: list[DetentionCategory] = Field(default=[], max_length=len(DetentionCategory))
     age_group: AgeGroup | None = None

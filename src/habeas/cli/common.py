@@ -101,22 +101,20 @@ def country(text: str) -> str:
 
 
 @contextmanager
-def opened(ctx: typer.Context, *, pack: str | None = None) -> Iterator[Services]:
-    """The services over the settings' ledger (the signing key is needed); closed on leaving."""
-    services = open_services(settings_of(ctx), pack=pack)
+def opened(ctx: typer.Context) -> Iterator[Services]:
+    """The services over the settings' ledger (the signing key is needed) and the deployment's packs (``habeas
+    --pack``); closed on leaving."""
+    services = open_services(settings_of(ctx))
     try:
         yield services
     finally:
         services.close()
 
 
-def execute(ctx: typer.Context, cmd: Command, actor: str | None, *, pack: str | None = None) -> Result:
-    """Decide and record one command in one transaction (the domain's refusal propagates as one line).
-
-    ``pack`` (a shipped name or a file) is the deployment's policy pack for this run instead of the settings'.
-    """
+def execute(ctx: typer.Context, cmd: Command, actor: str | None) -> Result:
+    """Authorise, decide and record one command in one transaction (a refusal propagates as one line)."""
     caller = parse_caller(actor)
-    with opened(ctx, pack=pack) as services:
+    with opened(ctx) as services:
         return services.execute(cmd, caller)
 
 

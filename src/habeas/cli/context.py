@@ -25,6 +25,17 @@ KeyOption = Annotated[
     str | None,
     typer.Option("--key", help="Signing key file. [env: HABEAS_SIGNING_KEY; default: ./habeas.key]"),
 ]
+PackOption = Annotated[
+    str | None,
+    typer.Option(
+        "--pack",
+        help="The deployment's policy pack: a shipped name (us-federal, strict-international) or a YAML file; "
+        "several, comma-separated, for legs departing other jurisdictions (each later pack declares its "
+        "`jurisdictions`). Chosen by the operator at start-up: no request can name one. "
+        "[env: HABEAS_POLICY_PACK; default: us-federal]",
+        show_default=False,
+    ),
+]
 
 
 def settings_of(ctx: typer.Context) -> Settings:

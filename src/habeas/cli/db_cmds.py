@@ -1,4 +1,5 @@
-"""`habeas db upgrade` and `habeas db current`: the database's schema revision; and `habeas rebuild --apply`.
+"""`habeas db upgrade`, `habeas db current` and `habeas db grant`: the database's schema revision and its runtime
+role; and `habeas rebuild --apply`.
 
 Registered by :mod:`habeas.cli.main` (``app.add_typer(db_app, name="db")``); ``habeas rebuild --apply`` calls
 :func:`rebuild_apply_cmd`. Nothing here registers itself.
@@ -7,12 +8,13 @@ Registered by :mod:`habeas.cli.main` (``app.add_typer(db_app, name="db")``); ``h
 from __future__ import annotations
 
 import sys
+from contextlib import closing
 from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
-from habeas.bootstrap import schema_revision, upgrade_database
+from habeas.bootstrap import Settings, grant_runtime_role, open_services, schema_revision, upgrade_database
 from habeas.cli.common import opened
 from habeas.cli.console import err
 from habeas.cli.context import settings_of
@@ -21,7 +23,8 @@ from habeas.services.rebuild import RebuildError
 
 db_app = typer.Typer(
     help=(
-        "The database's schema: bring it to this version of habeas, or show the revision it is at.\n\n"
+        "The database's schema: bring it to this version of habeas, or show the revision it is at; and the "
+        "least-privileged PostgreSQL role the server connects as (`habeas db grant`).\n\n"
         "Example: after installing a new habeas, `habeas db upgrade` (one transaction; running it again does "
         "nothing), then `habeas db current --check` in a deploy script."
     ),
@@ -45,6 +48,44 @@ def upgrade_cmd(ctx: typer.Context) -> None:
     else:
         was = "no revision" if report.before is None else report.before
         sys.stdout.write(f"OK: upgraded the database from {was} to {report.after} (head)\n")
+    _commit_access_log(settings)
+
+
+def _commit_access_log(settings: Settings) -> None:
+    """Have the ledger commit to access-log rows the upgrade chained (rows from before the chain), if the signing
+    key is here; otherwise the next read commits them, and `habeas log verify` says so meanwhile."""
+    if not settings.key_path.exists():
+        return
+    with closing(open_services(settings)) as services:
+        if services.commit_access_log():
+            err.print("[dim]the ledger now commits to the access log's rows from before the upgrade[/]")
+
+
+@db_app.command("grant")
+def grant_cmd(
+    ctx: typer.Context,
+    role: Annotated[str, typer.Argument(help="The runtime role's name (a-z, 0-9, _), e.g. habeas_app.")],
+    new_password: Annotated[
+        bool, typer.Option("--new-password", help="Give an existing role a new random password.")
+    ] = False,
+) -> None:
+    """Create or update the PostgreSQL role `habeas serve` connects as, and print its URL.
+
+    It can read, append, and update what the services update, but it does not own the tables: it cannot ALTER
+    them, switch their triggers off or DROP them. Run it as the owner (who ran `habeas init`), and again after
+    every `habeas db upgrade`. A new role gets a random password, shown once in the URL.
+
+    Example: `habeas --db postgresql://owner@db/habeas db grant habeas_app`, then
+    `HABEAS_DATABASE_URL=<the URL printed> habeas serve`
+    """
+    granted = grant_runtime_role(settings_of(ctx), role, new_password=new_password)
+    sys.stdout.write(granted.url + "\n")
+    if granted.created:
+        err.print(f"[dim]created role {role}; its password is in the URL above and is not shown again[/]")
+    elif granted.password is None:
+        err.print(f"[dim]set {role}'s privileges again; its password is unchanged (--new-password sets one)[/]")
+    else:
+        err.print(f"[dim]set {role}'s privileges again, with a new password (in the URL above)[/]")
 
 
 @db_app.command("current")

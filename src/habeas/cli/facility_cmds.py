@@ -19,6 +19,7 @@ from habeas.domain.commands import RegisterAgency, RegisterFacility, RegisterOff
 from habeas.domain.errors import HabeasError
 from habeas.domain.facilities import AgeGroup, DetentionCategory, Separation
 from habeas.domain.people import Sex
+from habeas.domain.values import MAX_BIGINT
 from habeas.services.facilities import facility_view, list_agencies, list_facilities, list_officers
 from habeas.services.ids import new_id
 from habeas.services.keys import new_officer_key
@@ -160,7 +161,9 @@ def facility_list_cmd(
     ctx: typer.Context,
     country_code: Annotated[str | None, typer.Option("--country", help="Only this country.")] = None,
     facility_type: Annotated[str | None, typer.Option("--type", help="Only this type (e.g. IGSA).")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Rows to show (0 for all); the count is of all.")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", help="Rows to show (0 for all); the count is of all.", min=0, max=MAX_BIGINT)
+    ] = 50,
 ) -> None:
     """List registered facilities; the last line counts them all.
 

@@ -18,10 +18,12 @@ from rich.table import Table
 
 from habeas.cli.common import AsOption, AtOption, at_or_now, opened, parse_caller
 from habeas.cli.console import err, out
-from habeas.domain.errors import AlreadyExists, HabeasError
+from habeas.domain.errors import AlreadyExists, HabeasError, shown
+from habeas.domain.values import MAX_BIGINT
 from habeas.importers.cells import NoteKind
 from habeas.importers.facilities import FacilityImport, ImportRowsError, load_facilities
 from habeas.importers.facility_register import register_facilities
+from habeas.importers.tabular import DEFAULT_MAX_BYTES
 
 import_app = typer.Typer(
     help="Import registers from files.\n\nExample: `habeas import facilities ice-facility-list-2017-11-06-main.csv`",
@@ -29,6 +31,8 @@ import_app = typer.Typer(
 )
 
 NOTE_EXAMPLES = 5
+ENV_MAX_BYTES = "HABEAS_IMPORT_MAX_BYTES"
+MAX_DIGITS = len(str(MAX_BIGINT))
 ERRORS_SHOWN = 20
 
 
@@ -81,6 +85,13 @@ def facilities_cmd(
     all_notes: Annotated[
         bool, typer.Option("--all-notes", help=f"List every odd value, not {NOTE_EXAMPLES} of each kind.")
     ] = False,
+    max_bytes: Annotated[
+        str | None,
+        typer.Option(
+            "--max-bytes", envvar=ENV_MAX_BYTES, show_default=False,
+            help=f"Refuse a file larger than this many bytes (default {DEFAULT_MAX_BYTES:,}; also {ENV_MAX_BYTES}).",
+        ),
+    ] = None,
     at: AtOption = None,
     actor: AsOption = None,
 ) -> None:
@@ -96,7 +107,9 @@ def facilities_cmd(
     caller = parse_caller(actor)
     with _progress() as bar:
         task = bar.add_task("parsing", total=None)
-        parsed = load_facilities(path, progress=lambda n: bar.update(task, completed=n))
+        parsed = load_facilities(
+            path, progress=lambda n: bar.update(task, completed=n), max_bytes=_max_bytes(max_bytes)
+        )
     _print_notes(parsed, all_notes)
     if parsed.errors:
         for e in parsed.errors[:ERRORS_SHOWN]:
@@ -120,6 +133,19 @@ def facilities_cmd(
                   "cells>, the same on every import of this file", soft_wrap=True)
     out.print(_summary(parsed, redacted, seqs, time.perf_counter() - started))
     out.print(f"imported {len(seqs):,} facilities from {path} in one transaction", soft_wrap=True)
+
+
+def _max_bytes(text: str | None) -> int:
+    """--max-bytes (or HABEAS_IMPORT_MAX_BYTES): a whole number of bytes from 1 to 2^63 - 1, read here rather than
+    by the option parser so a bad value is one line like every other refusal."""
+    if text is None:
+        return DEFAULT_MAX_BYTES
+    value = text.strip().replace("_", "").replace(",", "")
+    if not value.isdigit() or len(value) > MAX_DIGITS or not 1 <= int(value) <= MAX_BIGINT:
+        raise HabeasError(
+            f"--max-bytes (or {ENV_MAX_BYTES}) {shown(text)} is not a whole number of bytes from 1 to {MAX_BIGINT:,}"
+        )
+    return int(value)
 
 
 def _progress() -> Progress:

@@ -15,6 +15,7 @@ from habeas.cli.common import opened
 from habeas.cli.console import err
 from habeas.cli.context import settings_of
 from habeas.domain.errors import HabeasError
+from habeas.domain.values import MAX_BIGINT
 from habeas.services import public_log
 
 log_app = typer.Typer(
@@ -25,6 +26,9 @@ log_app = typer.Typer(
     ),
     no_args_is_help=True,
 )
+
+# A seq is a BIGINT: a larger index is refused by the parser (one line), never handed to the database.
+LeafIndex = Annotated[int, typer.Argument(help="0-based leaf index.", min=0, max=MAX_BIGINT)]
 
 
 def _write(text: str) -> None:
@@ -41,7 +45,9 @@ def key_cmd(ctx: typer.Context) -> None:
 @log_app.command("checkpoint")
 def checkpoint_cmd(
     ctx: typer.Context,
-    size: Annotated[int | None, typer.Option(help="The checkpoint signed at this tree size.", min=0)] = None,
+    size: Annotated[
+        int | None, typer.Option(help="The checkpoint signed at this tree size.", min=0, max=MAX_BIGINT)
+    ] = None,
 ) -> None:
     """Print the latest signed checkpoint (a C2SP signed note), or the one signed at --size."""
     with opened(ctx) as services:
@@ -58,7 +64,7 @@ def checkpoints_cmd(ctx: typer.Context) -> None:
 
 
 @log_app.command("leaf")
-def leaf_cmd(ctx: typer.Context, index: Annotated[int, typer.Argument(help="0-based leaf index.")]) -> None:
+def leaf_cmd(ctx: typer.Context, index: LeafIndex) -> None:
     """Write the exact leaf bytes (the canonical public entry, RFC 8785 JSON) to stdout."""
     with opened(ctx) as services:
         leaf = services.leaf(index)
@@ -67,7 +73,7 @@ def leaf_cmd(ctx: typer.Context, index: Annotated[int, typer.Argument(help="0-ba
 
 
 @log_app.command("prove")
-def prove_cmd(ctx: typer.Context, index: Annotated[int, typer.Argument(help="0-based leaf index.")]) -> None:
+def prove_cmd(ctx: typer.Context, index: LeafIndex) -> None:
     """Print a c2sp.org/tlog-proof@v1 proof of that leaf against the latest checkpoint."""
     with opened(ctx) as services:
         _write(services.prove(index))
@@ -76,8 +82,10 @@ def prove_cmd(ctx: typer.Context, index: Annotated[int, typer.Argument(help="0-b
 @log_app.command("prove-consistency")
 def prove_consistency_cmd(
     ctx: typer.Context,
-    old: Annotated[int, typer.Argument(help="The older tree size.")],
-    new: Annotated[int | None, typer.Argument(help="The newer size; default the latest checkpoint.")] = None,
+    old: Annotated[int, typer.Argument(help="The older tree size.", min=0, max=MAX_BIGINT)],
+    new: Annotated[
+        int | None, typer.Argument(help="The newer size; default the latest checkpoint.", min=0, max=MAX_BIGINT)
+    ] = None,
 ) -> None:
     """Print the RFC 9162 consistency proof from OLD to NEW: base64 hashes, one a line."""
     with opened(ctx) as services:
@@ -98,7 +106,8 @@ def verify_cmd(
         str | None, typer.Option(help="The verifier key to trust (default: the one of --key).")
     ] = None,
 ) -> None:
-    """Recompute every leaf, tile and checkpoint; exit 0 if the log holds, 1 naming the first bad index."""
+    """Recompute every leaf, tile and checkpoint, and the access log's chain against the ledger's commitments to
+    it; exit 0 if both hold, 1 naming the first bad index or access-log row."""
     if vkey is not None:
         _check_vkey(vkey)
     trusted = None
@@ -127,14 +136,15 @@ def verify_cmd(
             what = f"entries {report.start}..{report.size - 1}"
         _write(
             f"OK: {what} verified against {report.checkpoints_checked} signed checkpoints; "
-            f"{report.private_checked} private payloads match, {report.private_erased} erased\n"
+            f"{report.private_checked} private payloads match, {report.private_erased} erased; "
+            f"the access log's {report.access_rows_checked} rows match the ledger's commitments\n"
         )
         return
     for p in report.problems[:10]:
         err.print(f"[bold red]FAIL[/] {p}")
     first = report.first_bad_index
     raise HabeasError(
-        "the log does not verify" + (f": first bad index {first}" if first is not None else "")
+        "the log does not verify" + (f": first bad index {first}" if first is not None else f": {report.problems[0]}")
     )
 
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 from typer.core import TyperGroup
 
 from habeas.bootstrap import DEFAULT_ORIGIN, Settings, init, load_packs, vkey_path
 from habeas.cli import (
+    account_cmds,
     custody_cmds,
     db_cmds,
     demo_cmd,
@@ -28,8 +31,9 @@ from habeas.cli import (
     serve_cmds,
 )
 from habeas.cli.console import err, one_line, out
-from habeas.cli.context import Context, DbOption, KeyOption, settings_of
+from habeas.cli.context import Context, DbOption, KeyOption, PackOption, settings_of
 from habeas.domain.errors import HabeasError
+from habeas.services.authority import permission_markdown, permission_rows
 from habeas.services.public_log import vkey_of
 
 __all__ = ["EXPECTED", "app", "err", "one_line", "out", "run"]
@@ -49,6 +53,10 @@ class _OneLineErrors(TyperGroup):
         except EXPECTED as e:
             err.print(f"[bold red]error:[/] {one_line(e)}")
             raise typer.Exit(1) from e
+        except typer.BadParameter as e:  # a value the parser refused (not a number, out of range): one line too
+            message = " ".join(e.format_message().split())[:300]
+            err.print(f"[bold red]error:[/] {escape(message)} (--help lists the options)")
+            raise typer.Exit(2) from e
 
 
 app = typer.Typer(
@@ -65,9 +73,10 @@ app = typer.Typer(
 
 
 @app.callback()
-def _main(ctx: typer.Context, db: DbOption = None, key: KeyOption = None) -> None:
-    settings = Settings.resolve(db, key)
-    # The deployment's policy pack is configuration: a bad HABEAS_POLICY_PACK stops every command before it runs.
+def _main(ctx: typer.Context, db: DbOption = None, key: KeyOption = None, pack: PackOption = None) -> None:
+    settings = Settings.resolve(db, key, pack)
+    # The deployment's policy pack is configuration: a bad --pack or HABEAS_POLICY_PACK stops every command
+    # before it runs.
     load_packs(settings.pack)
     ctx.obj = Context(settings)
 
@@ -88,6 +97,24 @@ def init_cmd(
     out.print(f"verifier  {vkey_of(signer)}  (also in {vkey_path(settings.key_path)})", soft_wrap=True)
 
 
+@app.command("permissions")
+def permissions_cmd(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/permissions.md instead of a table.")] = False,
+) -> None:
+    """Who may issue each command: the permission and roles it needs, and what the caller's agency must be to
+    the people or records it is about. The door checks this for the API and the command line alike."""
+    if markdown:
+        typer.echo(permission_markdown(), nl=False)
+        return
+    table = Table(title="Who may issue each command (403 when refused; 404 outside the agency's view)",
+                  title_justify="left")
+    for col in ("command", "permission", "roles", "the caller's agency"):
+        table.add_column(col, overflow="fold")
+    for row in permission_rows():
+        table.add_row(*row)
+    out.print(table)
+
+
 # In the order `habeas --help` lists them.
 app.add_typer(custody_cmds.custody_app, name="custody")
 app.command("demo")(demo_cmd.demo_cmd)
@@ -106,8 +133,8 @@ for _name, _sub in operation_cmds.SUBAPPS:
 app.add_typer(people_cmds.person_app, name="person")
 app.command("rebuild")(rebuild_cmd.rebuild_cmd)
 app.add_typer(db_cmds.db_app, name="db")
-app.add_typer(serve_cmds.user_app, name="user")
-app.add_typer(serve_cmds.token_app, name="token")
+app.add_typer(account_cmds.user_app, name="user")
+app.add_typer(account_cmds.token_app, name="token")
 app.command("serve")(serve_cmds.serve_cmd)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from habeas.bootstrap import DEFAULT_PACK, ENV_PACK, load_packs
+from habeas.bootstrap import load_packs
 from habeas.cli.common import AsOption, AtOption, at_or_now, country, execute, parse_time, reading, recorded
 from habeas.cli.console import out
 from habeas.cli.context import settings_of
@@ -35,13 +35,6 @@ PersonArg = Annotated[str, typer.Argument(help="The person's id.")]
 RecordOption = Annotated[
     str | None, typer.Option("--record", help="The record behind it (a court order, a stay), if any.")
 ]
-PackOption = Annotated[
-    str | None,
-    typer.Option(
-        "--pack", help=f"Policy pack: a shipped name or a YAML file. [env: {ENV_PACK}; default: {DEFAULT_PACK}]",
-        show_default=False,
-    ),
-]
 
 
 @manifest_app.command("create")
@@ -59,7 +52,9 @@ def create_cmd(
     departs: Annotated[str, typer.Option("--departs", help="Scheduled departure, ISO 8601 with a zone.")],
     arrives: Annotated[str, typer.Option("--arrives", help="Scheduled arrival, ISO 8601 with a zone.")],
     mode: Annotated[TransportMode, typer.Option("--mode", help="air or ground.")] = TransportMode.AIR,
-    leg_index: Annotated[int, typer.Option("--leg-index", help="The leg's place in the journey (0 first).")] = 0,
+    leg_index: Annotated[
+        int, typer.Option("--leg-index", help="The leg's place in the journey (0 first).", min=0, max=1000)
+    ] = 0,
     facility: Annotated[
         str | None, typer.Option("--facility", help="The receiving facility (what the capacity gate checks).")
     ] = None,
@@ -145,12 +140,12 @@ def _rests_on(r: GateResult) -> str:
 
 @manifest_app.command("clear")
 def clear_cmd(
-    ctx: typer.Context, manifest_id: ManifestArg, pack: PackOption = None, at: AtOption = None, as_: AsOption = None
+    ctx: typer.Context, manifest_id: ManifestArg, at: AtOption = None, as_: AsOption = None
 ) -> None:
-    """Run every gate of the pack for everyone aboard at the scheduled departure; exit 1 if anyone is blocked."""
-    policy = pack or settings_of(ctx).pack
-    cmd = mf.ClearManifest(manifest_id=manifest_id, occurred_at=at_or_now(at), policy=policy)
-    result = execute(ctx, cmd, as_, pack=policy)
+    """Run every gate of the deployment's pack for the leg (`habeas --pack`, HABEAS_POLICY_PACK) for everyone
+    aboard at the scheduled departure; exit 1 if anyone is blocked."""
+    cmd = mf.ClearManifest(manifest_id=manifest_id, occurred_at=at_or_now(at))
+    result = execute(ctx, cmd, as_)
     outcome = result.value
     assert isinstance(outcome, Clearance)
     out.print(_gate_table(outcome))
@@ -262,11 +257,11 @@ def list_cmd(ctx: typer.Context) -> None:
     out.print(table)
 
 
-def alerts_cmd(ctx: typer.Context, pack: PackOption = None, at: AtOption = None) -> None:
+def alerts_cmd(ctx: typer.Context, at: AtOption = None) -> None:
     """Return-required alerts (a court order or stay that reaches people already departed), then open incidents,
-    missed notifications and capacity, as of --at (default now; capacity by the pack's standard)."""
+    missed notifications and capacity, as of --at (default now; capacity by the deployment pack's standard)."""
     when = at_or_now(at)
-    standard = load_packs(pack or settings_of(ctx).pack)[0].capacity_standard
+    standard = load_packs(settings_of(ctx).pack)[0].capacity_standard
     with reading(ctx) as services:
         returns = services.read(alerts)
         others = services.read(operation_alerts, when, standard)

@@ -204,7 +204,7 @@ def agreement_add_cmd(
     currency: Annotated[str, typer.Option("--currency")] = "USD",
     active_to: Annotated[str | None, typer.Option("--to", help="Exclusive end of the term.")] = None,
     minimum: Annotated[str, typer.Option("--minimum", help="Guaranteed minimum per invoice.")] = "0",
-    quota: Annotated[int | None, typer.Option("--quota")] = None,
+    quota: Annotated[int | None, typer.Option("--quota", min=0, max=100_000_000)] = None,
     at: AtOption = None,
     actor: AsOption = None,
 ) -> None:

@@ -69,7 +69,7 @@ def court_orders() -> list[Item]:
 
 def clear(r: Runner, label: str, at: datetime) -> Clearance:
     """Clear the air manifest against the pack; the gate table comes back as the command's value."""
-    result = r.one(label, mf.ClearManifest(manifest_id=w.MANIFEST, occurred_at=at, policy=POLICY_PACK), w.LEGAL.actor)
+    result = r.one(label, mf.ClearManifest(manifest_id=w.MANIFEST, occurred_at=at), w.LEGAL.actor)
     assert isinstance(result.value, Clearance)
     return result.value
 

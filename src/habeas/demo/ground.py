@@ -25,6 +25,7 @@ GROUND_PACK_TEXT = f"""\
 # ride to the prison is a transfer inside El Salvador, so no US removal gate applies to it (the removal gates
 # ran on the air leg under us-federal). Only the gates that make sense for a domestic prison transfer run here.
 name: {w.GROUND_PACK}
+jurisdictions: [SV]  # the deployment clears legs departing El Salvador with this pack, every other leg with its first
 description: >-
   Domestic ground transfer by the receiving agency from the airport to the prison: identity and the
   destination's capacity only (demo pack, synthetic).
@@ -83,14 +84,14 @@ def bus_departure(case: Case, bus: int) -> list[Item]:
     )]
 
 
-def _load_bus(r: Runner, b: int, load: list[Case], pack: str) -> None:
+def _load_bus(r: Runner, b: int, load: list[Case]) -> None:
     """Bus ``b``'s manifest, cleared against the ground pack, boarded and counted."""
     manifest, escort = w.BUS_MANIFESTS[b], w.BUS_ESCORTS[b].actor
     r.one(f"draw up ground-leg manifest {manifest} (bus {b + 1}, {len(load)} aboard)", mf.CreateManifest(
         manifest_id=manifest, occurred_at=w.BUSES_MANIFEST_AT, journey_id=w.JOURNEY, leg_index=1,
         leg=ground_leg(b), people=tuple(k.pid for k in load)), w.SV_ESCORT.actor)
     cleared = r.one(f"clear bus {b + 1} (pack {w.GROUND_PACK}: identity, capacity)", mf.ClearManifest(
-        manifest_id=manifest, occurred_at=w.BUSES_CLEAR_AT, policy=pack), w.SV_ESCORT.actor).value
+        manifest_id=manifest, occurred_at=w.BUSES_CLEAR_AT), w.SV_ESCORT.actor).value
     assert isinstance(cleared, Clearance)
     if not cleared.cleared:
         raise AssertionError(f"bus {b + 1} blocked: {cleared.blocked[:3]} {blocking(cleared, cleared.blocked[0])}")
@@ -102,11 +103,12 @@ def _load_bus(r: Runner, b: int, load: list[Case], pack: str) -> None:
         leg_id=w.BUS_LEGS[b]), escort)
 
 
-def drive(r: Runner, arrived: list[Case], pack: Path) -> list[list[Case]]:
-    """Load the buses, drive the convoy to CECOT and count each bus on arrival; returns the buses' loads."""
+def drive(r: Runner, arrived: list[Case]) -> list[list[Case]]:
+    """Load the buses, drive the convoy to CECOT and count each bus on arrival; returns the buses' loads. The
+    deployment clears them with the ground pack (its second pack, for legs departing El Salvador)."""
     loads = buses(arrived)
     for b, load in enumerate(loads):
-        _load_bus(r, b, load, str(pack))
+        _load_bus(r, b, load)
     r.step(f"depart on the ground legs ({w.BUSES} armoured buses; custodians: the Salvadoran escort officers)",
            [bus_departure(k, b) for b, load in enumerate(loads) for k in load], together=True, snapshot=True)
     for b in range(w.BUSES):

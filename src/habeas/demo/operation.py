@@ -84,7 +84,7 @@ def run(
     arrived = flight.arrive(r, flying)
     handover.hand_over(r, arrived, keys)
     handover.admit_to_holding(r, arrived)
-    loads = ground.drive(r, arrived, ground_pack)
+    loads = ground.drive(r, arrived)
     closed = intake.admit(r, arrived, loads)
     return Outcome(r.steps, len(people), r.warnings, r.snapshots, r.catches, POLICY_PACK, keys,
                    ground_pack=str(ground_pack), ground_manifests=w.BUS_MANIFESTS, ground_closed=closed)

@@ -11,6 +11,7 @@ from habeas.demo import world as w
 from habeas.demo.cases import Case
 from habeas.demo.runner import Item
 from habeas.domain import commands as c
+from habeas.domain.actors import SYSTEM
 from habeas.domain.agreements import Agreement, RecordAgreement
 from habeas.domain.custody import Authority, Custodian
 from habeas.domain.legal import NoticeContent, ProtectionKind
@@ -34,9 +35,11 @@ def per_person(people: Iterable[Case], make: Callable[[Case], list[Item]]) -> li
 
 def setup_commands(keys: dict[str, OfficerKey]) -> list[Item]:
     at = w.SETUP_AT
+    # The register of agencies is the deployment operator's (the system): an agency cannot enter another, or
+    # claim a country, itself. Everything after is recorded by the agencies' own officers.
     items: list[Item] = [
         (c.RegisterAgency(agency_id=a.agency_id, occurred_at=at, name=a.name, country=a.country, kind=a.kind),
-         w.COORDINATOR.actor)
+         SYSTEM)
         for a in w.AGENCIES
     ]
     items += [

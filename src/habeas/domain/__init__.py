@@ -5,6 +5,7 @@ Importing this package imports every concept module, so that every event class i
 """
 
 from habeas.domain import (
+    access_log,
     agreements,
     allegations,
     commands,
@@ -26,6 +27,7 @@ from habeas.domain import (
 )
 
 __all__ = [
+    "access_log",
     "agreements",
     "allegations",
     "commands",

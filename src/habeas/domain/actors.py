@@ -32,6 +32,9 @@ class Role(StrEnum):
     INTAKE = "intake"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    # An independent auditor (an inspectorate, an ombudsperson): the only role that reads the public locator's
+    # searches in the access log, so that the agencies a family searches never learn who searched.
+    OVERSIGHT = "oversight"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,14 +8,14 @@ adjudication outcome: a conviction is only ever recorded from a court, offence a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import ClassVar
 
 from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, InvalidField, InvalidStatusChange, UnknownRecord
-from habeas.domain.events import Event, EventType
+from habeas.domain.events import CONTENT, Event, EventType
 from habeas.domain.people import PersonState, require_person
 from habeas.domain.values import require_country, require_id, require_not_future, require_text
 
@@ -51,14 +51,15 @@ class AllegationState:
 
 @dataclass(frozen=True, kw_only=True)
 class AllegationRecorded(Event):
-    """``stream`` is the person the allegation is about."""
+    """``stream`` is the person the allegation is about. Only its existence is public: what it alleges, on what
+    source and evidence, is private (``docs/public-log.md``)."""
 
     TYPE: ClassVar[EventType] = EventType.ALLEGATION_RECORDED
 
     allegation_id: str
-    organisation: str
-    source: str
-    evidence_reference: str | None = None
+    organisation: str | None = field(default=None, metadata=CONTENT)
+    source: str | None = field(default=None, metadata=CONTENT)
+    evidence_reference: str | None = field(default=None, metadata=CONTENT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,8 +69,8 @@ class AllegationStatusChanged(Event):
     allegation_id: str
     from_status: AllegationStatus
     to_status: AllegationStatus
-    outcome: AdjudicationOutcome | None = None
-    decided_by: str | None = None
+    outcome: AdjudicationOutcome | None = field(default=None, metadata=CONTENT)
+    decided_by: str | None = field(default=None, metadata=CONTENT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,10 +80,10 @@ class ConvictionRecorded(Event):
     TYPE: ClassVar[EventType] = EventType.CONVICTION_RECORDED
 
     conviction_id: str
-    court: str
-    jurisdiction: str
-    offence: str
-    convicted_on: date
+    court: str | None = field(default=None, metadata=CONTENT)
+    jurisdiction: str | None = field(default=None, metadata=CONTENT)
+    offence: str | None = field(default=None, metadata=CONTENT)
+    convicted_on: date | None = field(default=None, metadata=CONTENT)
 
 
 # -- commands --------------------------------------------------------------------------------------------------

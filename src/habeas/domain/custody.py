@@ -14,7 +14,7 @@ prison under an agreement with the sending state). Both values and the commands 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -35,7 +35,7 @@ from habeas.domain.custody_commands import (
     Remove,
 )
 from habeas.domain.errors import InvalidField, InvalidTransition, UnknownRecord
-from habeas.domain.events import Event, EventType
+from habeas.domain.events import CONTENT, Event, EventType
 from habeas.domain.facilities import OfficerRef, UnitRef
 from habeas.domain.values import require_aware, require_country, require_id, require_not_future, require_slug
 
@@ -167,8 +167,8 @@ class CustodyChanged(Event):
     country: str | None = None
     custodian: Custodian | None = None
     authority: Authority | None = None
-    reason: str | None = None
     receipt_id: str | None = None
+    reason: str | None = field(default=None, metadata=CONTENT)  # why: private, the public log says what and where
 
 
 def apply_custody(state: CustodyState, event: CustodyChanged) -> CustodyState:

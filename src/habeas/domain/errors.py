@@ -7,7 +7,28 @@ API's decision (``habeas.api.problems``), not the domain's.
 
 from __future__ import annotations
 
+from datetime import date
+from enum import Enum
 from typing import Any, ClassVar
+
+MAX_SHOWN = 80  # characters of a value an error echoes: a 100 KB name must not come back in full
+
+
+def shown(value: Any) -> str:
+    """A value as an error message shows it: text quoted, a date or a partial date as written (``2023-02-30``),
+    anything longer than :data:`MAX_SHOWN` characters cut with an ellipsis."""
+    if isinstance(value, str):
+        text = str(value)  # a StrEnum member as its value
+        return repr(text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 1] + "\u2026")
+    if isinstance(value, Enum):
+        out = str(value.value)
+    elif isinstance(value, date):
+        out = value.isoformat()
+    elif any("__str__" in vars(cls) for cls in type(value).__mro__[:-1]):
+        out = str(value)  # a type that says how it is written (PartialDate, Decimal)
+    else:
+        out = repr(value)
+    return out if len(out) <= MAX_SHOWN else out[: MAX_SHOWN - 1] + "\u2026"
 
 
 class HabeasError(Exception):
@@ -33,7 +54,7 @@ class InvalidField(DomainError):
         self.field = field
         self.value = value
         self.reason = reason
-        super().__init__(f"invalid {field} {value!r}: {reason}")
+        super().__init__(f"invalid {field} {shown(value)}: {reason}")
 
 
 class UnknownRecord(DomainError):
@@ -44,7 +65,7 @@ class UnknownRecord(DomainError):
     def __init__(self, kind: str, record_id: str) -> None:
         self.kind = kind
         self.record_id = record_id
-        super().__init__(f"unknown {kind} {record_id!r}")
+        super().__init__(f"unknown {kind} {shown(record_id)}")
 
 
 class AlreadyExists(DomainError):
@@ -55,7 +76,7 @@ class AlreadyExists(DomainError):
     def __init__(self, kind: str, record_id: str) -> None:
         self.kind = kind
         self.record_id = record_id
-        super().__init__(f"{kind} {record_id!r} already exists")
+        super().__init__(f"{kind} {shown(record_id)} already exists")
 
 
 class InvalidTransition(DomainError):
@@ -67,7 +88,7 @@ class InvalidTransition(DomainError):
         self.person_id = person_id
         self.from_state = from_state
         self.to_state = to_state
-        super().__init__(f"person {person_id!r} cannot go from {from_state} to {to_state}")
+        super().__init__(f"person {shown(person_id)} cannot go from {from_state} to {to_state}")
 
 
 class InvalidStatusChange(DomainError):
@@ -80,7 +101,7 @@ class InvalidStatusChange(DomainError):
         self.record_id = record_id
         self.from_status = from_status
         self.to_status = to_status
-        super().__init__(f"{kind} {record_id!r} cannot go from {from_status} to {to_status}")
+        super().__init__(f"{kind} {shown(record_id)} cannot go from {from_status} to {to_status}")
 
 
 class PersonWasMerged(DomainError):
@@ -91,7 +112,7 @@ class PersonWasMerged(DomainError):
     def __init__(self, person_id: str, into_person_id: str) -> None:
         self.person_id = person_id
         self.into_person_id = into_person_id
-        super().__init__(f"person {person_id!r} was merged into {into_person_id!r}")
+        super().__init__(f"person {shown(person_id)} was merged into {shown(into_person_id)}")
 
 
 class PersonWasErased(DomainError):
@@ -101,7 +122,7 @@ class PersonWasErased(DomainError):
 
     def __init__(self, person_id: str) -> None:
         self.person_id = person_id
-        super().__init__(f"person {person_id!r} was erased")
+        super().__init__(f"person {shown(person_id)} was erased")
 
 
 class Refused(DomainError):
@@ -113,7 +134,7 @@ class Refused(DomainError):
         self.kind = kind
         self.record_id = record_id
         self.reason = reason
-        super().__init__(f"{kind} {record_id!r} refused: {reason}")
+        super().__init__(f"{kind} {shown(record_id)} refused: {reason}")
 
 
 class UnknownEventType(DomainError):
@@ -123,4 +144,4 @@ class UnknownEventType(DomainError):
 
     def __init__(self, event_type: str) -> None:
         self.event_type = event_type
-        super().__init__(f"unknown event type {event_type!r}")
+        super().__init__(f"unknown event type {shown(event_type)}")

@@ -7,6 +7,11 @@ else goes into :meth:`Event.public`, which ends up in the public leaf. ``stream`
 subject (a person, a court order, a facility...), never a name, and is carried by the entry itself, not in
 either payload.
 
+Fields declared ``metadata=CONTENT`` are private the same way; they hold what a record says about a person (an
+allegation's organisation, a removal order's authority, a fitness finding), which the public log must not show
+(it tells custody, not accusations: ``docs/public-log.md``) but which a caller who may read the person sees with
+the record. ``PRIVATE`` fields are never shown with a record.
+
 Private fields always have a default: after an erasure the private payload is gone, and ``event_from(type,
 stream, public, None)`` must still rebuild the projections; it then gives the event with its private fields at
 their defaults.
@@ -32,6 +37,9 @@ from habeas.domain.values import require_aware, require_id
 _PRIVATE_KEY = "private"
 PRIVATE: Mapping[str, bool] = MappingProxyType({_PRIVATE_KEY: True})
 """Field metadata marking personal data: ``name: str | None = field(default=None, metadata=PRIVATE)``."""
+_CONTENT_KEY = "content"
+CONTENT: Mapping[str, bool] = MappingProxyType({_PRIVATE_KEY: True, _CONTENT_KEY: True})
+"""Field metadata marking a record's content: private in the log, shown with the record to those who may read it."""
 
 
 class EventType(StrEnum):
@@ -76,6 +84,7 @@ class EventType(StrEnum):
     INCIDENT_OPENED = "incident.opened"
     INCIDENT_RESOLVED = "incident.resolved"
     ACCESS_LOGGED = "access.logged"
+    ACCESS_LOG_COMMITTED = "access_log.committed"
     NOTIFICATION_DUE = "notification.due"
     NOTIFICATION_SENT = "notification.sent"
     HANDOFF_RECEIPT_ISSUED = "handoff.receipt_issued"
@@ -114,6 +123,11 @@ class Event:
     @classmethod
     def private_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get(_PRIVATE_KEY))
+
+    @classmethod
+    def content_names(cls) -> tuple[str, ...]:
+        """The private fields that are the record's content (``metadata=CONTENT``)."""
+        return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get(_CONTENT_KEY))
 
     @classmethod
     def public_names(cls) -> tuple[str, ...]:

@@ -16,11 +16,18 @@ from typing import ClassVar
 
 from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, InvalidField, UnknownRecord
-from habeas.domain.events import PRIVATE, Event, EventType
+from habeas.domain.events import CONTENT, PRIVATE, Event, EventType
 from habeas.domain.people import Sex
 from habeas.domain.values import require_country, require_id, require_not_future, require_slug, require_text
 
 ED25519_PUBLIC_KEY_SIZE = 32
+# Physical bounds. A unit is at least a cell (1 m²; the smallest cells anyone reports are a few m²) and at most a
+# square kilometre; areas to the hundredth of a m². Floor area feeds the capacity gate, so an absurd figure
+# (1e-30 m², 10^9 m²) would make that gate refuse or admit anyone. Beds and capacities count people: a million
+# is above the largest prison on record by a factor of ten, and far below what BIGINT holds.
+MIN_FLOOR_AREA_M2 = Decimal(1)
+MAX_FLOOR_AREA_M2 = Decimal(1_000_000)
+MAX_PEOPLE = 1_000_000
 
 
 class CapacityStandard(StrEnum):
@@ -89,7 +96,9 @@ class FacilityRegistered(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class UnitRegistered(Event):
-    """``stream`` is the facility id; a unit (block, cell) belongs to exactly one facility."""
+    """``stream`` is the facility id; a unit (block, cell) belongs to exactly one facility. Who the unit is for
+    (``separation``) is private: beside a custody entry placing someone there, it would say what they are alleged
+    or convicted to be. The facility's stream is never erased, so the private payload is always there."""
 
     TYPE: ClassVar[EventType] = EventType.UNIT_REGISTERED
 
@@ -97,8 +106,8 @@ class UnitRegistered(Event):
     label: str
     floor_area_m2: Decimal
     declared_beds: int
-    separation: Separation
     parent_unit_id: str | None = None
+    separation: Separation | None = field(default=None, metadata=CONTENT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -190,6 +199,29 @@ class RegisterOfficer(Command):
     badge_number: str | None = None
 
 
+def require_floor_area(area: Decimal) -> Decimal:
+    """A unit's floor area in m²: finite, between :data:`MIN_FLOOR_AREA_M2` and :data:`MAX_FLOOR_AREA_M2`, to the
+    hundredth at most."""
+    if not isinstance(area, Decimal) or not area.is_finite():
+        raise InvalidField("floor_area_m2", area, "not a number of square metres")
+    if not MIN_FLOOR_AREA_M2 <= area <= MAX_FLOOR_AREA_M2:
+        raise InvalidField(
+            "floor_area_m2", area,
+            f"not between {MIN_FLOOR_AREA_M2} and {MAX_FLOOR_AREA_M2:,} square metres (a unit is at least a cell)",
+        )
+    exponent = area.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -2 and area != area.quantize(Decimal("0.01")):
+        raise InvalidField("floor_area_m2", area, "more precise than a hundredth of a square metre")
+    return area
+
+
+def require_people_count(field: str, value: int) -> int:
+    """A count of people (beds, capacity): a whole number from 0 to :data:`MAX_PEOPLE`."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PEOPLE:
+        raise InvalidField(field, value, f"not a whole number from 0 to {MAX_PEOPLE:,}")
+    return value
+
+
 def _optional_text(field: str, value: str | None, max_len: int = 300) -> str | None:
     return None if value is None else require_text(field, value, max_len=max_len)
 
@@ -201,8 +233,8 @@ def register_facility(
         raise AlreadyExists("facility", cmd.facility_id)
     if cmd.operating_agency_id is not None and not agency_exists:
         raise UnknownRecord("agency", cmd.operating_agency_id)
-    if cmd.declared_capacity is not None and cmd.declared_capacity < 0:
-        raise InvalidField("declared_capacity", cmd.declared_capacity, "negative")
+    if cmd.declared_capacity is not None:
+        require_people_count("declared_capacity", cmd.declared_capacity)
     return [
         FacilityRegistered(
             stream=require_id("facility_id", cmd.facility_id),
@@ -237,10 +269,8 @@ def register_unit(
         raise AlreadyExists("unit", cmd.unit_id)
     if cmd.parent_unit_id is not None and (parent is None or parent.facility_id != cmd.facility_id):
         raise UnknownRecord("unit", cmd.parent_unit_id)
-    if not cmd.floor_area_m2.is_finite() or cmd.floor_area_m2 <= 0:
-        raise InvalidField("floor_area_m2", cmd.floor_area_m2, "not a positive number of square metres")
-    if cmd.declared_beds < 0:
-        raise InvalidField("declared_beds", cmd.declared_beds, "negative")
+    require_floor_area(cmd.floor_area_m2)
+    require_people_count("declared_beds", cmd.declared_beds)
     return [
         UnitRegistered(
             stream=cmd.facility_id,

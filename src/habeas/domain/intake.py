@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -31,7 +31,7 @@ from habeas.domain import custody
 from habeas.domain.custody import Authority, Custodian, CustodyState, CustodyStatus
 from habeas.domain.custody_commands import AdmitToCustody, ArriveAtFacility
 from habeas.domain.errors import DomainError, InvalidField, UnknownRecord
-from habeas.domain.events import Event, EventType
+from habeas.domain.events import CONTENT, Event, EventType
 from habeas.domain.facilities import (
     AgeGroup,
     CapacityStandard,
@@ -127,7 +127,7 @@ class UnitOccupancy:
 
 @dataclass(frozen=True, kw_only=True)
 class CapacityOverride:
-    """Permission to go over computed capacity: a public reason and the officer who authorised it."""
+    """Permission to go over computed capacity: a reason (private in the log) and the officer who authorised it."""
 
     reason: str
     authorised_by: str
@@ -145,8 +145,9 @@ class IntakeCapacityOverride(Event):
     occupancy: int
     capacity: int
     standard: CapacityStandard
-    reason: str
     authorised_by: str
+    # free text beside a person's id: private, the public log says who authorised going over capacity
+    reason: str | None = field(default=None, metadata=CONTENT)
 
 
 def _key(organisation: str) -> str:

@@ -14,7 +14,7 @@ from typing import ClassVar
 
 from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, InvalidField
-from habeas.domain.events import PRIVATE, Event, EventType
+from habeas.domain.events import CONTENT, PRIVATE, Event, EventType
 from habeas.domain.people import PersonState, require_person
 from habeas.domain.periods import Period
 from habeas.domain.values import (
@@ -49,11 +49,11 @@ class RemovalOrderRecorded(Event):
     TYPE: ClassVar[EventType] = EventType.REMOVAL_ORDER_RECORDED
 
     order_id: str
-    authority: str
-    legal_basis: str
-    destination_country: str
-    final: bool
     period: Period
+    authority: str | None = field(default=None, metadata=CONTENT)
+    legal_basis: str | None = field(default=None, metadata=CONTENT)
+    destination_country: str | None = field(default=None, metadata=CONTENT)
+    final: bool | None = field(default=None, metadata=CONTENT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,10 +63,10 @@ class ProtectionRecorded(Event):
     TYPE: ClassVar[EventType] = EventType.PROTECTION_RECORDED
 
     protection_id: str
-    kind: ProtectionKind
-    country: str
-    granted_by: str
     period: Period
+    kind: ProtectionKind | None = field(default=None, metadata=CONTENT)
+    country: str | None = field(default=None, metadata=CONTENT)
+    granted_by: str | None = field(default=None, metadata=CONTENT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -76,9 +76,10 @@ class StayRecorded(Event):
     TYPE: ClassVar[EventType] = EventType.STAY_RECORDED
 
     stay_id: str
-    granted_by: str
-    country: str | None
     period: Period
+    granted_by: str | None = field(default=None, metadata=CONTENT)
+    # erased: None, which reads as "removal anywhere" and so blocks every destination
+    country: str | None = field(default=None, metadata=CONTENT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,10 +89,10 @@ class NoticeServed(Event):
     TYPE: ClassVar[EventType] = EventType.NOTICE_SERVED
 
     notice_id: str
-    language: str
-    content_type: NoticeContent
-    copy_to_counsel: bool
-    served_by_officer_id: str | None = None
+    language: str | None = field(default=None, metadata=CONTENT)
+    content_type: NoticeContent | None = field(default=None, metadata=CONTENT)
+    copy_to_counsel: bool | None = field(default=None, metadata=CONTENT)
+    served_by_officer_id: str | None = field(default=None, metadata=CONTENT)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,8 +100,8 @@ class CounselRecorded(Event):
     TYPE: ClassVar[EventType] = EventType.COUNSEL_RECORDED
 
     counsel_id: str
-    appearance_filed: bool
     period: Period
+    appearance_filed: bool | None = field(default=None, metadata=CONTENT)
     name: str | None = field(default=None, metadata=PRIVATE)
     bar_number: str | None = field(default=None, metadata=PRIVATE)
     contact: str | None = field(default=None, metadata=PRIVATE)
@@ -113,11 +114,11 @@ class ConsularRecorded(Event):
     TYPE: ClassVar[EventType] = EventType.CONSULAR_RECORDED
 
     notification_id: str
-    country: str
-    mandatory: bool
-    offered_at: datetime | None
-    requested_at: datetime | None
-    sent_at: datetime | None
+    country: str | None = field(default=None, metadata=CONTENT)
+    mandatory: bool | None = field(default=None, metadata=CONTENT)
+    offered_at: datetime | None = field(default=None, metadata=CONTENT)
+    requested_at: datetime | None = field(default=None, metadata=CONTENT)
+    sent_at: datetime | None = field(default=None, metadata=CONTENT)
 
 
 # -- commands --------------------------------------------------------------------------------------------------

@@ -55,12 +55,16 @@ class PromoteAlternate(ManifestCommand):
 
 @dataclass(frozen=True, kw_only=True)
 class ClearManifest(ManifestCommand):
-    policy: str
+    # The deployment's pack for the leg, filled in by the services (a request never chooses it): its name and
+    # the SHA-256 of its bytes, recorded with every gate result.
+    policy: str = ""
+    pack_sha256: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
 class RecordGateResults(ManifestCommand):
-    policy: str
+    policy: str = ""
+    pack_sha256: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)

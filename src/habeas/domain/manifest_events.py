@@ -173,6 +173,7 @@ class GateEvaluated(Event):
     person_id: str
     policy: str
     checks: tuple[GateCheck, ...]
+    pack_sha256: str = ""  # the pack's content hash: which rules these results came from, checkable by anyone
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -269,7 +269,8 @@ def promote_alternate(cmd: PromoteAlternate, *, manifest: Manifest | None, now: 
 
 
 def _gate_events(
-    m: Manifest, at: datetime, policy: str, results: Mapping[str, Sequence[GateCheck]], people: Sequence[str]
+    m: Manifest, at: datetime, cmd: ClearManifest | RecordGateResults, results: Mapping[str, Sequence[GateCheck]],
+    people: Sequence[str],
 ) -> list[GateEvaluated]:
     unknown = sorted(set(results) - set(m.people))
     if unknown:
@@ -279,8 +280,9 @@ def _gate_events(
             stream=m.manifest_id,
             occurred_at=at,
             person_id=p,
-            policy=require_slug("policy", policy),
+            policy=require_slug("policy", cmd.policy),
             checks=tuple(results[p]),
+            pack_sha256=cmd.pack_sha256,
         )
         for p in people
     ]
@@ -301,7 +303,7 @@ def clear_manifest(
     missing = [p for p in m.people if p not in results]
     if missing:
         raise InvalidField("results", missing, "no gate results for people aboard")
-    events: list[Event] = list(_gate_events(m, at, cmd.policy, results, m.people))
+    events: list[Event] = list(_gate_events(m, at, cmd, results, m.people))
     if not blocking_people(events):
         events.append(ManifestCleared(**base, policy=cmd.policy, people_count=len(m.people)))
     return events
@@ -323,7 +325,7 @@ def record_gate_results(
     m, at, _ = _check(manifest, cmd.manifest_id, T.RECORD_GATES, cmd.occurred_at, now)
     if not results:
         raise InvalidField("results", results, "no results to record")
-    return list(_gate_events(m, at, cmd.policy, results, sorted(results)))
+    return list(_gate_events(m, at, cmd, results, sorted(results)))
 
 
 def require_reclearance(cmd: RequireReclearance, *, manifest: Manifest | None, now: datetime) -> list[Event]:

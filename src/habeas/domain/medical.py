@@ -1,7 +1,8 @@
 """Medical records about one person: an assessment of fitness to travel.
 
-An assessment is an event on the person's stream. Its outcome (fit or not), who assessed, until when it holds
-and a restriction code are public: a gate rests on them. Clinical notes are health data and stay private.
+An assessment is an event on the person's stream. Only that it was made is public: its outcome (fit or not),
+who assessed, until when it holds and its restrictions are health data, private content the gate reads from the
+private payload; clinical notes are private and never shown with the record.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import ClassVar
 
 from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, InvalidField
-from habeas.domain.events import PRIVATE, Event, EventType
+from habeas.domain.events import CONTENT, PRIVATE, Event, EventType
 from habeas.domain.people import PersonState, require_person
 from habeas.domain.values import require_aware, require_id, require_not_future, require_slug, require_text
 
@@ -24,10 +25,10 @@ class FitnessToTravelRecorded(Event):
     TYPE: ClassVar[EventType] = EventType.FITNESS_TO_TRAVEL_RECORDED
 
     assessment_id: str
-    fit: bool
-    assessed_by: str
-    valid_until: datetime | None
-    restrictions: str | None
+    fit: bool | None = field(default=None, metadata=CONTENT)
+    assessed_by: str | None = field(default=None, metadata=CONTENT)
+    valid_until: datetime | None = field(default=None, metadata=CONTENT)
+    restrictions: str | None = field(default=None, metadata=CONTENT)
     notes: str | None = field(default=None, metadata=PRIVATE)
 
     def valid_at(self, t: datetime) -> bool:

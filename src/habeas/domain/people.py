@@ -1,9 +1,9 @@
 """People: identifiers, names, partial birth dates, and the Mandela rule 7 admission record.
 
-Names, birth dates, identifiers and everything in the admission record except its legal authority are
-personal data: they are private fields of the events. Nationality, country of birth, sex and languages stay
-public because the transparency reports (counts by nationality) and the separation rules (Mandela rule 11)
-need them.
+Names, birth dates, identifiers and everything in the admission record but its id, facility and time are
+private fields of the events (the commitment authority too: the public log tells custody, not its wording).
+Nationality, country of birth, sex and languages stay public because the transparency reports (counts by
+nationality) and the separation rules (Mandela rule 11) need them (``docs/public-log.md``).
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar
 
 from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, InvalidField, PersonWasErased, PersonWasMerged, UnknownRecord
-from habeas.domain.events import PRIVATE, Event, EventType
+from habeas.domain.events import CONTENT, PRIVATE, Event, EventType
+from habeas.domain.names import ScriptsOf, require_name, require_one_script
 from habeas.domain.values import (
     require_aware,
     require_country,
@@ -31,6 +32,8 @@ _A_NUMBER = re.compile(r"A?(\d{8,9})")
 _DOCUMENT = re.compile(r"[A-Z0-9]{1,24}")
 _SCRIPT = re.compile(r"[A-Z][a-z]{3}")
 MAX_SURNAMES = 2
+MAX_QUANTITY = 1_000_000  # of one property item
+MAX_ALIAS = 200
 
 
 class IdentifierKind(StrEnum):
@@ -87,12 +90,8 @@ class PersonName:
             raise InvalidField("surnames", self.surnames, "more than two surnames")
         if not self.given_names and not self.surnames:
             raise InvalidField("name", self, "neither given names nor surnames")
-        object.__setattr__(
-            self, "given_names", tuple(require_text("given_names", n, max_len=100) for n in self.given_names)
-        )
-        object.__setattr__(
-            self, "surnames", tuple(require_text("surnames", n, max_len=100) for n in self.surnames)
-        )
+        object.__setattr__(self, "given_names", tuple(require_name("given_names", n) for n in self.given_names))
+        object.__setattr__(self, "surnames", tuple(require_name("surnames", n) for n in self.surnames))
 
     def full(self) -> str:
         return " ".join((*self.given_names, *self.surnames))
@@ -127,14 +126,21 @@ class PartialDate:
             raise InvalidField("date", self, "not a calendar date") from e
 
     @classmethod
-    def parse(cls, text: str) -> PartialDate:
-        """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``."""
+    def parse(cls, text: str, field: str = "date") -> PartialDate:
+        """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; an error names ``field``."""
         match = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text.strip())
         if match is None:
-            raise InvalidField("date", text, "not YYYY, YYYY-MM or YYYY-MM-DD")
+            raise InvalidField(field, text, "not YYYY, YYYY-MM or YYYY-MM-DD")
         year, month, day = (int(g) if g else None for g in match.groups())
         assert year is not None  # the pattern requires it
-        return cls(year=year, month=month, day=day)
+        try:
+            return cls(year=year, month=month, day=day)
+        except InvalidField as e:
+            raise InvalidField(field, text, e.reason) from None  # shown as written: 2023-02-30
+
+    def earliest(self) -> date:
+        """The first day the date can mean (``1990`` -> 1990-01-01)."""
+        return date(self.year, self.month or 1, self.day or 1)
 
     def __str__(self) -> str:
         parts = [f"{self.year:04d}", *(f"{p:02d}" for p in (self.month, self.day) if p is not None)]
@@ -179,8 +185,8 @@ class PropertyItem:
     receipt_number: str | None = None
 
     def __post_init__(self) -> None:
-        if self.quantity < 1:
-            raise InvalidField("quantity", self.quantity, "less than 1")
+        if not 1 <= self.quantity <= MAX_QUANTITY:
+            raise InvalidField("quantity", self.quantity, f"not between 1 and {MAX_QUANTITY:,}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,6 +226,8 @@ class PersonRegistered(Event):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_codes(self.nationalities, self.country_of_birth, self.languages)
+        object.__setattr__(self, "aliases", tuple(require_name("aliases", a, max_len=MAX_ALIAS) for a in self.aliases))
+        require_born_by("date_of_birth", self.date_of_birth, self.occurred_at)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -230,8 +238,8 @@ class AdmissionRecorded(Event):
 
     admission_id: str
     facility_id: str
-    commitment_authority: str
-    commitment_record_id: str | None = None
+    commitment_authority: str | None = field(default=None, metadata=CONTENT)
+    commitment_record_id: str | None = field(default=None, metadata=CONTENT)
     arrested_at: datetime | None = field(default=None, metadata=PRIVATE)
     arrest_place: str | None = field(default=None, metadata=PRIVATE)
     visible_injuries: str | None = field(default=None, metadata=PRIVATE)
@@ -276,6 +284,8 @@ def record_admission(
     if not facility_exists:
         raise UnknownRecord("facility", cmd.facility_id)
     admitted_at = require_not_future("occurred_at", cmd.occurred_at, now)
+    for dependant in cmd.dependants:
+        require_born_by("dependants", dependant.birth_date, admitted_at)
     arrested_at = None if cmd.arrested_at is None else require_aware("arrested_at", cmd.arrested_at)
     if arrested_at is not None and arrested_at > admitted_at:
         raise InvalidField("arrested_at", cmd.arrested_at, "after admission")
@@ -305,3 +315,26 @@ def check_codes(nationalities: Sequence[str], country_of_birth: str | None, lang
         require_country("country_of_birth", country_of_birth)
     for lang in languages:
         require_language("languages", lang)
+
+
+def require_born_by(field: str, born: PartialDate | None, at: datetime) -> None:
+    """A birth date no later than the day ``at`` (the record's time) falls on anywhere: a birth date is a civil
+    date where the person was born, up to UTC+14, so a child born "today" there is not refused."""
+    if born is None:
+        return
+    latest = (require_aware("occurred_at", at) + timedelta(hours=14)).date()
+    if born.earliest() > latest:
+        raise InvalidField(field, born, f"after the record's date ({latest}): a birth date cannot be in the future")
+
+
+def check_scripts(
+    name: PersonName | None, aliases: Sequence[str], transliterations: Sequence[Transliteration], *,
+    scripts: ScriptsOf,
+) -> None:
+    """Unicode TR 39's mixed-script rule (:func:`habeas.domain.names.require_one_script`) over every name of a
+    person, with the script data passed in."""
+    for n in (name, *(t.name for t in transliterations)):
+        if n is not None:
+            require_one_script("given_names", n.given_names, scripts)
+            require_one_script("surnames", n.surnames, scripts)
+    require_one_script("aliases", aliases, scripts)

@@ -17,6 +17,7 @@ _LANGUAGE = re.compile(r"[a-z]{2,3}")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 MAX_TEXT = 2000
+MAX_BIGINT = 2**63 - 1  # what a BIGINT column (a seq, a count) holds, on SQLite and PostgreSQL alike
 
 
 def require_id(field: str, value: str) -> str:

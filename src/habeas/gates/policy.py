@@ -19,6 +19,7 @@ message names the pack, the key and the bad value. :class:`Policy` is a frozen v
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -75,9 +76,13 @@ class Policy:
     capacity_standard: CapacityStandard
     agreement_required: bool
     require_final_order: bool
+    # The countries whose departing legs this pack clears when it is not the deployment's first pack (a receiving
+    # state's domestic leg, say); empty: the first pack of a deployment, which clears every other leg.
+    jurisdictions: frozenset[str] = frozenset()
+    sha256: str = ""  # SHA-256 of the pack's bytes as loaded: recorded with every gate result it gave
 
 
-_TOP_KEYS = frozenset({"name", "description", "gates", "parameters"})
+_TOP_KEYS = frozenset({"name", "description", "jurisdictions", "gates", "parameters"})
 _PARAMETER_KEYS = (
     "min_notice_hours",
     "notice_languages",
@@ -115,7 +120,7 @@ def _choice(source: str, key: str, value: Any, enum: type[E]) -> E:
         raise PolicyError(source, key, f"unknown value {value!r} (one of: {allowed})") from None
 
 
-def policy_from_mapping(data: Any, *, source: str) -> Policy:
+def policy_from_mapping(data: Any, *, source: str, sha256: str = "") -> Policy:
     """Build and validate a :class:`Policy` from a parsed pack (pure: no file, no YAML)."""
     if not isinstance(data, Mapping):
         raise PolicyError(source, "(top)", f"expected a mapping, got {type(data).__name__}")
@@ -175,9 +180,12 @@ def policy_from_mapping(data: Any, *, source: str) -> Policy:
     consular_all = consular == ALL
     mandatory = frozenset() if consular_all else frozenset(_code_list(source, key, consular, upper=True))
 
+    jurisdictions = frozenset(_code_list(source, "jurisdictions", data.get("jurisdictions", []), upper=True))
     return Policy(
         name=name,
         description=description.strip(),
+        jurisdictions=jurisdictions,
+        sha256=sha256,
         gates=gates,
         min_notice_hours=hours,
         notice_languages=notice_languages,
@@ -206,18 +214,56 @@ def load_pack(name_or_path: str | Path) -> Policy:
         path = Path(name_or_path)
         source = str(path)
         try:
-            text = path.read_text(encoding="utf-8")
+            raw = path.read_bytes()
         except OSError as e:
             raise PolicyError(source, "(file)", f"cannot read: {e.strerror or e}") from e
     else:
         source = text_path
         if text_path not in shipped_packs():
             raise PolicyError(source, "(name)", f"no such shipped pack (shipped: {', '.join(shipped_packs())})")
-        text = resources.files("habeas.gates").joinpath(_PACKS, f"{text_path}.yaml").read_text(encoding="utf-8")
+        raw = resources.files("habeas.gates").joinpath(_PACKS, f"{text_path}.yaml").read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PolicyError(source, "(file)", f"not UTF-8 text: {e.reason} at byte {e.start}") from e
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(yaml)"
         raise PolicyError(source, where, f"not valid YAML: {getattr(e, 'problem', None) or e}") from e
-    return policy_from_mapping(data, source=source)
+    return policy_from_mapping(data, source=source, sha256=hashlib.sha256(raw).hexdigest())
+
+
+@dataclass(frozen=True)
+class Packs:
+    """The deployment's packs, chosen at start-up: the first clears every leg, except legs departing from a
+    country another pack declares among its ``jurisdictions`` (the receiving state's domestic leg). A request
+    never names a pack: which pack a leg is cleared with is the deployment's decision, recorded with each result."""
+
+    default: Policy
+    by_country: Mapping[str, Policy]
+
+    @classmethod
+    def of(cls, policies: list[Policy]) -> Packs:
+        if not policies:
+            raise PolicyError("(deployment)", "packs", "no pack given")
+        first, *others = policies
+        by_country: dict[str, Policy] = {}
+        for other in others:
+            if not other.jurisdictions:
+                raise PolicyError(other.name, "jurisdictions", "a deployment's second and later packs must say "
+                                  "which countries' departing legs they clear (jurisdictions: [SV])")
+            for country in sorted(other.jurisdictions):
+                if country in by_country:
+                    raise PolicyError(other.name, "jurisdictions",
+                                      f"{country} is already cleared by pack {by_country[country].name}")
+                by_country[country] = other
+        return cls(first, by_country)
+
+    def for_leg(self, origin_country: str) -> Policy:
+        """The pack a leg departing from ``origin_country`` is cleared with."""
+        return self.by_country.get(origin_country, self.default)
+
+    def all(self) -> tuple[Policy, ...]:
+        return (self.default, *dict.fromkeys(self.by_country.values()))

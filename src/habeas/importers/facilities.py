@@ -27,7 +27,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from habeas.importers.cells import NoteKind, RowError, RowNote, RowReader
-from habeas.importers.tabular import ImportFileError, Table, read_table, require_columns
+from habeas.importers.tabular import DEFAULT_MAX_BYTES, ImportFileError, Table, read_table, require_columns
 
 __all__ = [
     "OPTIONAL_COLUMNS",
@@ -174,8 +174,11 @@ class FacilityImport:
         )
 
 
-def load_facilities(path: Path, *, progress: Callable[[int], None] | None = None) -> FacilityImport:
-    return parse_facilities(read_table(path, required=REQUIRED_COLUMNS), progress=progress)
+def load_facilities(
+    path: Path, *, progress: Callable[[int], None] | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> FacilityImport:
+    """The register at `path` (a regular file of at most `max_bytes`), parsed."""
+    return parse_facilities(read_table(path, required=REQUIRED_COLUMNS, max_bytes=max_bytes), progress=progress)
 
 
 def parse_facilities(table: Table, *, progress: Callable[[int], None] | None = None) -> FacilityImport:

@@ -4,6 +4,10 @@ Nothing here knows what the columns mean: `read_table` only guarantees that what
 rectangular-enough grid of strings with unique column names, so an importer can give each odd value a
 per-row answer. Anything that makes the whole file untrustworthy (not CSV/XLSX, undecodable bytes, broken
 quoting, no header, duplicate names, missing required columns) raises `ImportFileError` instead.
+
+What is read is bounded before a byte of it is: only a regular file (not /dev/zero, a pipe or a folder, which
+have no end or no size), at most `max_bytes` of it (default `DEFAULT_MAX_BYTES`), and a workbook whose parts
+unpack to no more than that either. The checks are made on the opened file, so what was checked is what is read.
 """
 
 from __future__ import annotations
@@ -11,6 +15,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import stat
 import zipfile
 from collections import Counter
 from collections.abc import Collection, Iterable, Iterator
@@ -20,7 +26,10 @@ from typing import Any, Literal, NamedTuple
 
 from habeas.domain.errors import HabeasError
 
-__all__ = ["ImportFileError", "Table", "TableRow", "read_table", "require_columns"]
+__all__ = ["DEFAULT_MAX_BYTES", "ImportFileError", "Table", "TableRow", "read_bounded", "read_table", "require_columns"]
+
+DEFAULT_MAX_BYTES = 100_000_000  # 100 MB: the ICE register of 1,685 facilities is under 1 MB
+RAISE_LIMIT = "raise the limit with --max-bytes or HABEAS_IMPORT_MAX_BYTES if the register really is that large"
 
 TableFormat = Literal["csv", "xlsx"]
 
@@ -70,17 +79,45 @@ class Table:
         return len(self.rows)
 
 
-def read_table(path: Path, *, required: Collection[str] = ()) -> Table:
-    """Read `path` as XLSX (judged by content, not name) or as UTF-8 CSV; `ImportFileError` if unfit."""
+def read_bounded(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of `path`, a regular file of at most `max_bytes`; `ImportFileError` before reading otherwise."""
+    if max_bytes < 1:
+        raise ImportFileError(path, f"the size limit must be at least 1 byte, not {max_bytes:,}")
     try:
-        data = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO no one writes to would otherwise wait forever, before any check could run.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as e:
         raise ImportFileError(path, f"cannot read the file: {e.strerror or e}") from e
+    try:
+        mode, size = (info := os.fstat(fd)).st_mode, info.st_size
+        if stat.S_ISDIR(mode):
+            raise ImportFileError(path, "a folder, not a file; name the register file itself")
+        if not stat.S_ISREG(mode):
+            raise ImportFileError(
+                path, "not a regular file (a device, a pipe or a socket has no size to check); save the register "
+                "as a file and import that",
+            )
+        if size > max_bytes:
+            raise ImportFileError(path, f"{size:,} bytes, over the limit of {max_bytes:,} bytes; {RAISE_LIMIT}")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            data = f.read(max_bytes + 1)  # bounded even if the file grows after the check
+    except OSError as e:
+        raise ImportFileError(path, f"cannot read the file: {e.strerror or e}") from e
+    finally:
+        os.close(fd)
+    if len(data) > max_bytes:
+        raise ImportFileError(path, f"grew past the limit of {max_bytes:,} bytes while being read; {RAISE_LIMIT}")
+    return data
+
+
+def read_table(path: Path, *, required: Collection[str] = (), max_bytes: int = DEFAULT_MAX_BYTES) -> Table:
+    """Read `path` as XLSX (judged by content, not name) or as UTF-8 CSV; `ImportFileError` if unfit."""
+    data = read_bounded(path, max_bytes)
     if not data.strip() or data.strip() == _UTF8_BOM:
         raise ImportFileError(path, "the file is empty; expected a header row and one row per facility")
     if data.startswith(_ZIP_MAGIC):
         fmt: TableFormat = "xlsx"
-        grid = _xlsx_rows(path)
+        grid = _xlsx_rows(path, data, max_bytes)
     else:
         for magic, what in _NOT_TABULAR:
             if data.startswith(magic):
@@ -139,11 +176,27 @@ def _csv_rows(path: Path, text: str) -> Iterator[list[str]]:
         raise ImportFileError(path, f"malformed CSV at line {reader.line_num}: {e}") from e
 
 
-def _xlsx_rows(path: Path) -> Iterator[list[str]]:
+def _unpacked_size(path: Path, data: bytes) -> int:
+    """What a workbook's parts unpack to, as its zip directory declares it (zipfile reads no part past its
+    declared size, so this bounds what unpacking can produce: a zip bomb is refused, not inflated)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return sum(info.file_size for info in z.infolist())
+    except (zipfile.BadZipFile, ValueError) as e:
+        raise ImportFileError(path, f"not a readable XLSX workbook ({type(e).__name__}: {e})") from e
+
+
+def _xlsx_rows(path: Path, data: bytes, max_bytes: int) -> Iterator[list[str]]:
     from openpyxl import load_workbook
 
+    unpacked = _unpacked_size(path, data)
+    if unpacked > max_bytes:
+        raise ImportFileError(
+            path, f"the workbook unpacks to {unpacked:,} bytes, over the limit of {max_bytes:,} bytes; {RAISE_LIMIT}"
+        )
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        # The bytes already read and checked, not the path again: the file may have changed since.
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises zip, XML, key and value errors for damaged workbooks
         raise ImportFileError(path, f"not a readable XLSX workbook ({type(e).__name__}: {e})") from e
     try:

@@ -34,6 +34,7 @@ from habeas.storage.engine import connect
 from habeas.storage.errors import StorageError, translated
 
 T = TypeVar("T")
+F = TypeVar("F", bound="Callable[[Connection, Appender], Any]")
 Clock = Callable[[], datetime]
 
 
@@ -59,10 +60,17 @@ class Appender:
     entries: list[tuple[int, str, str, bytes, bytes]] = field(default_factory=list)
     private: list[tuple[int, bytes, bytes]] = field(default_factory=list)
     tile_hashes: list[tuple[int, int, bytes]] = field(default_factory=list)
+    finishers: dict[str, Callable[[Connection, Appender], Any]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
         return self.frontier.size
+
+    def before_commit(self, key: str, finish: F) -> F:
+        """Run ``finish`` once, after every job of the batch and before it commits; jobs that share the work
+        register it under the same key and get the first one registered back (the access log appends one
+        commitment a batch, however many reads)."""
+        return self.finishers.setdefault(key, finish)  # type: ignore[return-value]
 
     def append(self, prepared: Iterable[PreparedEntry]) -> list[int]:
         start = seq = self.frontier.size
@@ -172,6 +180,8 @@ class Ledger:
                         continue
                     savepoint.commit()
                     results.append((pending, value))
+                for finish in app.finishers.values():
+                    finish(conn, app)
                 checkpoint = self._finish(conn, app, expected=size) if app.entries else None
         except BaseException as e:
             self._frontier = None

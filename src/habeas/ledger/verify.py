@@ -42,6 +42,8 @@ class VerifyReport:
     private_checked: int = 0
     private_erased: int = 0
     problems: list[Problem] = field(default_factory=list)
+    kept: list[tuple[int, bytes]] = field(default_factory=list)  # (seq, leaf) of verified leaves ending in `keep`
+    access_rows_checked: int = 0  # filled in by the services (services/access_chain.py), not here
 
     @property
     def ok(self) -> bool:
@@ -69,8 +71,13 @@ def verify_log(
     trusted: str | None = None,
     progress: Progress | None = None,
     chunk: int = 20_000,
+    keep: bytes | None = None,
 ) -> VerifyReport:
-    """Verify the log in ``conn``; with ``trusted`` (a signed checkpoint note), only what came after it."""
+    """Verify the log in ``conn``; with ``trusted`` (a signed checkpoint note), only what came after it.
+
+    ``keep``: the verified leaves that end with these bytes are handed back in ``report.kept`` (one stream's
+    entries of one type: canonical JSON puts ``stream`` and ``type`` last), found by the bytes just verified.
+    """
     report = VerifyReport()
     problems = report.problems
 
@@ -113,7 +120,7 @@ def verify_log(
     expected = start
     checkpoint_sizes = sorted(size for size in roots if size > start)
     for rows in store.iter_entries(conn, start, None, chunk):
-        hashes, bad = _check_entries(conn, rows, expected, report)
+        hashes, bad = _check_entries(conn, rows, expected, report, keep)
         if bad is not None:
             problems.append(bad)
             return _done(report, bad.index if bad.index is not None else expected)
@@ -150,7 +157,8 @@ def verify_log(
 
 
 def _check_entries(
-    conn: Connection, rows: list[tuple[int, bytes, bytes]], expected: int, report: VerifyReport
+    conn: Connection, rows: list[tuple[int, bytes, bytes]], expected: int, report: VerifyReport,
+    keep: bytes | None = None,
 ) -> tuple[list[bytes], Problem | None]:
     """Leaf hashes of a chunk of entries, checking each entry on its own; the first problem stops it.
 
@@ -187,6 +195,8 @@ def _check_entries(
                 return hashes, Problem(seq, "the private payload does not match the leaf's commitment")
             else:
                 report.private_checked += 1
+        if keep is not None and leaf.endswith(keep):
+            report.kept.append((seq, leaf))
         append(h)
         expected += 1
     return hashes, None

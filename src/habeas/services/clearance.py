@@ -1,8 +1,9 @@
 """Clearance: every gate of a policy pack for everyone aboard, and what a new legal record does to manifests.
 
 :func:`clear_manifest` evaluates at the leg's scheduled departure; :func:`record_gate_results` re-checks at a
-given time (wheels-up, in flight). The packs are loaded once at start-up (:mod:`habeas.bootstrap`) and injected
-as ``packs``: a command names one by name, never by a path to read inside a write.
+given time (wheels-up, in flight). The packs are the deployment's, loaded once at start-up
+(:mod:`habeas.bootstrap`) and injected as ``packs``: the leg's origin chooses which one clears it, never the
+request, and every gate result records the pack's name and content hash.
 
 :func:`after_legal_record` is a reaction (wired in :mod:`habeas.bootstrap`): a record about someone aboard a
 cleared manifest lapses its clearance, and a court order or stay that reaches people already in flight is
@@ -11,7 +12,6 @@ recorded as a re-check whose failure raises a return-required alert.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -20,21 +20,20 @@ from sqlalchemy import Connection, select
 from habeas.domain import manifests as mf
 from habeas.domain.commands import Command
 from habeas.domain.court_orders import CourtOrderRecorded
-from habeas.domain.errors import InvalidField
+from habeas.domain.errors import InvalidField, UnknownRecord
 from habeas.domain.events import Event, EventType
 from habeas.domain.legal import StayRecorded
 from habeas.domain.manifest_events import GateCheck, GateOutcome, LapseCause, ManifestStatus
 from habeas.gates import GateResult, after_departure_alert, evaluate
 from habeas.gates.coverage import Coverage, coverage
-from habeas.gates.policy import Policy
+from habeas.gates.policy import Packs, Policy
 from habeas.gates.state import CourtOrderRecord, StayRecord
 from habeas.services import legal_state
 from habeas.services.manifests import manifest_state
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork
-from habeas.storage.projections.manifests import ABOARD, gate_result, manifest, manifest_person
+from habeas.storage.projections.manifests import ABOARD, manifest, manifest_person
 from habeas.storage.projections.schema import record_key
 
-DEFAULT_PACK = "us-federal"
 S = ManifestStatus
 _CLEARED = frozenset({S.CLEARED, S.BOARDING})
 _IN_FLIGHT = frozenset({S.DEPARTED, S.HALTED})
@@ -43,14 +42,14 @@ _IN_FLIGHT = frozenset({S.DEPARTED, S.HALTED})
 LAPSING = (*(t for t in EventType if t.value.startswith("legal.")), EventType.FITNESS_TO_TRAVEL_RECORDED)
 
 
-def pack_named(packs: Mapping[str, Policy], name: str) -> Policy:
-    """The pack loaded at start-up under ``name`` (a shipped pack's name, or the deployment pack as given)."""
-    found = packs.get(name)
-    if found is None:
-        loaded = ", ".join(sorted(packs))
-        raise InvalidField("policy", name, f"no such policy pack loaded (loaded: {loaded}); a pack file is "
-                           "loaded only at start-up, as the deployment pack (HABEAS_POLICY_PACK)")
-    return found
+def pack_for(packs: Packs, m: mf.Manifest, named: str) -> Policy:
+    """The deployment's pack for the manifest's leg. A command may repeat its name (the record of an earlier
+    clearance does) but never choose another: the pack is deployment configuration, not request input."""
+    policy = packs.for_leg(m.leg.origin_country)
+    if named and named != policy.name:
+        raise InvalidField("policy", named, f"this deployment clears legs from {m.leg.origin_country} with pack "
+                           f"{policy.name}; the pack is chosen at start-up (HABEAS_POLICY_PACK, `habeas --pack`)")
+    return policy
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,15 +73,19 @@ def _checks(results: dict[str, list[GateResult]]) -> dict[str, tuple[GateCheck, 
     return {p: tuple(r.check() for r in rs) for p, rs in results.items()}
 
 
-def clear_manifest(cmd: mf.ClearManifest, *, uow: UnitOfWork, packs: Mapping[str, Policy]) -> Result:
+def clear_manifest(cmd: mf.ClearManifest, *, uow: UnitOfWork, packs: Packs) -> Result:
     """Every gate of the pack for everyone aboard, at the leg's scheduled departure; cleared only if none blocks."""
-    policy = pack_named(packs, cmd.policy)
     m = manifest_state(uow.conn, cmd.manifest_id)
-    results = {} if m is None else _evaluate(uow.conn, m, policy, m.leg.scheduled_departure)
-    events = mf.clear_manifest(replace(cmd, policy=policy.name), manifest=m, results=_checks(results), now=uow.now)
+    if m is None:
+        raise UnknownRecord("manifest", cmd.manifest_id)
+    policy = pack_for(packs, m, cmd.policy)
+    results = _evaluate(uow.conn, m, policy, m.leg.scheduled_departure)
+    events = mf.clear_manifest(
+        replace(cmd, policy=policy.name, pack_sha256=policy.sha256), manifest=m, results=_checks(results),
+        now=uow.now,
+    )
     seqs = uow.record(events)
     cleared = any(isinstance(e, mf.ManifestCleared) for e in events)
-    assert m is not None  # the domain refused an unknown manifest
     outcome = Clearance(
         manifest_id=m.manifest_id, policy=policy.name, evaluated_at=m.leg.scheduled_departure, results=results,
         blocked=mf.blocking_people(events), cleared=cleared,
@@ -90,15 +93,17 @@ def clear_manifest(cmd: mf.ClearManifest, *, uow: UnitOfWork, packs: Mapping[str
     return Result(seqs, value=outcome)
 
 
-def record_gate_results(cmd: mf.RecordGateResults, *, uow: UnitOfWork, packs: Mapping[str, Policy]) -> Result:
+def record_gate_results(cmd: mf.RecordGateResults, *, uow: UnitOfWork, packs: Packs) -> Result:
     """A re-check of everyone aboard at ``occurred_at`` (wheels-up, in flight): recorded, status unchanged."""
-    policy = pack_named(packs, cmd.policy)
     m = manifest_state(uow.conn, cmd.manifest_id)
-    results = {} if m is None else _evaluate(uow.conn, m, policy, cmd.occurred_at)
+    if m is None:
+        raise UnknownRecord("manifest", cmd.manifest_id)
+    policy = pack_for(packs, m, cmd.policy)
+    results = _evaluate(uow.conn, m, policy, cmd.occurred_at)
     events = mf.record_gate_results(
-        replace(cmd, policy=policy.name), manifest=m, results=_checks(results), now=uow.now
+        replace(cmd, policy=policy.name, pack_sha256=policy.sha256), manifest=m, results=_checks(results),
+        now=uow.now,
     )
-    assert m is not None
     outcome = Clearance(
         manifest_id=m.manifest_id, policy=policy.name, evaluated_at=cmd.occurred_at, results=results,
         blocked=mf.blocking_people(events), cleared=m.status is not S.DRAFT,
@@ -118,13 +123,6 @@ def _manifests_with(conn: Connection, statuses: frozenset[ManifestStatus], perso
     return [r.manifest_id for r in conn.execute(query.order_by(manifest.c.manifest_id))]
 
 
-def _policy_used(conn: Connection, manifest_id: str) -> str:
-    row = conn.execute(
-        select(gate_result.c.policy).where(gate_result.c.manifest_id == manifest_id).order_by(gate_result.c.seq.desc())
-    ).first()
-    return DEFAULT_PACK if row is None else str(row.policy)
-
-
 def _lapse(uow: UnitOfWork, m: mf.Manifest, person_id: str, record_id: str, at: datetime) -> list[int]:
     cmd = mf.RequireReclearance(
         manifest_id=m.manifest_id, occurred_at=max(at, m.since), cause=LapseCause.LEGAL_RECORD,
@@ -133,7 +131,7 @@ def _lapse(uow: UnitOfWork, m: mf.Manifest, person_id: str, record_id: str, at: 
     return uow.record(mf.require_reclearance(cmd, manifest=m, now=uow.now))
 
 
-def _in_flight_recheck(uow: UnitOfWork, m: mf.Manifest, record: Event, seq: int) -> list[int]:
+def _in_flight_recheck(uow: UnitOfWork, m: mf.Manifest, record: Event, seq: int, packs: Packs) -> list[int]:
     """A court order or stay that reaches people in flight: recorded as their re-check (the alert rests on it)."""
     found: StayRecord | CourtOrderRecord
     if isinstance(record, StayRecorded):
@@ -156,9 +154,10 @@ def _in_flight_recheck(uow: UnitOfWork, m: mf.Manifest, record: Event, seq: int)
             results[p] = (
                 GateCheck(gate=gate, outcome=outcome, reason_code=reason, rests_on_seq=seq, rests_on_record=record_id),
             )
+    policy = packs.for_leg(m.leg.origin_country)
     cmd = mf.RecordGateResults(
-        manifest_id=m.manifest_id, occurred_at=max(record.occurred_at, m.since),
-        policy=_policy_used(uow.conn, m.manifest_id),
+        manifest_id=m.manifest_id, occurred_at=max(record.occurred_at, m.since), policy=policy.name,
+        pack_sha256=policy.sha256,
     )
     return uow.record(mf.record_gate_results(cmd, manifest=m, results=results, now=uow.now))
 
@@ -171,7 +170,7 @@ def _covers_anyone(uow: UnitOfWork, record: CourtOrderRecorded, m: mf.Manifest) 
     return None
 
 
-def after_legal_record(event: Event, seq: int, *, uow: UnitOfWork) -> list[int]:
+def after_legal_record(event: Event, seq: int, *, uow: UnitOfWork, packs: Packs) -> list[int]:
     """Lapses the clearances a new record touches and raises return-required alerts for people in flight."""
     out: list[int] = []
     if isinstance(event, CourtOrderRecorded):
@@ -188,7 +187,7 @@ def after_legal_record(event: Event, seq: int, *, uow: UnitOfWork) -> list[int]:
             if person is not None:
                 out += _lapse(uow, m, person, record_id, event.occurred_at)
         elif isinstance(event, CourtOrderRecorded | StayRecorded):
-            out += _in_flight_recheck(uow, m, event, seq)
+            out += _in_flight_recheck(uow, m, event, seq, packs)
     return out
 
 

@@ -84,12 +84,6 @@ release = _custody(custody.release)
 remove = _custody(custody.remove)
 
 
-record_escape = _custody(custody.record_escape)
-
-
-record_death = _custody(custody.record_death)
-
-
 reassign_custodian = _custody(custody.reassign_custodian, officer=True)
 
 
@@ -201,6 +195,9 @@ def custody_answer(conn: Connection, person_id: str) -> CustodyAnswer:
     )
 
 
+# A death or an escape is not a custody step of its own here: it is an incident (services/incidents.py), whose
+# one command also changes the custody and makes next of kin and the independent authority due, wherever the
+# death is reported from (one path per fact).
 HANDLERS: dict[type[c.Command], Handler] = {
     c.AdmitToCustody: admit,
     c.DepartOnLeg: depart,
@@ -209,8 +206,6 @@ HANDLERS: dict[type[c.Command], Handler] = {
     c.HandOver: hand_over,
     c.Release: release,
     c.Remove: remove,
-    c.RecordEscape: record_escape,
-    c.RecordDeath: record_death,
     c.ReassignCustodian: reassign_custodian,
     c.ChangeAuthority: change_authority,
 }

@@ -15,13 +15,15 @@ from sqlalchemy import Connection, Engine
 from habeas.domain.actors import SYSTEM_CALLER, Caller
 from habeas.domain.commands import Command
 from habeas.domain.events import EventType
-from habeas.gates.policy import Policy
+from habeas.gates.policy import Packs, Policy
 from habeas.ledger.log import Appender, Ledger
 from habeas.ledger.note import NoteError
 from habeas.ledger.verify import VerifyReport, verify_log
-from habeas.services import access, accounts, locator, public_log, rebuild, rebuild_apply
+from habeas.services import access, access_chain, accounts, locator, logins, public_log, rebuild, rebuild_apply
+from habeas.services.authority import authorise
 from habeas.services.unit_of_work import Projector, Reaction, Result, UnitOfWork
-from habeas.storage.engine import connect
+from habeas.storage import privileges
+from habeas.storage.engine import connect, snapshot
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -64,6 +66,40 @@ class Door:
         """A new API token for the user: the secret is in the answer once; only its hash is kept."""
         return accounts.create_token(self.engine, user_id=user_id, name=name, now=now, valid_for=valid_for)
 
+    def login(self, *, user_id: str, password: str, now: datetime) -> accounts.Principal | None:
+        """The user if the password is theirs; counts failures per account and raises
+        :class:`logins.LoginLocked` while too many have failed."""
+        return logins.login(self.engine, user_id=user_id, password=password, now=now)
+
+    def list_users(self, *, agency_id: str | None = None) -> list[accounts.UserInfo]:
+        """Users (of ``agency_id``, when given), with whether and by whom they were disabled."""
+        return self.read(accounts.list_users, agency_id=agency_id)
+
+    def list_tokens(
+        self, *, now: datetime, agency_id: str | None = None, user_id: str | None = None
+    ) -> list[accounts.TokenInfo]:
+        """Tokens (of ``agency_id``'s users, or of ``user_id``, when given) and their state at ``now``."""
+        return self.read(accounts.list_tokens, now=now, agency_id=agency_id, user_id=user_id)
+
+    def revoke_token(
+        self, *, token_id: str, now: datetime, by: str, agency_id: str | None = None, user_id: str | None = None
+    ) -> accounts.TokenInfo:
+        """Revoke a token: refused from the next request on (``agency_id``, ``user_id``: whose it must be)."""
+        return accounts.revoke_token(
+            self.engine, token_id=token_id, now=now, by=by, agency_id=agency_id, user_id=user_id
+        )
+
+    def disable_user(
+        self, *, user_id: str, now: datetime, by: str, agency_id: str | None = None
+    ) -> accounts.UserInfo:
+        """Disable a user (of ``agency_id``, when given) and revoke their tokens, from the next request on."""
+        return accounts.disable_user(self.engine, user_id=user_id, now=now, by=by, agency_id=agency_id)
+
+    def refuse_owner(self) -> None:
+        """Refuse (:class:`~habeas.storage.privileges.PrivilegeError`) to go on connected as the tables' owner or a
+        superuser, who could switch the append-only triggers off: `habeas serve` checks it before it starts."""
+        privileges.refuse_owner(self.engine)
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -80,14 +116,14 @@ class Services(Door):
         project: Projector,
         reactions: Mapping[EventType, Sequence[Reaction]],
         policy: Policy,
-        packs: Mapping[str, Policy],
+        packs: Packs,
         settings: Any = None,
     ) -> None:
         super().__init__(ledger.engine)
         self.ledger = ledger
         self.clock = clock
         self.policy = policy  # the deployment's pack
-        self.packs = packs  # every pack a command may name, loaded at start-up
+        self.packs = packs  # the deployment's packs, loaded at start-up: the leg's origin chooses one
         self.settings = settings
         self._handlers = handlers
         self._project = project
@@ -107,7 +143,8 @@ class Services(Door):
     def execute(
         self, cmd: Command, caller: Caller = SYSTEM_CALLER, *, after: Callable[[Tx, Result], None] | None = None
     ) -> Result:
-        """Decide and record one command in one transaction; raises the domain's error if refused.
+        """Authorise, decide and record one command in one transaction; raises the domain's error if refused
+        (:mod:`habeas.services.authority` says who may issue what).
 
         ``after`` runs in the same transaction once the command is recorded (the HTTP layer stores the answer to
         an idempotent request there, so the answer exists exactly when the write does).
@@ -116,6 +153,7 @@ class Services(Door):
         now = self.clock()
 
         def job(conn: Connection, appender: Appender) -> Result:
+            authorise(conn, cmd, caller)  # in the command's transaction: decided on the state it is recorded on
             result = handler(cmd, self._uow(conn, appender, caller, now))
             if after is not None:
                 after(conn, result)
@@ -142,6 +180,7 @@ class Services(Door):
             results = []
             for (cmd, who), handler in zip(items, handlers, strict=True):
                 with conn.begin_nested():
+                    authorise(conn, cmd, who)
                     results.append(handler(cmd, self._uow(conn, appender, who, now)))
                 if progress is not None:
                     progress(len(results))
@@ -155,6 +194,15 @@ class Services(Door):
         """Write who read whose personal data to the append-only access log, committed before the answer goes
         out (through the ledger's group commit: concurrent requests share one transaction)."""
         access.record_reads(self.ledger, reads)
+
+    def commit_access_log(self) -> bool:
+        """Commit, in the ledger, access-log rows no commitment covers yet (rows an upgrade chained); False if none."""
+        return access.commit_access_log(self.ledger)
+
+    def public_searcher(self, address: str, at: datetime) -> str:
+        """How the access log names a public locator searcher at ``address`` on ``at``'s UTC day: a keyed hash,
+        the key derived from the deployment's signing key (its one secret), so no second secret to keep."""
+        return access.public_searcher(self.ledger.signer.seed, address, at)
 
     def locate(self, query: locator.LocatorQuery) -> locator.LocatorResult:
         """The public locator's answer: every exact match, each with its leaf and proof."""
@@ -191,11 +239,17 @@ class Services(Door):
         with the verifier key ``vkey`` (raises :class:`public_log.BadVerifierKey` if it is not one, and
         :class:`public_log.BadTrustedCheckpoint` if ``trusted`` is not a checkpoint signed by it)."""
         verifier = self.ledger.signer.verifier() if vkey is None else public_log.parse_verifier(vkey)
-        with connect(self.engine) as conn:
+        # One snapshot for the log and the access log: a batch of reads commits rows and their commitment together.
+        with connect(self.engine) as conn, snapshot(conn):
             try:
-                return verify_log(conn, verifier, origin=verifier.name, trusted=trusted, progress=progress)
+                report = verify_log(
+                    conn, verifier, origin=verifier.name, trusted=trusted, progress=progress,
+                    keep=access_chain.COMMITTED_SUFFIX,
+                )
             except NoteError as e:  # the only note verify_log parses is the trusted checkpoint
                 raise public_log.BadTrustedCheckpoint(str(e)) from e
+            access_chain.verify_into(conn, report)
+        return report
 
     def rebuild_check(self, progress: Callable[[int], None] | None = None) -> rebuild.RebuildReport:
         """Rebuild every projection from the log alone, with the same appliers, and compare with the live ones."""

@@ -30,7 +30,17 @@ from habeas.domain.facilities import (
     computed_capacity,
 )
 from habeas.ledger.note import SIG_ED25519, NoteError, parse_vkey
-from habeas.services.records import AGENCY, FACILITY, OFFICER, UNIT, event_at, one_record, record_exists, records
+from habeas.services.records import (
+    AGENCY,
+    FACILITY,
+    OFFICER,
+    UNIT,
+    event_at,
+    one_record,
+    private_payloads,
+    record_exists,
+    records,
+)
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork
 from habeas.storage.projections.custody import custody
 from habeas.storage.projections.intake import capacity_override
@@ -94,16 +104,18 @@ def register_unit(cmd: c.RegisterUnit, *, uow: UnitOfWork) -> Result:
 
 
 def units(conn: Connection, facility_id: str, unit_id: str | None = None) -> list[UnitRegistered]:
-    """The facility's units (or the one named) in registration order, from their public rows: a unit carries
-    no private data, so the row is the whole event and no leaf needs reading."""
-    query = select(record.c.body).where(
+    """The facility's units (or the one named) in registration order, from their rows and private payloads (who
+    a unit is for is private in the log), as amended."""
+    query = select(record.c.seq, record.c.body).where(
         and_(record.c.kind == KIND[EventType.UNIT_REGISTERED], record.c.parent_id == facility_id)
     )
     if unit_id is not None:
         query = query.where(record.c.record_id == f"{facility_id}/{unit_id}")
+    rows = list(conn.execute(query.order_by(record.c.seq)))
+    payloads = private_payloads(conn, [int(r.seq) for r in rows])
     out = []
-    for r in conn.execute(query.order_by(record.c.seq)):
-        event = event_from(EventType.UNIT_REGISTERED.value, facility_id, json.loads(r.body), None)
+    for r in rows:
+        event = event_from(EventType.UNIT_REGISTERED.value, facility_id, json.loads(r.body), payloads.get(int(r.seq)))
         assert isinstance(event, UnitRegistered)
         out.append(event)
     return out

@@ -1,8 +1,10 @@
 """The pull feed per agency: every entry about what the caller's agency may see, in log order, after a seq.
 
 An integration that missed messages asks again from the last seq it processed and catches up; the page says
-where to continue even when a stretch of the log held nothing for it. Entries are the public ledger entries (no
-personal data: names and documents are only in the private payloads).
+where to continue even when a stretch of the log held nothing for it. Entries are the public ledger entries, with
+the fields ``docs/public-log.md`` lists and nothing else: no personal data, and nothing a record says about a
+person (those are in the private payloads). Who may see an entry is decided from its public fields alone, which
+name every subject and agency an entry is about.
 """
 
 from __future__ import annotations

@@ -21,13 +21,13 @@ from habeas.domain.commands import Command
 from habeas.domain.custody import Authority, Custodian, CustodyStatus
 from habeas.domain.errors import DomainError, UnknownRecord
 from habeas.domain.events import EventType
-from habeas.domain.facilities import AgeGroup, CapacityStandard, DetentionCategory, computed_capacity
+from habeas.domain.facilities import AgeGroup, CapacityStandard, DetentionCategory, Separation, computed_capacity
 from habeas.domain.intake import Occupant, UnitOccupancy
 from habeas.domain.people import Sex
 from habeas.gates.policy import Policy
 from habeas.services.custody import custody_state
 from habeas.services.facilities import housing_units, officer_ref, units
-from habeas.services.records import person_state, record_exists
+from habeas.services.records import person_state, private_payloads, record_exists
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork
 from habeas.storage.projections.custody import custody
 from habeas.storage.projections.people import person
@@ -55,7 +55,8 @@ class AdmitAtIntake(Command):
 def occupants(conn: Connection, person_ids: Sequence[str]) -> list[Occupant]:
     """Sex from the registration; convicted if a conviction is recorded, else held for migration reasons;
     organisations from allegations not withdrawn (used to keep people apart, asserting nothing about them).
-    Read from the public rows (corrections included), a few queries for any number of people."""
+    Read from the rows and the allegations' private payloads (corrections included; an erased allegation says
+    nothing), a few queries for any number of people."""
     ids = list(person_ids)
     sexes = {
         r.person_id: Sex(json.loads(r.body).get("sex", Sex.UNKNOWN.value))
@@ -64,17 +65,19 @@ def occupants(conn: Connection, person_ids: Sequence[str]) -> list[Occupant]:
     convicted: set[str] = set()
     organisations: dict[str, list[str]] = {p: [] for p in ids}
     kinds = (KIND[EventType.CONVICTION_RECORDED], KIND[EventType.ALLEGATION_RECORDED])
-    rows = conn.execute(
-        select(record.c.person_id, record.c.kind, record.c.status, record.c.body)
+    rows = list(conn.execute(
+        select(record.c.person_id, record.c.kind, record.c.status, record.c.seq)
         .where(and_(record.c.person_id.in_(ids), record.c.kind.in_(kinds), record.c.retracted.is_(False)))
         .order_by(record.c.seq)
-    )
+    ))
+    alleged = [r for r in rows if r.kind == KIND[EventType.ALLEGATION_RECORDED]]
+    payloads = private_payloads(conn, [int(r.seq) for r in alleged if r.status != AllegationStatus.WITHDRAWN.value])
     for r in rows:
         if r.kind == KIND[EventType.CONVICTION_RECORDED]:
             convicted.add(r.person_id)
-        elif r.status != AllegationStatus.WITHDRAWN.value:
-            organisation = json.loads(r.body)["organisation"]
-            if organisation not in organisations[r.person_id]:
+        else:
+            organisation = payloads.get(int(r.seq), {}).get("organisation")
+            if organisation is not None and organisation not in organisations[r.person_id]:
                 organisations[r.person_id].append(organisation)
     return [
         Occupant(
@@ -134,7 +137,9 @@ def unit_occupancies(conn: Connection, facility_id: str, only: str | None = None
         people = unit_people(conn, facility_id, u.unit_id)
         out.append(
             UnitOccupancy(
-                facility_id=facility_id, unit_id=u.unit_id, floor_area_m2=u.floor_area_m2, separation=u.separation,
+                facility_id=facility_id, unit_id=u.unit_id, floor_area_m2=u.floor_area_m2,
+                # a unit's private payload is on the facility's stream, which no erasure touches
+                separation=u.separation or Separation(),
                 occupants=tuple(occupants(conn, people)),
             )
         )

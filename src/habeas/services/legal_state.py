@@ -1,8 +1,11 @@
 """The gates' view of people and destinations (:mod:`habeas.gates.state`), loaded from the projections.
 
-Every record is rebuilt from its row's public body (as amended, if amended; retracted rows are left out) and
-keeps its seq, so a gate result can name the entry it rests on. Where the ledger has no record of a kind the
-gates need, the value stays ``None`` ("not checked") and the gate answers ``unknown``:
+Every record is rebuilt from its row's public body and its entry's private payload, which holds what the record
+says (both as amended, if amended; retracted rows are left out), and keeps its seq, so a gate result can name the
+entry it rests on. A record whose private payload was erased is known to exist but not what it says: the
+collection it belongs to is then "not checked" (``None``) and the gate answers ``unknown``, which blocks (a stay
+whose country is gone reads as a stay of removal anywhere, which blocks too). Where the ledger has no record of a
+kind the gates need, the value stays ``None`` ("not checked") and the gate answers ``unknown``:
 
 * identity: verified when the registration carries at least one identity document or A-number (an
   identifier key); a merged or erased person is not; no identifier at all is "not checked";
@@ -20,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, func, select
 
@@ -53,12 +56,14 @@ from habeas.gates.state import (
     RemovalOrderRecord,
     StayRecord,
 )
+from habeas.services.records import private_payloads
 from habeas.storage.projections.custody import custody
 from habeas.storage.projections.people import person, person_key
 from habeas.storage.projections.schema import KIND, record
 from habeas.storage.projections.schema import metadata as projection_metadata
 
 COURT_ORDER = KIND[EventType.COURT_ORDER_RECORDED]
+R = TypeVar("R")
 _PERSONAL = (
     EventType.REMOVAL_ORDER_RECORDED,
     EventType.PROTECTION_RECORDED,
@@ -78,8 +83,8 @@ class _Row:
     event: Event
 
 
-def _event(kind: str, stream: str, body: str) -> Event:
-    return event_from(_TYPE_OF_KIND[kind].value, stream, json.loads(body), None)
+def _event(kind: str, stream: str, body: str, private: dict[str, Any] | None) -> Event:
+    return event_from(_TYPE_OF_KIND[kind].value, stream, json.loads(body), private)
 
 
 def _record_query(*where: Any) -> Any:
@@ -90,13 +95,20 @@ def _record_query(*where: Any) -> Any:
     )
 
 
-def _row(r: Any) -> _Row:
+def _row(r: Any, payloads: dict[int, dict[str, Any]]) -> _Row:
     stream = r.person_id if r.person_id is not None else r.record_id
-    return _Row(int(r.seq), stream, _event(r.kind, stream, r.body))
+    return _Row(int(r.seq), stream, _event(r.kind, stream, r.body, payloads.get(int(r.seq))))
+
+
+def _loaded(conn: Connection, found: Iterable[Any]) -> list[_Row]:
+    """The rows, each with its private payload (the kinds that have one: court orders are all public)."""
+    rows = list(found)
+    payloads = private_payloads(conn, [int(r.seq) for r in rows if r.kind != COURT_ORDER])
+    return [_row(r, payloads) for r in rows]
 
 
 def _rows(conn: Connection, *where: Any) -> list[_Row]:
-    return [_row(r) for r in conn.execute(_record_query(*where))]
+    return _loaded(conn, conn.execute(_record_query(*where)))
 
 
 def court_order_record(seq: int, e: Event) -> CourtOrderRecord:
@@ -133,7 +145,11 @@ def _facts(conn: Connection, person_id: str, rows: Sequence[_Row]) -> PersonFact
 def _facts_from(person_id: str, rows: Sequence[_Row], body: str | None, c: Any) -> PersonFacts:
     """Facts from rows already loaded: ``body`` is the ``person`` row's body, ``c`` the ``custody`` row."""
     nationalities = frozenset(json.loads(body).get("nationalities") or ()) if body is not None else frozenset()
-    bases = {r.event.legal_basis for r in rows if isinstance(r.event, RemovalOrderRecorded)}
+    bases = {
+        r.event.legal_basis
+        for r in rows
+        if isinstance(r.event, RemovalOrderRecorded) and r.event.legal_basis is not None
+    }
     if c is not None and c.authority_basis:
         bases.add(c.authority_basis)
     return PersonFacts(
@@ -167,7 +183,7 @@ def medical_clearance(rows: Iterable[_Row], at: datetime) -> MedicalClearance | 
     latest = max(made, key=lambda r: (r.event.occurred_at, r.seq))
     e = latest.event
     assert isinstance(e, FitnessToTravelRecorded)
-    if e.fit and not e.valid_at(at):
+    if e.fit is None or (e.fit and not e.valid_at(at)):  # erased, or expired
         return None
     return MedicalClearance(fit=e.fit, assessed_at=e.occurred_at, seq=latest.seq)
 
@@ -197,8 +213,9 @@ def people_legal_states(
     identified: set[str] = set()
     for k in range(0, len(ids), _CHUNK):
         chunk = ids[k : k + _CHUNK]
-        for r in conn.execute(_record_query(record.c.person_id.in_(chunk), record.c.kind.in_(_PERSONAL_KINDS))):
-            rows[r.person_id].append(_row(r))  # ordered by seq within the chunk, so within each person
+        found = conn.execute(_record_query(record.c.person_id.in_(chunk), record.c.kind.in_(_PERSONAL_KINDS)))
+        for row in _loaded(conn, found):
+            rows[row.stream].append(row)  # ordered by seq within the chunk, so within each person
         persons.update((r.person_id, r) for r in conn.execute(select(person).where(person.c.person_id.in_(chunk))))
         held.update(
             (r.person_id, r)
@@ -238,14 +255,6 @@ def _legal_state(
     body = None if p is None else p.body
     facts = _facts_from(person_id, rows, body, c)
     verified, identity_seq = _identity_from(p, has_identifier)
-    removal = tuple(
-        RemovalOrderRecord(
-            order_id=r.event.order_id, destination_country=r.event.destination_country,
-            legal_basis=r.event.legal_basis, final=r.event.final, period=r.event.period, seq=r.seq,
-        )
-        for r in rows
-        if isinstance(r.event, RemovalOrderRecorded)
-    )
     return PersonLegalState(
         person_id=person_id,
         facts=facts,
@@ -253,40 +262,60 @@ def _legal_state(
         categories=facts.legal_bases,
         identity_verified=verified,
         identity_seq=identity_seq,
-        removal_orders=removal,
-        protections=tuple(
-            ProtectionRecord(
-                protection_id=r.event.protection_id, kind=r.event.kind, country=r.event.country,
-                period=r.event.period, seq=r.seq,
-            )
-            for r in rows
-            if isinstance(r.event, ProtectionRecorded)
+        removal_orders=_known(
+            _removal_order(r.seq, r.event) for r in rows if isinstance(r.event, RemovalOrderRecorded)
         ),
+        protections=_known(_protection(r.seq, r.event) for r in rows if isinstance(r.event, ProtectionRecorded)),
         stays=tuple(stay_record(r.seq, r.event) for r in rows if isinstance(r.event, StayRecorded)),
         court_orders=orders,
-        notices=tuple(
-            NoticeRecord(
-                notice_id=r.event.notice_id, served_at=r.event.occurred_at, language=r.event.language,
-                content_type=r.event.content_type, copy_to_counsel=r.event.copy_to_counsel, seq=r.seq,
-            )
-            for r in rows
-            if isinstance(r.event, NoticeServed)
-        ),
+        notices=_known(_notice(r.seq, r.event) for r in rows if isinstance(r.event, NoticeServed)),
         counsel=tuple(
             CounselRecord(counsel_id=r.event.counsel_id, period=_period(r.event), seq=r.seq)
             for r in rows
             if isinstance(r.event, CounselRecorded)
         ),
-        consular=tuple(
-            ConsularRecord(
-                notification_id=r.event.notification_id, country=r.event.country, offered_at=r.event.offered_at,
-                requested_at=r.event.requested_at, sent_at=r.event.sent_at, seq=r.seq,
-            )
-            for r in rows
-            if isinstance(r.event, ConsularRecorded)
-        ),
+        consular=_known(_consular(r.seq, r.event) for r in rows if isinstance(r.event, ConsularRecorded)),
         medical=medical_clearance(rows, at),
         destination=destination,
+    )
+
+
+def _known(records: Iterable[R | None]) -> tuple[R, ...] | None:
+    """All the records, or ``None`` ("not checked") when what one of them says was erased."""
+    out = tuple(records)
+    return None if any(r is None for r in out) else tuple(r for r in out if r is not None)
+
+
+def _removal_order(seq: int, e: RemovalOrderRecorded) -> RemovalOrderRecord | None:
+    if e.destination_country is None or e.legal_basis is None or e.final is None:
+        return None
+    return RemovalOrderRecord(
+        order_id=e.order_id, destination_country=e.destination_country, legal_basis=e.legal_basis, final=e.final,
+        period=e.period, seq=seq,
+    )
+
+
+def _protection(seq: int, e: ProtectionRecorded) -> ProtectionRecord | None:
+    if e.kind is None or e.country is None:
+        return None
+    return ProtectionRecord(protection_id=e.protection_id, kind=e.kind, country=e.country, period=e.period, seq=seq)
+
+
+def _notice(seq: int, e: NoticeServed) -> NoticeRecord | None:
+    if e.language is None or e.content_type is None or e.copy_to_counsel is None:
+        return None
+    return NoticeRecord(
+        notice_id=e.notice_id, served_at=e.occurred_at, language=e.language, content_type=e.content_type,
+        copy_to_counsel=e.copy_to_counsel, seq=seq,
+    )
+
+
+def _consular(seq: int, e: ConsularRecorded) -> ConsularRecord | None:
+    if e.country is None:
+        return None
+    return ConsularRecord(
+        notification_id=e.notification_id, country=e.country, offered_at=e.offered_at, requested_at=e.requested_at,
+        sent_at=e.sent_at, seq=seq,
     )
 
 

@@ -17,11 +17,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
+import pycountry
 from sqlalchemy import Connection, and_, select
 
 from habeas.domain.custody import CustodyStatus
+from habeas.domain.errors import InvalidField
 from habeas.domain.events import EventType
 from habeas.domain.identity import locator_a_number_key, locator_name_key
 from habeas.ledger.log import Ledger, LogError
@@ -36,10 +39,31 @@ AGENCY = KIND[EventType.AGENCY_REGISTERED]
 MAX_MERGE_HOPS = 32  # merges chain (a into b, b into c); a cycle cannot be recorded, but a bound costs nothing
 
 
+@cache
+def _alpha_2(code: str) -> str | None:
+    found = (
+        pycountry.countries.get(alpha_2=code) if len(code) == 2
+        else pycountry.countries.get(alpha_3=code) if len(code) == 3 else None
+    )
+    return None if found is None else str(found.alpha_2)
+
+
+def country_code(text: str) -> str:
+    """A country of birth as the locator compares it: ISO 3166-1 alpha-2 or alpha-3 in any case (``ven``, ``VE``)
+    becomes the alpha-2 code, as a person may have been registered with either; a code no country has is an
+    :class:`InvalidField` (a search for it could only ever find nothing)."""
+    found = _alpha_2(text.strip().upper())
+    if found is None:
+        raise InvalidField(
+            "country_of_birth", text, "no country has this ISO 3166-1 code; give two or three letters such as SV or SLV"
+        )
+    return found
+
+
 @dataclass(frozen=True, kw_only=True)
 class ByANumber:
     a_number: str  # normalised (habeas.domain.people.normalize_a_number)
-    country_of_birth: str
+    country_of_birth: str  # alpha-2 (country_code)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -146,7 +170,8 @@ def find(conn: Connection, query: LocatorQuery) -> list[Any]:
     ]
     found: dict[str, Any] = {}
     for row in _people(conn, ids).values():
-        if row.erased or json.loads(row.body).get("country_of_birth") != query.country_of_birth:
+        born_in = json.loads(row.body).get("country_of_birth")
+        if row.erased or not isinstance(born_in, str) or _alpha_2(born_in.upper()) != _alpha_2(query.country_of_birth):
             continue
         survivor = _survivor(conn, row)
         if survivor is not None:

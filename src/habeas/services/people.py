@@ -36,6 +36,7 @@ from habeas.services.records import (
     record_exists,
     records,
 )
+from habeas.services.scripts import script_extensions
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork
 from habeas.storage.projections.people import identity_keys, name_search_key, person, person_key
 from habeas.storage.projections.schema import record
@@ -65,6 +66,7 @@ def identity_candidates(conn: Connection, keys: Iterable[tuple[str, str]]) -> li
 
 
 def register_person(cmd: c.RegisterPerson, *, uow: UnitOfWork) -> Result:
+    people.check_scripts(cmd.name, cmd.aliases, cmd.transliterations, scripts=script_extensions)
     probe = PersonRegistered(
         stream=cmd.person_id, occurred_at=cmd.occurred_at, name=cmd.name, aliases=cmd.aliases,
         transliterations=cmd.transliterations, date_of_birth=cmd.date_of_birth, identifiers=cmd.identifiers,

@@ -29,14 +29,16 @@ class Permission(StrEnum):
     AGREEMENT_WRITE = "agreement.write"
     FEED_READ = "feed.read"
     ACCESS_LOG_READ = "access_log.read"
+    ACCOUNTS_ADMIN = "accounts.admin"  # list and disable the agency's users, list and revoke their tokens
 
 
 _ALL = frozenset(Role)
+_AGENCY = _ALL - {Role.OVERSIGHT}
 _R = Role
 # Admin may do everything inside its agency; the auditor reads everything its agency may see and writes nothing.
 PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.READ: _ALL,
-    Permission.PEOPLE_READ: _ALL,
+    Permission.PEOPLE_READ: _AGENCY,
     Permission.PEOPLE_WRITE: frozenset({_R.COORDINATOR, _R.ADMIN}),
     Permission.ADMISSION_WRITE: frozenset({_R.COORDINATOR, _R.INTAKE, _R.ADMIN}),
     Permission.LEGAL_WRITE: frozenset({_R.LEGAL, _R.ADMIN}),
@@ -53,7 +55,8 @@ PERMISSIONS: dict[Permission, frozenset[Role]] = {
     Permission.AGREEMENT_READ: frozenset({_R.COORDINATOR, _R.AUDITOR, _R.ADMIN}),
     Permission.AGREEMENT_WRITE: frozenset({_R.COORDINATOR, _R.ADMIN}),
     Permission.FEED_READ: _ALL,
-    Permission.ACCESS_LOG_READ: frozenset({_R.AUDITOR, _R.ADMIN}),
+    Permission.ACCESS_LOG_READ: frozenset({_R.AUDITOR, _R.ADMIN, _R.OVERSIGHT}),
+    Permission.ACCOUNTS_ADMIN: frozenset({_R.ADMIN}),
 }
 
 

@@ -1,24 +1,30 @@
 """Loaders every concept shares: an entry's event (from the ledger), the ``person`` row, the ``p_record`` rows.
 
 ``p_record`` holds one row per record of the kinds that need no table of their own (legal records, allegations,
-convictions, facilities, units, agencies, officers, admissions); :class:`RecordView` is its read side. Nearly
+convictions, facilities, units, agencies, officers, admissions); :class:`RecordView` is its read side. A row's body
+is the entry's public body; what the record says (its ``CONTENT`` fields: an allegation's organisation, a removal
+order's destination) is in the entry's private payload, which :func:`private_payloads` reads, as amended. Nearly
 every decision starts by asking whether the person exists, so :func:`person_state` is here too. Everything here
 reads inside the caller's transaction and writes nothing.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, select
+from sqlalchemy import Connection, and_, exists, func, select
 
+from habeas.domain.corrections import CorrectionAction
 from habeas.domain.errors import UnknownRecord
-from habeas.domain.events import Event, EventType, event_from
+from habeas.domain.events import Event, EventType, event_class, event_from
 from habeas.domain.people import PersonState
 from habeas.ledger.entry import parse_leaf
 from habeas.storage import ledger_store
+from habeas.storage.projections.corrections import correction
 from habeas.storage.projections.people import person
 from habeas.storage.projections.schema import KIND, record
 
@@ -33,6 +39,8 @@ ADMISSION = KIND[EventType.PERSON_ADMISSION_RECORDED]
 FITNESS = KIND[EventType.FITNESS_TO_TRAVEL_RECORDED]
 # Legal records about one person: every "legal.*" kind but court orders, which are subjects of their own.
 LEGAL_KINDS = tuple(k for k in KIND.values() if k.startswith("legal.") and k != COURT_ORDER)
+TYPE_OF_KIND = {kind: event_type for event_type, kind in KIND.items()}
+_CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
 
 
 def event_at(conn: Connection, seq: int) -> Event | None:
@@ -44,6 +52,42 @@ def event_at(conn: Connection, seq: int) -> Event | None:
     held = ledger_store.read_private_one(conn, seq)
     private = None if held is None else parse_leaf(held[1])
     return event_from(entry["type"], entry["stream"], entry["body"], private)
+
+
+def private_payloads(conn: Connection, seqs: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The private payload of each entry in ``seqs`` as its record now stands: for an entry an amendment replaced,
+    the latest amendment's replacement; none for an erased one. Two queries a chunk of 500, whatever the number."""
+    wanted = sorted(set(seqs))
+    out: dict[int, dict[str, Any]] = {}
+    for k in range(0, len(wanted), _CHUNK):
+        chunk = wanted[k : k + _CHUNK]
+        amended = {
+            int(r[0]): int(r[1])
+            for r in conn.execute(
+                select(correction.c.corrected_seq, func.max(correction.c.seq))
+                .where(correction.c.action == CorrectionAction.AMEND.value, correction.c.corrected_seq.in_(chunk))
+                .group_by(correction.c.corrected_seq)
+            )
+        }
+        source = {seq: amended.get(seq, seq) for seq in chunk}
+        held = ledger_store.read_private_of(conn, sorted(set(source.values())))
+        for seq, at in source.items():
+            found = held.get(at)
+            if found is None:
+                continue
+            payload: Any = parse_leaf(found[1])
+            if at != seq:  # the amendment's payload carries the replacement's private part
+                payload = payload.get("replacement_private")
+            if isinstance(payload, dict):
+                out[seq] = payload
+    return out
+
+
+@functools.cache
+def content_names(kind: str) -> tuple[str, ...]:
+    """The ``CONTENT`` fields of a record kind's event type: shown with the record, never in the public log."""
+    event_type = TYPE_OF_KIND.get(kind)
+    return () if event_type is None else event_class(event_type.value).content_names()
 
 
 def stream_events(conn: Connection, stream: str, types: tuple[type[Event], ...]) -> list[Event]:
@@ -94,20 +138,26 @@ class RecordView:
     active_from: str | None
     active_to: str | None
     retracted: bool
-    body: dict[str, Any]  # the event's public fields (as amended, if amended)
+    # The record's fields as a caller who may read it sees them (as amended, if amended): the public body and,
+    # while the private payload is held, the record's content; personal details (PRIVATE fields) never.
+    body: dict[str, Any]
 
 
-def _record_view(row: Any) -> RecordView:
+def _record_view(row: Any, payload: dict[str, Any] | None) -> RecordView:
+    body = json.loads(row.body)
+    if payload is not None:
+        body |= {name: payload[name] for name in content_names(row.kind) if name in payload}
     return RecordView(
         kind=row.kind, record_id=row.record_id, seq=int(row.seq), person_id=row.person_id, parent_id=row.parent_id,
         status=row.status, active_from=row.active_from, active_to=row.active_to, retracted=bool(row.retracted),
-        body=json.loads(row.body),
+        body=body,
     )
 
 
 def records(conn: Connection, *where: Any) -> list[RecordView]:
-    rows = conn.execute(select(record).where(*where).order_by(record.c.seq))
-    return [_record_view(r) for r in rows]
+    rows = list(conn.execute(select(record).where(*where).order_by(record.c.seq)))
+    payloads = private_payloads(conn, [int(r.seq) for r in rows if content_names(r.kind)])
+    return [_record_view(r, payloads.get(int(r.seq))) for r in rows]
 
 
 def one_record(conn: Connection, kind: str, record_id: str) -> RecordView | None:

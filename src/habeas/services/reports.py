@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 from habeas.domain.events import EventType
 from habeas.domain.facilities import CapacityStandard, computed_capacity
 from habeas.domain.values import parse_utc
+from habeas.services.records import private_payloads
 from habeas.storage import ledger_store
 from habeas.storage.projections.custody import custody
 from habeas.storage.projections.incidents import headcount
@@ -146,8 +147,12 @@ def allegations(conn: Connection) -> list[AllegationRow]:
     nationality = _nationality(conn)
     convicted = {r.person_id for r in _records(conn, EventType.CONVICTION_RECORDED)}
     groups: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for row in _records(conn, EventType.ALLEGATION_RECORDED):
-        groups[(nationality.get(row.person_id, "?"), _body(row)["organisation"])].append(row)
+    alleged = _records(conn, EventType.ALLEGATION_RECORDED)
+    # what an allegation says is in its private payload (as amended); "?" where it was erased
+    payloads = private_payloads(conn, [int(r.seq) for r in alleged])
+    for row in alleged:
+        organisation = payloads.get(int(row.seq), {}).get("organisation") or "?"
+        groups[(nationality.get(row.person_id, "?"), organisation)].append(row)
     rows = []
     for (nat, org), found in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         people = {r.person_id for r in found}

@@ -94,6 +94,17 @@ def begin(engine: Engine, *, write: bool = False) -> Iterator[Connection]:
             yield conn
 
 
+@contextmanager
+def snapshot(conn: Connection) -> Iterator[Connection]:
+    """Reads that see one state of the database: a read transaction (SQLite's WAL gives it a snapshot at its first
+    read; PostgreSQL's REPEATABLE READ at its first statement). For reads that must agree with each other, such
+    as `log verify` reading the ledger and the access log it commits to, while writers go on."""
+    if conn.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    with conn.begin():
+        yield conn
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -258,6 +258,14 @@ def read_private(conn: Connection, start: int, end: int) -> dict[int, tuple[byte
     return {int(r.seq): (bytes(r.salt), bytes(r.payload)) for r in rows}
 
 
+def read_private_of(conn: Connection, seqs: Sequence[int]) -> dict[int, tuple[bytes, bytes]]:
+    """The (salt, payload) of each of ``seqs`` that has one (not erased); the caller bounds how many at once."""
+    if not seqs:
+        return {}
+    rows = conn.execute(select(ledger_private).where(ledger_private.c.seq.in_(list(seqs))))
+    return {int(r.seq): (bytes(r.salt), bytes(r.payload)) for r in rows}
+
+
 def read_private_one(conn: Connection, seq: int) -> tuple[bytes, bytes] | None:
     r = conn.execute(select(ledger_private).where(ledger_private.c.seq == seq)).first()
     return None if r is None else (bytes(r.salt), bytes(r.payload))

@@ -8,7 +8,8 @@ set (``127.0.0.1`` by default, as a loopback connection gives) so what keys on i
 An exception the app does not handle is raised in the test with its traceback, where a server would answer 500;
 no lifespan runs, as uvicorn below runs with ``lifespan="off"``.
 
-One test uses :func:`serving` on purpose (test_locator's rate limit), for real HTTP from a real peer address.
+One test uses :func:`serving` on purpose (test_locator's rate limit), for real HTTP from a real peer address;
+test_client_address runs `habeas serve` itself, where X-Forwarded-For is (not) believed.
 (Not Starlette's ``TestClient``: on httpx it is deprecated in favour of httpx2, whose responses are not httpx's.)
 """
 
@@ -42,7 +43,9 @@ def free_port() -> int:
 def serving(app: FastAPI) -> Iterator[str]:
     """Serve ``app`` until the block ends; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    # proxy_headers off, as `habeas serve` has it: the app alone decides whom to believe (api/client_address.py).
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off", proxy_headers=False)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -24,7 +24,7 @@ T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)  # the server's TickingClock starts 
 DEPARTS = datetime(2025, 3, 20, 9, 0, tzinfo=UTC)  # gates are judged at the scheduled departure
 YEAR_FROM, YEAR_TO = T0 - timedelta(days=30), T0 + timedelta(days=365)
 YEAR = Period(active_from=YEAR_FROM, active_to=YEAR_TO)
-VE, SV, ABREGO = "p-ve-1", "p-sv-1", "p-abrego"  # ABREGO: the alternate protected against removal to SV
+VE, SV, PROTECTED = "p-ve-1", "p-sv-1", "p-avalos"  # PROTECTED: the alternate protected against removal to SV
 
 
 def at(hours: float) -> datetime:
@@ -53,7 +53,7 @@ def person(w: ApiWorld, person_id: str, nationality: str, basis: str, agency: st
 
 
 def world(w: ApiWorld) -> httpx.Client:
-    """CECOT, three documented people, ABREGO's protection, and (over HTTP) the US-SV agreement."""
+    """CECOT, three documented people, PROTECTED's protection, and (over HTTP) the US-SV agreement."""
     run = w.services.execute
     a = w.actor(AGENCY_A)
     run(c.RegisterFacility(facility_id="f-cecot", occurred_at=T0, name="CECOT", country="SV",
@@ -62,8 +62,8 @@ def world(w: ApiWorld) -> httpx.Client:
                        floor_area_m2=Decimal("3200"), declared_beds=2560), a)
     person(w, VE, "VE", "aea_designation")
     person(w, SV, "SV", "ina_241")
-    person(w, ABREGO, "SV", "ina_241")
-    run(c.RecordProtection(protection_id="wr-abrego", person_id=ABREGO, occurred_at=at(2),
+    person(w, PROTECTED, "SV", "ina_241")
+    run(c.RecordProtection(protection_id="wr-avalos", person_id=PROTECTED, occurred_at=at(2),
                            kind=ProtectionKind.WITHHOLDING_OF_REMOVAL, country="SV", granted_by="IJ Baltimore",
                            period=YEAR), a)
     coord = w.client(Role.COORDINATOR)
@@ -88,7 +88,7 @@ def leg(**over: Any) -> dict[str, Any]:
 
 def create(coord: httpx.Client, manifest_id: str = "m-1", **over: Any) -> httpx.Response:
     return coord.post("/manifests", json={
-        "id": manifest_id, "journey_id": "j-1", "people": [VE, SV], "alternates": [ABREGO], **leg(**over),
+        "id": manifest_id, "journey_id": "j-1", "people": [VE, SV], "alternates": [PROTECTED], **leg(**over),
     })
 
 
@@ -110,43 +110,43 @@ def test_a_manifest_clears_blocks_the_protected_alternate_and_departs_without_hi
     assert ok(create(coord), 201)["id"] == "m-1"
     draft = show(api_world.client(Role.ESCORT))
     assert (draft["status"], draft["people"], draft["alternates"], draft["leg"]["destination_country"]) == (
-        "draft", [VE, SV], [ABREGO], "SV"
+        "draft", [VE, SV], [PROTECTED], "SV"
     )
     assert draft["blocked"] == [VE, SV]  # never evaluated: missing data is not consent
     assert {p["person_id"]: (p["role"], p["gates"]) for p in draft["persons"]} == {
-        VE: ("aboard", "not_evaluated"), SV: ("aboard", "not_evaluated"), ABREGO: ("alternate", "not_evaluated"),
+        VE: ("aboard", "not_evaluated"), SV: ("aboard", "not_evaluated"), PROTECTED: ("alternate", "not_evaluated"),
     }
 
-    first = ok(coord.post("/manifests/m-1/clear", json={"policy": "us-federal"}))
+    first = ok(coord.post("/manifests/m-1/clear", json={}))  # the deployment's pack: us-federal
     assert (first["cleared"], first["blocked"], first["policy"]) == (True, [], "us-federal")
     assert {r["person_id"] for r in first["results"]} == {VE, SV}
     assert all(g["outcome"] == "pass" for r in first["results"] for g in r["gates"])
     assert show(coord)["status"] == "cleared"
 
     ok(coord.post("/manifests/m-1/promote"))  # he moved up the list: the clearance lapses
-    assert (show(coord)["status"], show(coord)["people"]) == ("draft", [VE, SV, ABREGO])
+    assert (show(coord)["status"], show(coord)["people"]) == ("draft", [VE, SV, PROTECTED])
     second = ok(coord.post("/manifests/m-1/clear"))  # 200 with the table even though someone is blocked
-    assert (second["cleared"], second["blocked"]) == (False, [ABREGO])
-    [his] = [r for r in second["results"] if r["person_id"] == ABREGO]
+    assert (second["cleared"], second["blocked"]) == (False, [PROTECTED])
+    [his] = [r for r in second["results"] if r["person_id"] == PROTECTED]
     failing = [(g["gate"], g["outcome"], g["reason_code"], g["rests_on_record"]) for g in his["gates"] if
                g["outcome"] != "pass"]
-    assert failing == [("no_protection_against_destination", "fail", "protection-against-destination", "wr-abrego")]
+    assert failing == [("no_protection_against_destination", "fail", "protection-against-destination", "wr-avalos")]
     assert his["blocks"]
     assert all(g["reason"] for g in his["gates"])
 
     for transition in ("depart", "boarding"):
         refused = problem(coord.post(f"/manifests/m-1/{transition}"), 409, "gate-blocks-departure")
-        assert (refused["manifest_id"], refused["person_ids"]) == ("m-1", [ABREGO])
+        assert (refused["manifest_id"], refused["person_ids"]) == ("m-1", [PROTECTED])
     seen = {p["person_id"]: p for p in show(coord)["persons"]}
-    assert (seen[ABREGO]["gates"], seen[VE]["gates"]) == ("blocked", "pass")
-    assert [c["rests_on_record"] for c in seen[ABREGO]["checks"] if c["outcome"] == "fail"] == ["wr-abrego"]
+    assert (seen[PROTECTED]["gates"], seen[VE]["gates"]) == ("blocked", "pass")
+    assert [c["rests_on_record"] for c in seen[PROTECTED]["checks"] if c["outcome"] == "fail"] == ["wr-avalos"]
 
-    ok(coord.post("/manifests/m-1/strike", json={"person_id": ABREGO, "reason": "protection", "note": "WOR to SV"}))
+    ok(coord.post("/manifests/m-1/strike", json={"person_id": PROTECTED, "reason": "protection", "note": "WOR to SV"}))
     assert ok(coord.post("/manifests/m-1/clear"))["cleared"]
     for transition in ("boarding", "depart", "arrive"):
         assert ok(coord.post(f"/manifests/m-1/{transition}", json={}))["id"] == "m-1"
     arrived = show(coord)
-    assert (arrived["status"], arrived["people"], arrived["struck"]) == ("arrived", [VE, SV], [ABREGO])
+    assert (arrived["status"], arrived["people"], arrived["struck"]) == ("arrived", [VE, SV], [PROTECTED])
 
     again = problem(coord.post("/manifests/m-1/boarding"), 409, "invalid-transition")
     assert (again["manifest_id"], again["from_state"], again["to_state"]) == ("m-1", "arrived", "boarding")
@@ -246,7 +246,6 @@ def test_alerts_show_what_the_callers_agency_may_see(api_world: ApiWorld) -> Non
     )
     assert (alerts[1]["subject_id"], SV in alerts[1]["message"]) == ("inc-1", True)
     assert ok(api_world.client(Role.COORDINATOR, AGENCY_B).get("/alerts"))["items"] == []
-    problem(coord.get("/alerts", params={"policy": "no-such-pack"}), 422, "invalid-input")
     problem(coord.get("/alerts", params={"at": "2025-03-20T09:00:00"}), 422, "invalid-input")
 
     closing = problem(coord.post("/manifests/m-1/close"), 409, "invalid-transition")

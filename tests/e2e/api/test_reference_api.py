@@ -8,9 +8,10 @@ from typing import Any
 
 import httpx
 
+from habeas.domain import commands as c
 from habeas.domain.actors import Role
 from habeas.ledger.note import format_vkey, generate_signer
-from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, ApiWorld
+from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, T0, ApiWorld
 
 
 def problem(resp: httpx.Response, status: int, code: str) -> dict[str, Any]:
@@ -40,12 +41,14 @@ def walk(c: httpx.Client, path: str, key: str, **params: Any) -> list[str]:
     raise AssertionError("the cursor never ended")
 
 
-def test_agencies_are_registered_by_admins_and_read_by_anyone(api_world: ApiWorld) -> None:
-    admin = api_world.client(Role.ADMIN)
-    made = admin.post("/agencies", json={"id": "ag-mx", "name": "INM", "country": "mx", "kind": "immigration"})
-    assert made.status_code == 201, made.text
-    assert made.json()["id"] == "ag-mx"
-    assert made.json()["seqs"]
+def test_agencies_are_registered_by_the_operator_and_read_by_anyone(api_world: ApiWorld) -> None:
+    # Finding 9 of issue 10: an agency's admin created an agency claiming another country. The register of
+    # agencies is the deployment operator's (`habeas agency add`): no user of any agency writes it.
+    admin = api_world.client(Role.ADMIN, AGENCY_B)
+    claimed = admin.post("/agencies", json={"id": "ag-us2", "name": "ICE", "country": "US", "kind": "immigration"})
+    assert "habeas agency add" in problem(claimed, 403, "not-yours")["detail"]
+    api_world.services.execute(c.RegisterAgency(agency_id="ag-mx", occurred_at=T0, name="INM", country="MX",
+                                                kind="immigration"))
 
     listed = api_world.client(Role.AUDITOR, AGENCY_B).get("/agencies").json()
     by_id = {a["agency_id"]: a for a in listed["items"]}
@@ -53,8 +56,6 @@ def test_agencies_are_registered_by_admins_and_read_by_anyone(api_world: ApiWorl
     assert (by_id["ag-mx"]["country"], by_id["ag-mx"]["kind"], by_id["ag-mx"]["officers"]) == ("MX", "immigration", 0)
     assert walk(api_world.client(Role.ESCORT), "/agencies", "agency_id", limit=1) == ["ag-a", "ag-b", "ag-mx"]
 
-    again = admin.post("/agencies", json={"id": "ag-mx", "name": "INM", "country": "MX", "kind": "immigration"})
-    assert problem(again, 409, "already-exists")["record_id"] == "ag-mx"
     denied = api_world.client(Role.COORDINATOR).post(
         "/agencies", json={"name": "X", "country": "MX", "kind": "police"}
     )
@@ -87,7 +88,7 @@ def test_an_admin_registers_officers_of_its_own_agency_only(api_world: ApiWorld)
     assert api_world.client(Role.ADMIN).get("/agencies").json()["items"][0]["officers"] == 2
 
     other = admin.post(f"/agencies/{AGENCY_B}/officers", json={"name": "X", "role": "escort", "public_key": key})
-    assert problem(other, 403, "forbidden")["agency_id"] == AGENCY_B
+    assert problem(other, 403, "not-yours")["owner"] == AGENCY_B
     assert api_world.client(Role.ADMIN, AGENCY_B).get(f"/agencies/{AGENCY_B}/officers").json()["items"] == []
     wrong_role = api_world.client(Role.COORDINATOR).post(
         f"/agencies/{AGENCY_A}/officers", json={"name": "X", "role": "escort", "public_key": key}
@@ -147,7 +148,7 @@ def test_reference_refusals(api_world: ApiWorld) -> None:
     assert problem(dup, 409, "already-exists")["record_id"] == "f-1"
     no_agency = coord.post("/facilities", json={"name": "Two", "country": "US", "facility_type": "SPC",
                                                 "operating_agency_id": "ag-nowhere"})
-    assert problem(no_agency, 404, "unknown-record")["record_id"] == "ag-nowhere"
+    assert problem(no_agency, 403, "not-yours")["owner"] == "ag-nowhere"  # an agency registers its own only
     no_facility = coord.post("/facilities/f-nowhere/units", json={"label": "B", "floor_area_m2": 10,
                                                                   "declared_beds": 1})
     assert problem(no_facility, 404, "unknown-record")["record_id"] == "f-nowhere"

@@ -67,8 +67,8 @@ KEY = bytes(range(32))
 class Secrets:
     """Personal data to plant: names, a birth date and document numbers."""
 
-    given: str = "Kilmar"
-    surname1: str = "Ábrego"
+    given: str = "Marcos"
+    surname1: str = "Ávalos"
     surname2: str = "García"
     alias: str = "El Flaco"
     birth: PartialDate = PartialDate(year=1995, month=7, day=26)  # noqa: RUF009 (a frozen value)

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from habeas.domain.access_log import ACCESS_LOG_STREAM, AccessLogCommitted
 from habeas.domain.agreements import Agreement, AgreementRecorded, InvoiceIssued, InvoiceLine
 from habeas.domain.custody import Authority, Custodian
 from habeas.domain.events import Event
@@ -87,6 +88,7 @@ def operation_samples(s: Secrets, t0: datetime) -> list[Event]:
             visitor_name=f"{s.surname2} Esq.",
             note=s.free_text,
         ),
+        AccessLogCommitted(stream=ACCESS_LOG_STREAM, occurred_at=t0, last_id=42, head="ab" * 32),
         NotificationDue(
             stream="p-1",
             occurred_at=t0,

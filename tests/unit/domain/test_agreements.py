@@ -136,7 +136,7 @@ def test_invoice_refusals() -> None:
     with pytest.raises(InvalidField, match="before held_from"):
         invoice(agreement(), [("p-1", day(5), day(4))], MARCH)
     with pytest.raises(InvalidField, match="person_id"):
-        invoice(agreement(), [("Kilmar Abrego", day(4), day(5))], MARCH)
+        invoice(agreement(), [("Marcos Avalos", day(4), day(5))], MARCH)
 
 
 def test_agreement_validation() -> None:

@@ -28,14 +28,14 @@ ENTRY = EntryState(seq=7, event=REGISTERED)
 
 
 def test_amendment_carries_the_replacement_and_keeps_names_private() -> None:
-    new_name = PersonName(given_names=("Kilmar", "Armando"), surnames=("Abrego", "Garcia"))
+    new_name = PersonName(given_names=("Marcos", "Armando"), surnames=("Avalos", "Garcia"))
     cmd = c.AmendEntry(corrected_seq=7, occurred_at=T0, reason="misspelled_name", changes={"name": new_name})
     [event] = amend_entry(cmd, entry=ENTRY, now=NOW)
     assert isinstance(event, EntryCorrected)
     assert (event.stream, event.corrected_seq, event.action) == ("p-1", 7, CorrectionAction.AMEND)
     assert "Armando" not in str(event.public())
     assert event.replacement_private is not None
-    assert event.replacement_private["name"]["given_names"] == ["Kilmar", "Armando"]
+    assert event.replacement_private["name"]["given_names"] == ["Marcos", "Armando"]
     replacement = event_from(
         str(event.corrected_type), event.stream, event.replacement_public or {}, event.replacement_private
     )

@@ -149,7 +149,7 @@ def test_event_times_are_normalised_to_utc_and_naive_times_refused() -> None:
 
 def test_stream_must_be_an_opaque_id() -> None:
     with pytest.raises(InvalidField, match="stream"):
-        dataclasses.replace(SAMPLES[EventType.AGENCY_REGISTERED], stream="Kilmar Abrego")
+        dataclasses.replace(SAMPLES[EventType.AGENCY_REGISTERED], stream="Marcos Avalos")
 
 
 def test_unknown_type_and_bad_bodies_are_refused() -> None:

@@ -44,7 +44,7 @@ OFFICERS = {
 PEOPLE = ("p-1", "p-2", "p-3")
 NONCE = "5f" * 16
 AT = T0 + timedelta(hours=3)
-SECRET_DESCRIPTION = "Insulina glargina 100 U/ml, Kilmar"
+SECRET_DESCRIPTION = "Insulina glargina 100 U/ml, Marcos"
 
 
 def held(person_id: str) -> CustodyState:

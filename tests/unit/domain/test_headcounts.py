@@ -157,7 +157,7 @@ def test_refusals() -> None:
                 manifest_id="mf-x",
                 checkpoint=Checkpoint.BOARDING,
                 occurred_at=T0,
-                counted_person_ids=("Kilmar Abrego",),
+                counted_person_ids=("Marcos Avalos",),
             ),
             expected=(),
             already_recorded=False,

@@ -42,7 +42,7 @@ def incident(kind: IncidentKind, **kw: object) -> list[Event]:
         person_ids=("p-1",),
         occurred_at=DIED_AT,
         facility_id="cecot",
-        details="Kilmar found unresponsive in cell 4",
+        details="Marcos found unresponsive in cell 4",
         **kw,  # type: ignore[arg-type]
     )
     return record_incident(cmd, already_recorded=False, now=NOW)

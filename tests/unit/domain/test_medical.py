@@ -30,19 +30,27 @@ def test_a_fitness_assessment_is_recorded_with_its_notes_private() -> None:
     assert event.TYPE is EventType.FITNESS_TO_TRAVEL_RECORDED
     assert (event.stream, event.assessment_id, event.fit, event.assessed_by) == ("p-1", "fa-1", True, "clin-7")
     assert (event.valid_until, event.restrictions) == (T0 + timedelta(days=3), "wheelchair")
-    assert event.private() == {"notes": "insulin twice daily"}
-    assert "notes" not in event.public()
+    # the finding is health data: private content the gate reads from the payload; only the id is public
+    assert event.private() == {
+        "notes": "insulin twice daily", "fit": True, "assessed_by": "clin-7",
+        "valid_until": "2025-03-18T18:30:00Z", "restrictions": "wheelchair",
+    }
+    assert set(event.public()) == {"occurred_at", "assessment_id"}
     assert event.valid_at(T0)
     assert event.valid_at(T0 + timedelta(days=3) - timedelta(seconds=1))
     assert not event.valid_at(T0 + timedelta(days=3))  # valid_until is exclusive
     assert not event.valid_at(T0 - timedelta(seconds=1))  # not yet assessed
-    assert FitnessToTravelRecorded.private_names() == ("notes",)
+    private = {"fit", "assessed_by", "valid_until", "restrictions", "notes"}
+    assert set(FitnessToTravelRecorded.private_names()) == private
+    assert "notes" not in FitnessToTravelRecorded.content_names()  # clinical notes are never shown with the record
 
 
 def test_an_unfit_assessment_without_expiry_or_notes() -> None:
     [event] = record_fitness_to_travel(assess(fit=False), person=PERSON, already_recorded=False, now=NOW)
     assert isinstance(event, FitnessToTravelRecorded)
-    assert (event.fit, event.valid_until, event.restrictions, event.private()) == (False, None, None, {"notes": None})
+    assert (event.fit, event.valid_until, event.restrictions) == (False, None, None)
+    assert event.private() == {"fit": False, "assessed_by": "clin-7", "valid_until": None, "restrictions": None,
+                               "notes": None}
 
 
 def test_the_person_must_exist_and_the_id_be_new() -> None:

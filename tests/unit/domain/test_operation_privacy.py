@@ -41,12 +41,12 @@ def test_private_fields_of_the_operation() -> None:
     assert names["access.logged"] == {"visitor_name", "note"}
     assert names["notification.sent"] == {"contact", "note"}
     assert names["handoff.receipt_issued"] == {"descriptions", "nonce"}
+    assert names["intake.capacity_override"] == {"reason"}  # free text beside a person's id
     for public_only in (
         "headcount.recorded",
         "notification.due",
         "handoff.signed",
         "handoff.completed",
-        "intake.capacity_override",
         "agreement.recorded",
         "agreement.invoice_issued",
     ):

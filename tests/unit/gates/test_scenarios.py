@@ -61,19 +61,19 @@ def depart(m: Manifest) -> list[Event]:
     return mf.depart(mf.Depart(manifest_id=M, occurred_at=WHEELS_UP), manifest=m, now=NOW)
 
 
-def test_abrego_an_alternate_protected_against_el_salvador_moves_up_the_list_and_is_stopped() -> None:
+def test_avalos_an_alternate_protected_against_el_salvador_moves_up_the_list_and_is_stopped() -> None:
     states = {
         "p-1": person("p-1"),
         "p-2": person("p-2"),
-        "abrego": person("abrego", protections=(withholding_to("SV", seq=19),)),
+        "avalos": person("avalos", protections=(withholding_to("SV", seq=19),)),
     }
-    m = board(clear(manifest(("p-1", "p-2"), alternates=("abrego",)), states))
+    m = board(clear(manifest(("p-1", "p-2"), alternates=("avalos",)), states))
     # "as others were removed from the flight for various reasons, he moved up the list"
     strike = mf.StrikeFromManifest(manifest_id=M, occurred_at=AT, person_id="p-2", reason=mf.StrikeReason.MEDICAL)
     m = replay(mf.strike_from_manifest(strike, manifest=m, now=NOW), m)
     assert m.status is ManifestStatus.BOARDING  # striking keeps the clearance
     m = replay(mf.promote_alternate(mf.PromoteAlternate(manifest_id=M, occurred_at=AT), manifest=m, now=NOW), m)
-    assert m.people == ("p-1", "abrego")
+    assert m.people == ("p-1", "avalos")
     assert m.status is ManifestStatus.DRAFT  # needs re-clearance
     with pytest.raises(mf.ManifestTransitionRefused):
         depart(m)
@@ -84,10 +84,10 @@ def test_abrego_an_alternate_protected_against_el_salvador_moves_up_the_list_and
         results=checks(states, m),
         now=NOW,
     )
-    assert mf.blocking_people(cleared) == ("abrego",)
+    assert mf.blocking_people(cleared) == ("avalos",)
     m = replay(cleared, m)
     assert m.status is ManifestStatus.DRAFT
-    failing = [c for c in m.results["abrego"].checks if c.blocks]
+    failing = [c for c in m.results["avalos"].checks if c.blocks]
     assert [(c.gate, c.reason_code, c.rests_on_seq) for c in failing] == [
         ("no_protection_against_destination", "protection-against-destination", 19)
     ]
@@ -95,10 +95,10 @@ def test_abrego_an_alternate_protected_against_el_salvador_moves_up_the_list_and
     forced = dataclasses.replace(m, status=ManifestStatus.BOARDING, cleared_at=AT)
     with pytest.raises(DepartureBlocked) as info:
         depart(forced)
-    assert info.value.person_ids == ("abrego",)
+    assert info.value.person_ids == ("avalos",)
     # struck with a reason, the others are cleared and leave
     strike_him = mf.StrikeFromManifest(
-        manifest_id=M, occurred_at=AT, person_id="abrego", reason=mf.StrikeReason.PROTECTION
+        manifest_id=M, occurred_at=AT, person_id="avalos", reason=mf.StrikeReason.PROTECTION
     )
     m = replay(mf.strike_from_manifest(strike_him, manifest=m, now=NOW), m)
     m = board(clear(m, states))

@@ -3,9 +3,9 @@ visitors and notes are private and never projected)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, String, Table
+from sqlalchemy import BigInteger, Column, Connection, Index, String, Table
 
-from habeas.domain.events import EventType
+from habeas.domain.events import Event, EventType
 from habeas.domain.incidents import AccessLogged
 from habeas.storage.projections.rows import Applier, InsertRow
 from habeas.storage.projections.schema import metadata
@@ -26,6 +26,14 @@ access = Table(
     Index("ix_p_access_person", "person_id"),
 )
 
+
+
+def _no_projection(conn: Connection, seq: int, event: Event) -> None:
+    """The read-access log's commitments project nothing: `log verify` reads them from the log itself
+    (services/access_chain.py)."""
+
+
 APPLIERS: dict[EventType, Applier] = {
     EventType.ACCESS_LOGGED: InsertRow(AccessLogged, access, person_id="stream"),
+    EventType.ACCESS_LOG_COMMITTED: _no_projection,
 }
