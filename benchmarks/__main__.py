@@ -1,10 +1,13 @@
-"""``python -m benchmarks [--quick] [--only sqlite|postgres|gates|locator]``: run, print the tables, write results.json.
+"""``python -m benchmarks [--quick] [--only sqlite|postgres|gates|locator|bulk]``: run, print, write results.json.
 
 The full run does the ledger sections, then the gates and the demo (benchmarks/gates.py) on the same backends;
 ``--only gates`` does the gates and the demo alone (both backends if PostgreSQL is reachable) and writes
 results-gates.json.
 ``--only locator`` runs the public locator under wrk against ``habeas serve`` (benchmarks/locator.py; not part of
 the full run: it seeds 100,000 people per backend the first time) and writes results-locator.json.
+``--only bulk`` registers 261 people from a file and takes them to their cells, one command a person and with the bulk
+commands (benchmarks/bulk.py; SQLite; not part of the full run) and writes results-bulk.json. ``--only cli`` times
+`habeas --help` and a read command as real processes beside the interpreter's own start (benchmarks/cli_start.py).
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, one repetition (a smoke run)")
     parser.add_argument(
         "--only",
-        choices=("sqlite", "postgres", "gates", "locator"),
+        choices=("sqlite", "postgres", "gates", "locator", "bulk", "cli"),
         help="one backend only, or the gates section only, or the locator under load only",
     )
     parser.add_argument("--pg-url", default=os.environ.get("HABEAS_BENCH_POSTGRES_URL", DEFAULT_PG))
@@ -105,6 +108,14 @@ def main(argv: list[str] | None = None) -> int:
         print_tables(past, out)
         return 0
     log = Console(stderr=True)
+    if args.only == "cli":  # how long `habeas` takes to answer, beside the interpreter's own start
+        from benchmarks.cli_start import main as cli_main
+
+        return cli_main(["--out", str(args.out)])
+    if args.only == "bulk":  # 261 people from a file to their cells, before and after the bulk commands
+        from benchmarks.bulk import main as bulk_main
+
+        return bulk_main(["--out", str(args.out), *(["--workdir", str(args.workdir)] if args.workdir else [])])
     gates_only = args.only == "gates"
     backends = [args.only] if args.only in ("sqlite", "postgres") else ["sqlite", "postgres"]
     if args.only == "locator" and args.backend:

@@ -29,6 +29,7 @@ from habeas.ledger.note import NoteError, Signer, format_skey, format_vkey, gene
 from habeas.services import (
     access,
     agreements,
+    alert_binding,
     clearance,
     corrections,
     custody,
@@ -69,6 +70,7 @@ HANDLERS: dict[type[Command], Handler] = {
     **agreements.HANDLERS,
     **access.HANDLERS,
     **corrections.HANDLERS,
+    **alert_binding.HANDLERS,
 }
 
 APPLIERS: dict[EventType, Applier] = {

@@ -35,7 +35,7 @@ def test_the_demo_prints_the_operation(run: tuple[Path, str]) -> None:
     assert "Policy pack: us-federal (shipped, unchanged" in out
     # capacity: 8 blocks × 32 cells × 100 m²; CPT 4 m² → 6,400, ICRC 3.4 m² per block → 8 × 941, declared 40,000
     row = next(line for line in out.splitlines() if "Centro de Confinamiento" in line and "25,600" in line)
-    assert re.search(r"\b8 .* 25,600 .* 40,000 .* 20,480 .* 6,400 .* 7,528 .* 0\.64 .* 247 ", row), row
+    assert re.search(r"\b8 .* 25,600 .* 40,000 .* 20,480 .* 6,400 .* 7,528 .* 0\.64 .* 122 ", row), row
     assert re.search(r"declared 40,000 is 6\.2× the CPT figure \(6,400\)", out)
     assert re.search(r"verified: ([\d,]+) entries, \d+ signed checkpoints", out)
 
@@ -43,8 +43,8 @@ def test_the_demo_prints_the_operation(run: tuple[Path, str]) -> None:
 def test_the_demo_prints_each_catch_in_order(run: tuple[Path, str]) -> None:
     _, out = run
     titles = [line.strip() for line in out.splitlines() if "CAUGHT" in line]
-    assert [t.split(")")[0] for t in titles] == ["CAUGHT (1", "CAUGHT (2", "CAUGHT (3", "CAUGHT (4", "CAUGHT (5",
-                                                  "CAUGHT (4, continued"]
+    assert [t.split(")")[0] for t in titles] == ["CAUGHT (1", "CAUGHT (2", "CAUGHT (3", "CAUGHT (4",
+                                                  "CAUGHT (3, continued", "CAUGHT (5", "CAUGHT (4, continued"]
     # (1) the alternate: the gate table row, resting on his protection record; struck; the rest re-cleared
     assert re.search(r"blocked p-000261\n", out)
     assert re.search(r"gate table row p-000261: no_protection_against_destination fail "
@@ -53,19 +53,33 @@ def test_the_demo_prints_each_catch_in_order(run: tuple[Path, str]) -> None:
     assert "struck with reason code protection; re-cleared: 260 evaluated, 0 blocked, cleared=True" in out
     # (2) the order before departure: the 12 held at Willacy County
     assert re.search(r"clearance: 12 blocked \(p-000126, .* p-000137\)", out)
+    # the order lands on a cleared manifest: its answer names the clearance it lapsed (issue 11)
+    assert ("record a district court's class order (before departure); clearance lapsed: mf-hrl-sal-0315 back to "
+            "draft") in out
+    assert re.search(r"the order's answer: clearance of manifest mf-hrl-sal-0315 lapsed \(back to draft, entry \d+\): "
+                     r"co-district concerns p-000126 aboard", out)
     assert re.search(r"gate table row p-000126: no_court_order_covering fail .* rests on co-district", out)
     assert "re-cleared: 248 evaluated, 0 blocked, cleared=True" in out
-    # (3) the order after departure
+    # (3) the order after departure, and (3, continued) it binds: the handoff of the 125 it covers is refused
     assert re.search(r"alert return_required on co-tro-oral: 125 people aboard covered \(p-000001", out)
+    assert "issue the handoff receipt for everyone on the apron (refused, nothing recorded)" in out
+    assert re.search(r"receipt for all 247 on the apron refused: IssueHandoff refused: co-tro-oral requires the return "
+                     r"of p-000001 \(and 124 more it names\) to US", out)
+    assert ("125 stay in US custody (co-tro-oral requires their return); the 122 it does not cover are handed "
+            "over") in out
+    assert "return (the manifest), with the 125 the order covers" in out
+    assert "0 overridden" in out
+    assert "public report: operations taken on despite an order to return: 0 overrides, 0 people" in out
     # (4) the missing person; the incident blocks closing
     assert "arrival: expected 248, counted 247, missing p-000201; incident hc-arrival.discrepancy opened" in out
     assert "close refused: manifest 'mf-hrl-sal-0315' refused: incidents-open" in out
     # (5) the dual-signed receipt
-    assert re.search(r"receipt hr-sal-0316: 247 people, released by officer-us-0031 and received by officer-sv-0", out)
+    assert re.search(r"receipt hr-sal-0316: 122 people, released by officer-us-0031 and received by officer-sv-0", out)
     # the reconciliation table
     assert re.search(r"arrival .* 248 .* 247 .* p-000201 .* hc-arrival\.discrepancy", out)
     assert "not yet enforced (issue 4)" not in out
     assert "not yet enforced: the ground leg by armoured bus" not in out
+    assert "a return-required alert is an alert" not in out  # it binds now
 
 
 def test_the_demo_prints_the_ground_leg(run: tuple[Path, str]) -> None:
@@ -84,12 +98,14 @@ def test_the_demo_prints_the_ground_leg(run: tuple[Path, str]) -> None:
     assert checkpoints[:4] == [("air", "boarding"), ("air", "departure"), ("air", "arrival"), ("air", "handoff")]
     assert sorted(checkpoints[4:]) == sorted((f"bus {b}", c) for b in range(1, 6) for c in ("boarding", "arrival",
                                                                                              "intake"))
-    assert re.search(r"bus 1 .* boarding .* 50 .* 50 .* - .* - .* - ", out)
+    assert re.search(r"bus 1 .* boarding .* 25 .* 25 .* - .* - .* - ", out)
     assert "bus N = mf-mslp-cecot-0316-bN (leg-mslp-cecot-bus-N), N = 1..5" in out
     assert "5 bus manifests cleared against sv-dgcp-ground, counted at boarding, arrival and intake, closed: 5" in out
     # custody: the airport holding area, then in transit on the buses with the Salvadoran escorts
-    assert re.search(r"in_custody .* agency-sv-dgcp .* us_sv_arrangement_2025 .* sv-dgcp-mslp-hold .* SV .* 247", out)
-    assert re.search(r"in_transit .* agency-sv-dgcp .* us_sv_arrangement_2025 .* leg-mslp-cecot-bus-1 .* 50", out)
+    assert re.search(r"in_custody .* agency-sv-dgcp .* us_sv_arrangement_2025 .* sv-dgcp-mslp-hold .* SV .* 122", out)
+    assert re.search(r"in_transit .* agency-sv-dgcp .* us_sv_arrangement_2025 .* leg-mslp-cecot-bus-1 .* 25", out)
+    # the 125 the order covers, flown back: at Port Isabel again, in US custody
+    assert re.search(r"in_custody .* agency-us-ice .* aea_proclamation_2025 .* us-ice-pic .* US .* 125", out)
 
 
 def _size(out: str) -> int:
@@ -145,7 +161,11 @@ def test_each_catch_is_in_the_database(run: tuple[Path, str]) -> None:
     # (4) the incident, open, naming the missing person; the manifest not closed
     incidents = _query(folder, "SELECT incident_id, person_ids, resolved_seq FROM p_incident")
     assert [(i, json.loads(str(p)), r) for (i, p, r) in incidents] == [("hc-arrival.discrepancy", ["p-000201"], None)]
-    assert _query(folder, "SELECT status FROM p_manifest WHERE manifest_id = 'mf-hrl-sal-0315'") == [("handed_over",)]
+    # (3, continued) the manifest returned on the order; no override was recorded; the 125 are at Port Isabel
+    assert _query(folder, "SELECT status FROM p_manifest WHERE manifest_id = 'mf-hrl-sal-0315'") == [("returned",)]
+    assert _query(folder, "SELECT COUNT(*) FROM ledger_entry WHERE type = 'return_required.overridden'") == [(0,)]
+    back = _query(folder, "SELECT person_id FROM p_custody WHERE facility_id = 'us-ice-pic' AND status = 'in_custody'")
+    assert oral <= {p for (p,) in back}
     # (5) the handoff completed with both signatures
     assert _query(folder, "SELECT status FROM p_handoff WHERE receipt_id = 'hr-sal-0316'") == [("completed",)]
     assert len(_query(folder, "SELECT * FROM p_handoff_signature WHERE receipt_id = 'hr-sal-0316'")) == 2
@@ -168,9 +188,11 @@ def test_the_ground_leg_is_in_the_database(run: tuple[Path, str]) -> None:
             f"leg-mslp-cecot-bus-{b}", "ground", "MSLP", "sv-dgcp-cecot")
         assert leg["escort_officer_ids"] == [f"officer-sv-{10 + b:04d}"]
         aboard += json.loads(str(people))
-    # everyone handed over at the airport (the air manifest less the one missing) rode exactly one bus
-    assert sorted(aboard) == sorted(p for p in air if p != "p-000201")
-    assert len(aboard) == len(set(aboard)) == 247
+    # everyone handed over at the airport (the air manifest less the one missing and the 125 the order covers) rode
+    # exactly one bus
+    covered = {f"p-{i:06d}" for i in range(1, 126)}
+    assert sorted(aboard) == sorted(p for p in air if p != "p-000201" and p not in covered)
+    assert len(aboard) == len(set(aboard)) == 122
     # cleared against the ground pack, with its two gates only
     gates = _query(folder, "SELECT DISTINCT policy, body FROM p_gate_result WHERE manifest_id LIKE 'mf-mslp-%'")
     assert {policy for (policy, _) in gates} == {"sv-dgcp-ground"}
@@ -185,7 +207,7 @@ def test_the_ground_leg_is_in_the_database(run: tuple[Path, str]) -> None:
         (f"mf-mslp-cecot-0316-b{b}", c) for b in range(1, 6) for c in ("arrival", "boarding", "intake")
     )
     assert all(e == n and json.loads(str(miss)) == [] and i is None for (_, _, e, n, miss, i) in counts)
-    assert sum(n for (_, c, _, n, _, _) in counts if c == "boarding") == 247
+    assert sum(n for (_, c, _, n, _, _) in counts if c == "boarding") == 122
     # custody: from the airport holding area onto a bus (custodian: that bus's escort), then CECOT
     departed = _query(
         folder, "SELECT stream, leaf FROM ledger_entry WHERE type = 'custody.changed'"
@@ -194,14 +216,14 @@ def test_the_ground_leg_is_in_the_database(run: tuple[Path, str]) -> None:
         b for (_, leaf) in departed for b in [json.loads(bytes(leaf))["body"]]
         if b["transition"] == "depart" and str(b["leg_id"]).startswith("leg-mslp-cecot-bus-")
     ]
-    assert len(bus_departures) == 247
+    assert len(bus_departures) == 122
     assert {b["from_status"] for b in bus_departures} == {"in_custody"}
     assert {b["custodian"]["agency_id"] for b in bus_departures} == {"agency-sv-dgcp"}
     holding = [
         b for (_, leaf) in departed for b in [json.loads(bytes(leaf))["body"]]
         if b["transition"] == "admit" and b["facility_id"] == "sv-dgcp-mslp-hold"
     ]
-    assert len(holding) == 247
+    assert len(holding) == 122
     assert {b["from_status"] for b in holding} == {"handed_over"}
 
 
@@ -246,17 +268,17 @@ def test_the_log_holds_domain_events_only_and_no_personal_data(run: tuple[Path, 
     assert types["conviction.recorded"] == 5
     assert types["legal.protection.recorded"] == 1
     assert types["legal.court_order.recorded"] == 3
-    # admitted in Texas, departed on the air leg, handed over, admitted at the airport holding area, departed on
-    # a bus, arrived at CECOT
-    assert types["custody.changed"] == 261 + 248 + 4 * 247
+    # admitted in Texas, departed on the air leg; the 122 the order does not cover handed over, admitted at the
+    # airport holding area, departed on a bus, arrived at CECOT; the 125 it covers back at Port Isabel
+    assert types["custody.changed"] == 261 + 248 + 4 * 122 + 125
     assert leaks == 0
     assert nationalities == {("VE",): 238, ("SV",): 23}
     assert bases == {"aea_proclamation_2025": 137, "ina_240_final_order": 101 + 23}
     assert {tuple(sorted(o)) for o in orders} == {("occurred_at", "order_id", "period")}
     assert accusations == 0
     assert custody == {
-        ("in_custody", "sv-dgcp-cecot", "agency-sv-dgcp", "agency-us-ice"): 247,
+        ("in_custody", "sv-dgcp-cecot", "agency-sv-dgcp", "agency-us-ice"): 122,
         ("in_custody", "us-ice-wcrdftx", "agency-us-ice", "agency-us-ice"): 12,
-        ("in_custody", "us-ice-pic", "agency-us-ice", "agency-us-ice"): 1,
+        ("in_custody", "us-ice-pic", "agency-us-ice", "agency-us-ice"): 1 + 125,
         ("in_transit", None, "agency-us-ice", "agency-us-ice"): 1,
     }

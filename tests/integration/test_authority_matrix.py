@@ -37,6 +37,7 @@ from habeas.domain.identity import IdentityMatch
 from habeas.domain.incidents import AccessPurpose, IncidentKind, LogAccess, ResolveIncident
 from habeas.domain.manifest_events import CancelReason, HaltReason, LapseCause, ReturnReason
 from habeas.domain.periods import Period
+from habeas.domain.return_overrides import OverrideReturnRequired
 from habeas.services import agreements, authority, incidents, notifications
 from habeas.services.authority import RULES, Relation, authorise
 from habeas.services.permissions import PERMISSIONS
@@ -164,6 +165,8 @@ def _the_rest(conn: Connection) -> Iterator[tuple[Any, Caller]]:
                          (c.ReturnManifest, ReturnReason.COURT_ORDER)):
         yield make(manifest_id=w.MANIFEST, occurred_at=at, reason=reason), us
     yield c.RecordGateResults(manifest_id=w.MANIFEST, occurred_at=at), us
+    yield OverrideReturnRequired(override_id="ov-x", order_id="co-tro-oral", person_ids=(p_us,),
+                                 officer_id=w.LEGAL.officer_id, reason="x", occurred_at=at), us
     yield c.RequireReclearance(manifest_id=w.MANIFEST, occurred_at=at, cause=LapseCause.POLICY_CHANGED), us
 
 

@@ -150,6 +150,10 @@ def test_a_headcount_with_someone_missing_opens_an_incident_open_until_resolved(
 
 
 def issue(services: Services) -> HandoffReceipt:
+    # A receipt naming a manifest names people its last count found (invariant 5): count them at the handoff.
+    services.execute(RecordHeadcount(headcount_id="hc-hr-1", manifest_id="m-1", checkpoint=Checkpoint.HANDOFF,
+                                     occurred_at=at(29), counted_person_ids=("p-1", "p-2"),
+                                     expected_person_ids=("p-1", "p-2")))
     receipt = services.execute(
         IssueHandoff(
             receipt_id="hr-1", person_ids=("p-1", "p-2"), releasing=US_OFFICER, receiving=SV_OFFICER,

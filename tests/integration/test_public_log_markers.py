@@ -37,7 +37,7 @@ from habeas.domain.corrections import ErasureReason
 from habeas.domain.court_orders import ClassCriteria, CourtOrderDirective, CourtOrderScope, OrderForm
 from habeas.domain.custody import Authority, Custodian
 from habeas.domain.events import EventType, event_class
-from habeas.domain.facilities import AgeGroup, CapacityStandard, DetentionCategory, Separation
+from habeas.domain.facilities import AgeGroup, DetentionCategory, Separation
 from habeas.domain.handoff_events import ItemKind
 from habeas.domain.handoffs import HandoffReceipt, ReceiptItem, sign
 from habeas.domain.identity import IdentityMatch
@@ -59,6 +59,7 @@ from habeas.domain.people import (
     Transliteration,
 )
 from habeas.domain.periods import Period
+from habeas.domain.return_overrides import OverrideReturnRequired
 from habeas.ledger.entry import parse_leaf
 from habeas.ledger.note import Signer, generate_signer
 from habeas.ledger.tiles import TILE_WIDTH, tile_width_at
@@ -81,7 +82,7 @@ ENVELOPE = frozenset({"actor", "occurred_at", "private", "recorded_at", "seq", "
 # fits them, so their values are checked as exact tokens instead.
 CODE_FIELDS = frozenset({
     "country", "nationalities", "country_of_birth", "languages", "language", "jurisdiction", "destination_country",
-    "origin_country", "currency", "sending_state", "receiving_state", "script", "nationality_in",
+    "origin_country", "currency", "sending_state", "receiving_state", "script", "nationality_in", "destination_in",
 })
 # Filled in by the services, never by a request: the deployment's pack and its hash (a request naming another
 # pack is refused), so a marker cannot go there.
@@ -283,6 +284,7 @@ def run_every_command(w: World) -> None:
             address=m("RegisterFacility.address"), city=m("RegisterFacility.city"),
             region=m("RegisterFacility.region"), postal_code=m("RegisterFacility.postal_code"),
             declared_capacity=500, contact=m("RegisterFacility.contact"),
+            field_office=m("RegisterFacility.field_office"), district=m("RegisterFacility.district"),
         ))
         return facility_id
 
@@ -300,7 +302,7 @@ def run_every_command(w: World) -> None:
     u1, u2 = unit(f_us, "400", men), unit(f_us, "400", men)
     block = unit(f_sv, "100", Separation(organisation=m("RegisterUnit.separation.organisation")))
     # too small for anyone under CPT: the intake below goes over capacity with a recorded override
-    cell = unit(f_sv, "3", Separation(sex=Sex.MALE, age_group=AgeGroup.JUVENILE), parent=block)
+    cell = unit(f_sv, "3", Separation(sex=Sex.MALE, age_group=AgeGroup.ADULT), parent=block)
 
     def person(nationality: str = "VE") -> str:
         person_id = m("RegisterPerson.person_id")
@@ -385,6 +387,9 @@ def run_every_command(w: World) -> None:
                 nationality_in=("CU",), legal_basis_in=(m("RecordCourtOrder.scope.criteria.legal_basis_in"),),
                 detained_at_facility_in=(m("RecordCourtOrder.scope.criteria.detained_at_facility_in"),),
                 designation_in=(m("RecordCourtOrder.scope.criteria.designation_in"),),
+                destination_in=("HN",), any_third_country=True, detained_before=at(29),
+                field_office_in=(m("RecordCourtOrder.scope.criteria.field_office_in"),),
+                district_in=(m("RecordCourtOrder.scope.criteria.district_in"),),
             )),
             period=Period(active_from=at(30)), confirms_order_id=confirms,
         ))
@@ -443,8 +448,23 @@ def run_every_command(w: World) -> None:
                               person_id=p1, record_id=m("RequireReclearance.record_id")))
     assert run(mf.ClearManifest(manifest_id=flight_id, occurred_at=flight(-2))).value.cleared
     run(mf.BeginBoarding(manifest_id=flight_id, occurred_at=flight(-1)))
+    # p1 boards before wheels-up and is counted before the receipt names him (invariants 1 and 5)
+    run(c.DepartOnLeg(person_id=p1, occurred_at=flight(-0.5), leg_id=air.leg_id, custodian=us_escort))
     run(mf.Depart(manifest_id=flight_id, occurred_at=flight(0)))
+    # an order naming p1 lands in the air: its return-required alert holds him until an override names them both
+    in_flight = m("RecordCourtOrder.order_id")
+    run(c.RecordCourtOrder(
+        order_id=in_flight, issued_at=flight(1), court=m("RecordCourtOrder.court"),
+        docket=m("RecordCourtOrder.docket"), form=OrderForm.WRITTEN, directive=CourtOrderDirective.RETURN,
+        scope=CourtOrderScope(person_ids=(p1,)), period=Period(active_from=flight(1)),
+    ))
     run(mf.Arrive(manifest_id=flight_id, occurred_at=flight(4)))
+    run(RecordHeadcount(headcount_id="hc-arrival", manifest_id=flight_id, checkpoint=Checkpoint.ARRIVAL,
+                        occurred_at=flight(4.1), counted_person_ids=(p1,)))
+    run(OverrideReturnRequired(
+        override_id=m("OverrideReturnRequired.override_id"), order_id=in_flight, person_ids=(p1,),
+        officer_id=us_escort.officer_id, reason=m("OverrideReturnRequired.reason"), occurred_at=flight(4.2),
+    ))
     receipt_id = m("IssueHandoff.receipt_id")
     receipt = run(IssueHandoff(
         receipt_id=receipt_id, person_ids=(p1,), releasing=us_escort, receiving=sv_officer,
@@ -484,7 +504,6 @@ def run_every_command(w: World) -> None:
         admission=admission(p1, f_sv, flight(6.5)),
         custodian=sv_officer, unit_id=cell, authority=authority(sv), receipt_id=receipt_id,
         override=CapacityOverride(reason=m("CapacityOverride.reason"), authorised_by=sv_officer.officer_id),
-        age_group=AgeGroup.JUVENILE, standard=CapacityStandard.CPT,
     ))
     # the same command standalone: an admission record at the US facility
     run(admission(p4, f_us, at(7)))

@@ -1,4 +1,5 @@
-"""The public locator's keys: exact on names in order and the full birth date, folded for accents and case."""
+"""The public locator's keys: exact on every name and the full birth date, folded for accents, case and the order
+of the names (as `habeas person find` folds them)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ def _identity(**changes: object) -> PersonIdentity:
 def test_the_name_key_folds_accents_case_hyphens_and_spacing() -> None:
     key = locator_name_key("José Ángel", "Pérez García", "1990-05-17")
     assert locator_name_key("jose  angel", "PEREZ-GARCIA", "1990-05-17") == key
+    # issue 11: surnames (and given names) in the other order are the same names
+    assert locator_name_key("Ángel José", "García Pérez", "1990-05-17") == key
     assert key.startswith("name:")
     assert len(key) == len("name:") + 64
 
@@ -32,10 +35,12 @@ def test_the_name_key_folds_accents_case_hyphens_and_spacing() -> None:
 def test_the_name_key_is_exact_otherwise() -> None:
     key = locator_name_key("José Ángel", "Pérez García", "1990-05-17")
     assert locator_name_key("José", "Pérez García", "1990-05-17") != key
-    assert locator_name_key("José Ángel", "García Pérez", "1990-05-17") != key
+    assert locator_name_key("José Ángel", "García", "1990-05-17") != key
+    assert locator_name_key("José Ángel", "Pérez García García", "1990-05-17") != key
     assert locator_name_key("José Ángel", "Pérez García", "1990-05-18") != key
     # the split between given names and surnames counts
     assert locator_name_key("José Ángel Pérez", "García", "1990-05-17") != key
+    assert locator_name_key("Pérez García", "José Ángel", "1990-05-17") != key
 
 
 def test_a_person_has_a_key_for_each_a_number_and_name_with_a_full_birth_date() -> None:

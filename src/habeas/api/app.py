@@ -16,6 +16,7 @@ from habeas.api import (
     routes_accounts,
     routes_agreements,
     routes_auth,
+    routes_bulk,
     routes_custody,
     routes_feed,
     routes_handoffs,
@@ -41,6 +42,7 @@ no login. Writes accept an `Idempotency-Key` header; lists are paginated with `l
 ROUTERS = (
     routes_public, routes_log, routes_auth, routes_accounts, routes_people, routes_legal, routes_custody,
     routes_reference, routes_manifests, routes_agreements, routes_operation, routes_handoffs, routes_feed,
+    routes_bulk,
 )
 
 

@@ -33,7 +33,8 @@ from habeas.domain.errors import (
     UnknownRecord,
 )
 from habeas.domain.handoffs import HandoffSignatureInvalid
-from habeas.domain.intake import CapacityExceeded, NoUnitAvailable, SeparationViolation
+from habeas.domain.intake import CapacityExceeded, NoUnitAvailable, SeparationUnknown, SeparationViolation
+from habeas.domain.invariants import InvariantRefused
 from habeas.domain.manifest_state import DepartureBlocked, ManifestTransitionRefused
 
 PROBLEM_JSON = "application/problem+json"
@@ -104,8 +105,10 @@ STATUSES: tuple[tuple[type[HabeasError], int], ...] = (
     (PersonWasErased, 409),
     (Refused, 409),
     (DepartureBlocked, 409),
+    (InvariantRefused, 409),  # a move that would break DESIGN.md's invariants 1, 4 or 5 (services/invariants.py)
     (CapacityExceeded, 409),
     (SeparationViolation, 409),
+    (SeparationUnknown, 409),  # like a failed check: what is recorded does not allow it
     (NoUnitAvailable, 409),
     # An entry of a type this code does not know: the request conflicts with a log a newer writer extended.
     (UnknownEventType, 409),

@@ -14,11 +14,11 @@ import secrets
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime
 
-from habeas.api.context import Caller, manifest_scope, require
+from habeas.api.context import Caller, manifest_scope, require, state_of
 from habeas.api.models import Written, written
 from habeas.api.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, paginate
 from habeas.api.schemas_manifests import (
@@ -34,13 +34,19 @@ from habeas.api.schemas_manifests import (
     JourneyWritten,
     ManifestIn,
     ManifestOut,
+    OverrideIn,
     PromoteIn,
     ReturnIn,
+    ReturnOverrideOut,
+    ReturnOverridesOut,
     StrikeIn,
 )
 from habeas.domain import manifests as mf
 from habeas.domain.manifest_events import ManifestStatus
+from habeas.domain.return_overrides import OverrideReturnRequired
+from habeas.services import reports
 from habeas.services.access import PERSON
+from habeas.services.alert_binding import overrides
 from habeas.services.alerts import operation_alerts_in_view
 from habeas.services.clearance import Clearance
 from habeas.services.manifests import ManifestSummary, alerts_in_view, manifest_view, manifests_in_view
@@ -214,17 +220,20 @@ def cancel(manifest_id: str, caller: ScopedWriter, body: CancelIn) -> JSONRespon
 
 def _visible_alerts(caller: Caller, now: datetime) -> list[AlertOut]:
     standard = caller.services.policy.capacity_standard  # the deployment's pack judges its facilities
-    out = [
-        AlertOut(
+    overridden = caller.read(overrides)
+    out = []
+    for a in caller.read(alerts_in_view, caller.principal.caller):
+        gone = [p for p in (*a.person_ids, *a.undetermined_ids) if (a.record_id, p) in overridden]
+        out.append(AlertOut(
             kind=a.kind, subject_id=f"{a.manifest_id}/{a.record_id}",
             message=f"{a.record_id} reaches people already departed on manifest {a.manifest_id}: return "
             f"required for {', '.join(a.person_ids) or 'no one yet'}"
-            + (f"; to decide: {', '.join(a.undetermined_ids)}" if a.undetermined_ids else ""),
+            + (f"; to decide: {', '.join(a.undetermined_ids)}" if a.undetermined_ids else "")
+            + (f"; overridden for {', '.join(gone)}" if gone else ""),
             seq=a.seq, manifest_id=a.manifest_id, record_id=a.record_id, record_seq=a.record_seq,
-            person_ids=list(a.person_ids), undetermined_ids=list(a.undetermined_ids), raised_at=a.raised_at,
-        )
-        for a in caller.read(alerts_in_view, caller.principal.caller)
-    ]
+            person_ids=list(a.person_ids), undetermined_ids=list(a.undetermined_ids), overridden_ids=gone,
+            raised_at=a.raised_at,
+        ))
     out += [
         AlertOut(kind=o.kind, subject_id=o.subject_id, message=o.message, seq=o.seq)
         for o in caller.read(operation_alerts_in_view, caller.principal.caller, now, standard)
@@ -246,3 +255,32 @@ def list_alerts(
     in ledger order."""
     found = _visible_alerts(caller, at or caller.now())
     return paginate(found, key=AlertOut.key, limit=limit, cursor=cursor)
+
+
+@router.post("/alerts/{order_id}/override", status_code=201, response_model=Written, tags=["alerts"])
+def override_return_required(
+    order_id: str, body: OverrideIn, caller: Annotated[Caller, Depends(require(Permission.LEGAL_WRITE))]
+) -> JSONResponse:
+    """Go ahead with the people named although ``order_id`` (a court order or stay) requires their return: while
+    its return-required alert is open, every handoff, onward leg, boarding, departure, admission and intake of
+    theirs is refused (409 ``return-required``). Decided by ``officer_id``, an officer of the agency holding them
+    (yours); recorded as its own entry (the reason kept private); the issuing court and each person's counsel of
+    record are due to be told at once; counted in the public report."""
+    caller.require_visible(PERSON, dict.fromkeys(body.person_ids))
+    oid = body.override_id or _new("ov")
+    cmd = OverrideReturnRequired(
+        override_id=oid, order_id=order_id, person_ids=tuple(body.person_ids), officer_id=body.officer_id,
+        reason=body.reason, occurred_at=body.occurred_at or caller.now(),
+    )
+    return caller.execute(cmd, respond=written(oid), status=201)
+
+
+@router.get("/public/return-overrides", response_model=ReturnOverridesOut, tags=["public"])
+def public_return_overrides(request: Request) -> ReturnOverridesOut:
+    """The public report's count (no login): how often an operation went ahead although a court order or stay
+    required the people's return, per order. Each override is also an entry of the public log."""
+    rows = state_of(request).services.read(reports.return_overrides)
+    return ReturnOverridesOut(
+        overrides=sum(r.overrides for r in rows), people=sum(r.people for r in rows),
+        orders=[ReturnOverrideOut(order_id=r.order_id, overrides=r.overrides, people=r.people) for r in rows],
+    )

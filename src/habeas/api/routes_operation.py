@@ -28,15 +28,17 @@ from habeas.api.schemas_operation import (
     IncidentOut,
     IntakeIn,
     IntakeOut,
+    MissingFactOut,
     NotificationOut,
     OverdueOut,
     ResolveIn,
     SentIn,
+    UnknownOverrideOut,
 )
 from habeas.domain import commands as c
 from habeas.domain.headcounts import HeadcountRecorded
 from habeas.domain.incidents import LogAccess, ResolveIncident
-from habeas.domain.intake import CapacityOverride, IntakeCapacityOverride
+from habeas.domain.intake import CapacityOverride, IntakeCapacityOverride, IntakeUnknownOverride
 from habeas.domain.notifications import RecordNotificationSent
 from habeas.domain.values import format_utc, parse_utc
 from habeas.services.access import MANIFEST, PERSON
@@ -106,8 +108,11 @@ def record_headcount(
 def admit_at_intake(
     facility_id: str, body: IntakeIn, caller: Annotated[Caller, Depends(require(Permission.INTAKE_WRITE))]
 ) -> JSONResponse:
-    """Admit a person (Mandela rule 7) and house them within computed capacity and separation. Over capacity
-    needs ``override``, which is recorded and reported; separation is never overridable (409)."""
+    """Admit a person (Mandela rule 7) and house them within computed capacity and separation, judged by what the
+    record says (their birth date, sex, convictions, allegations) and by the deployment's policy pack. Over
+    capacity, or a fact the unit's separation turns on not recorded (409 separation-unknown, naming it), needs an
+    ``override`` naming the unit, which is recorded and reported; a known breach of separation is never
+    overridable (409)."""
     acting_for(caller, [body.custodian.agency_id], pointer="#/custodian/agency_id")
     caller.require_visible(PERSON, [body.person_id])
     aid = body.id or new_id("adm")
@@ -124,17 +129,21 @@ def admit_at_intake(
         override=None if body.override is None else CapacityOverride(
             reason=body.override.reason, authorised_by=body.override.authorised_by
         ),
-        age_group=body.age_group, standard=body.standard,
     )
 
     def respond(result: Result) -> IntakeOut:
         over = next((w for w in result.warnings if isinstance(w, IntakeCapacityOverride)), None)
+        unknown = next((w for w in result.warnings if isinstance(w, IntakeUnknownOverride)), None)
         return IntakeOut(
             id=aid, seqs=list(result.seqs), person_id=body.person_id, facility_id=facility_id,
             unit_id=str(result.value),
             capacity_override=None if over is None else CapacityOverrideOut(
                 unit_id=over.unit_id, occupancy=over.occupancy, capacity=over.capacity, standard=over.standard,
                 reason=over.reason or "", authorised_by=over.authorised_by,  # the live event holds it
+            ),
+            unknown_override=None if unknown is None else UnknownOverrideOut(
+                unit_id=unknown.unit_id, authorised_by=unknown.authorised_by, reason=unknown.reason or "",
+                missing=[MissingFactOut(person_id=m.person_id, fact=m.fact) for m in unknown.missing],
             ),
         )
 

@@ -27,7 +27,7 @@ from habeas.api.schemas_reference import (
     public_key_bytes,
 )
 from habeas.domain.commands import RegisterAgency, RegisterFacility, RegisterOfficer, RegisterUnit
-from habeas.domain.errors import UnknownRecord
+from habeas.domain.errors import InvalidField, UnknownRecord
 from habeas.domain.facilities import CapacityStandard, Separation
 from habeas.services.facilities import (
     AgencyView,
@@ -112,6 +112,7 @@ def register_facility(body: FacilityIn, caller: ReferenceWriter) -> JSONResponse
         country=body.country.upper(), facility_type=body.facility_type, operating_agency_id=body.operating_agency_id,
         operator_name=body.operator_name, code=body.code, address=body.address, city=body.city, region=body.region,
         postal_code=body.postal_code, declared_capacity=body.declared_capacity, contact=body.contact,
+        field_office=body.field_office, district=body.district,
     )
     return caller.execute(cmd, respond=written(facility_id))
 
@@ -153,14 +154,17 @@ def register_unit(facility_id: FacilityId, body: UnitIn, caller: ReferenceWriter
 def capacity(
     caller: Reader,
     standard: Annotated[
-        CapacityStandard | None, Query(description="default: the deployment policy pack's standard")
+        CapacityStandard | None,
+        Query(description="the deployment policy pack's standard, the only one in force (another is refused)"),
     ] = None,
     facility_id: Annotated[str | None, Query(pattern=ID_PATTERN, description="only this facility")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Page[CapacityOut]:
     """Occupancy of each facility with units against its computed and declared capacity."""
-    chosen = standard or caller.services.policy.capacity_standard
+    chosen = caller.services.policy.capacity_standard  # one policy in force: intake judges by it too
+    if standard is not None and standard != chosen:
+        raise InvalidField("standard", str(standard), f"capacity is judged by the deployment's standard, {chosen}")
     rows = caller.read(lambda conn: capacity_of(conn, chosen, facility_id))
     out = [
         CapacityOut(

@@ -15,10 +15,12 @@ from habeas.api.fields import Country, Id, Instant, Language, Slug, Text
 from habeas.api.models import RequestModel
 from habeas.domain.allegations import AdjudicationOutcome, AllegationStatus
 from habeas.domain.court_orders import ClassCriteria, CourtOrderDirective, OrderForm
+from habeas.domain.errors import InvalidField
 from habeas.domain.legal import NoticeContent, ProtectionKind
 from habeas.domain.periods import Period
 
 Short = Annotated[str, Field(min_length=1, max_length=300)]
+AreaCode = Annotated[str, Field(min_length=1, max_length=32, examples=["HOU", "TXSD"])]  # the domain checks it
 
 
 class _Dated(RequestModel):
@@ -123,18 +125,39 @@ class FitnessIn(_Dated):
 
 
 class ClassCriteriaIn(RequestModel):
-    """A class defined by machine-checkable criteria; a person belongs when every non-empty list matches."""
+    """A class defined by the criteria courts use; a person belongs when every criterion set holds.
+
+    The destination is one criterion: a country in ``destination_in``, or any third country (none of the
+    person's nationalities, and not the country moving them). Detention dates bound when the person's custody
+    began: ``detained_from`` inclusive, ``detained_before`` exclusive. A criterion whose fact is not recorded for a
+    person (no nationality, no field office for their facility) is unknown, and blocks. The class is public.
+    """
 
     nationality_in: list[Country] = Field(default=[], max_length=50)
+    destination_in: list[Country] = Field(default=[], max_length=50, description="removal to one of these")
+    any_third_country: bool = Field(default=False, description="removal to a country of none of their nationalities")
     legal_basis_in: list[Slug] = Field(default=[], max_length=50)
     detained_at_facility_in: list[Id] = Field(default=[], max_length=200)
+    field_office_in: list[AreaCode] = Field(default=[], max_length=50, description="ICE field office (AOR), e.g. HOU")
+    district_in: list[AreaCode] = Field(default=[], max_length=100, description="judicial district, e.g. TXSD")
+    detained_from: Instant | None = Field(default=None, description="custody began at or after (inclusive)")
+    detained_before: Instant | None = Field(default=None, description="custody began before (exclusive)")
     designation_in: list[Slug] = Field(default=[], max_length=50)
 
     def domain(self) -> ClassCriteria:
-        return ClassCriteria(
-            nationality_in=tuple(self.nationality_in), legal_basis_in=tuple(self.legal_basis_in),
-            detained_at_facility_in=tuple(self.detained_at_facility_in), designation_in=tuple(self.designation_in),
-        )
+        try:
+            return ClassCriteria(
+                nationality_in=tuple(self.nationality_in), destination_in=tuple(self.destination_in),
+                any_third_country=self.any_third_country, legal_basis_in=tuple(self.legal_basis_in),
+                detained_at_facility_in=tuple(self.detained_at_facility_in),
+                field_office_in=tuple(self.field_office_in), district_in=tuple(self.district_in),
+                detained_from=self.detained_from, detained_before=self.detained_before,
+                designation_in=tuple(self.designation_in),
+            )
+        except InvalidField as e:  # point into the criteria object, where the field is
+            if e.field == "criteria":
+                raise
+            raise InvalidField(f"criteria/{e.field}", e.value, e.reason) from None
 
 
 class CourtOrderIn(RequestModel):

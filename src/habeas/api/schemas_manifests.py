@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
-from habeas.api.fields import Country, Id
+from habeas.api.fields import Country, Id, Text
 from habeas.api.models import RequestModel
 from habeas.domain.errors import InvalidField
 from habeas.domain.manifest_events import (
@@ -289,7 +289,36 @@ class AlertOut(BaseModel):
     record_seq: int | None = None
     person_ids: list[str] = []
     undetermined_ids: list[str] = []
+    overridden_ids: list[str] = Field(default=[], description="people an override lets go ahead despite the order")
     raised_at: str | None = None
 
     def key(self) -> str:
         return f"{self.seq:015d}:{self.kind}:{self.subject_id}"
+
+
+# -- overrides of return-required alerts ------------------------------------------------------------------------
+
+
+class OverrideIn(RequestModel):
+    """Go ahead with these people although the order requires their return: the deciding officer (of the agency
+    holding them) and why. The reason is kept private; the court and each person's counsel are told at once."""
+
+    override_id: Id | None = None
+    person_ids: People = Field(min_length=1)
+    officer_id: Id
+    reason: Text
+    occurred_at: AwareDatetime | None = None
+
+
+class ReturnOverrideOut(BaseModel):
+    order_id: str
+    overrides: int
+    people: int
+
+
+class ReturnOverridesOut(BaseModel):
+    """The public report's count of operations that went ahead although an order required the people's return."""
+
+    overrides: int
+    people: int
+    orders: list[ReturnOverrideOut]

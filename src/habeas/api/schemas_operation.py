@@ -14,11 +14,12 @@ from pydantic import AwareDatetime, BaseModel, Field
 from habeas.api.fields import Country, Id, Slug, Text
 from habeas.api.models import RequestModel
 from habeas.domain.custody import Authority, Custodian
-from habeas.domain.facilities import AgeGroup, CapacityStandard
+from habeas.domain.facilities import CapacityStandard
 from habeas.domain.handoff_events import ItemKind
 from habeas.domain.handoffs import MAX_QUANTITY
 from habeas.domain.incidents import AccessPurpose, Checkpoint, IncidentKind
 from habeas.domain.notifications import NotificationReason, Recipient
+from habeas.domain.separation import Unrecorded
 
 Base64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$", max_length=400, description="standard base64")]
 
@@ -208,8 +209,9 @@ class OverrideIn(RequestModel):
 
 class IntakeIn(RequestModel):
     """Admission (Mandela rule 7) and housing. ``unit_id`` null: the first unit that takes the person within
-    computed capacity and separation. ``standard`` null: the policy pack's. ``authority`` null: the person's
-    current legal authority continues."""
+    computed capacity and separation; ``override`` applies to the unit named. ``authority`` null: the person's
+    current legal authority continues. No field states the person's age group, sex or category, nor the capacity
+    standard: the record and the deployment's policy pack decide them (a request naming one is refused)."""
 
     person_id: Id
     id: Id | None = None
@@ -220,8 +222,6 @@ class IntakeIn(RequestModel):
     authority: AuthorityBody | None = None
     receipt_id: Id | None = Field(default=None, description="the handoff receipt the person came with")
     override: OverrideIn | None = None
-    age_group: AgeGroup = AgeGroup.ADULT
-    standard: CapacityStandard | None = None
     arrested_at: AwareDatetime | None = None
     arrest_place: Text | None = None
     visible_injuries: Text | None = None
@@ -238,8 +238,23 @@ class CapacityOverrideOut(BaseModel):
     authorised_by: str
 
 
+class MissingFactOut(BaseModel):
+    person_id: str
+    fact: Unrecorded
+
+
+class UnknownOverrideOut(BaseModel):
+    """The person was housed in ``unit_id`` though the facts ``missing`` names are not recorded."""
+
+    unit_id: str
+    missing: list[MissingFactOut]
+    reason: str
+    authorised_by: str
+
+
 class IntakeOut(BaseModel):
-    """``capacity_override`` is set when the admission went over computed capacity on a recorded override."""
+    """``capacity_override`` is set when the admission went over computed capacity on a recorded override;
+    ``unknown_override`` when a fact the unit's separation turns on was not recorded and an override was used."""
 
     id: str
     seqs: list[int]
@@ -247,6 +262,7 @@ class IntakeOut(BaseModel):
     facility_id: str
     unit_id: str
     capacity_override: CapacityOverrideOut | None = None
+    unknown_override: UnknownOverrideOut | None = None
 
 
 # -- incidents and access --------------------------------------------------------------------------------------

@@ -92,6 +92,12 @@ class FacilityIn(RequestModel):
     postal_code: Annotated[str, Field(min_length=1, max_length=32)] | None = None
     declared_capacity: int | None = Field(default=None, ge=0, le=MAX_PEOPLE)
     contact: ShortText | None = Field(default=None, description="phone or e-mail; the public locator shows it")
+    field_office: Annotated[str, Field(min_length=1, max_length=32)] | None = Field(
+        default=None, description="ICE field office (area of responsibility), e.g. HOU: class orders may name it"
+    )
+    district: Annotated[str, Field(min_length=1, max_length=32)] | None = Field(
+        default=None, description="judicial district, e.g. TXSD: class orders may name it"
+    )
     occurred_at: AwareDatetime | None = None
 
 
@@ -164,6 +170,8 @@ class FacilityOut(BaseModel):
     region: str | None
     postal_code: str | None
     contact: str | None
+    field_office: str | None
+    district: str | None
     declared_capacity: int | None
     retracted: bool
     floor_area_m2: str
@@ -179,7 +187,8 @@ class FacilityOut(BaseModel):
             facility_id=f.facility_id, seq=f.seq, name=f.name, country=f.country, facility_type=f.facility_type,
             code=f.code, operating_agency_id=f.operating_agency_id, operator_name=f.operator_name,
             address=f.address, city=f.city, region=f.region, postal_code=f.postal_code, contact=f.contact,
-            declared_capacity=f.declared_capacity, retracted=f.retracted, floor_area_m2=str(f.floor_area_m2),
+            field_office=f.field_office, district=f.district, declared_capacity=f.declared_capacity,
+            retracted=f.retracted, floor_area_m2=str(f.floor_area_m2),
             declared_beds=f.declared_beds, capacity_cpt=f.capacity_cpt, capacity_icrc=f.capacity_icrc,
             held_now=f.held_now, units=[UnitOut.of(u) for u in f.units],
         )

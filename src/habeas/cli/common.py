@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Annotated
@@ -124,8 +124,12 @@ def recorded(what: str, record_id: str, result: Result, *, new_person: str = "<n
     show_warnings(result.warnings, new_person)
 
 
-def show_warnings(warnings: list[IdentityWarning], new_person: str) -> None:
+def show_warnings(warnings: Sequence[object], new_person: str) -> None:
+    """The identity warnings among ``warnings``; the command that recorded other kinds (an intake's overrides)
+    prints those itself."""
     for w in warnings:
+        if not isinstance(w, IdentityWarning):
+            continue
         reason = w.reason.value
         err.print(
             f"[yellow]warning:[/] may be the same person as {w.other_person_id} ({reason.replace('_', ' ')}); "

@@ -2,10 +2,26 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from typing import Any
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False)
+from rich.console import Console
+from rich.errors import MarkupError
+from rich.text import Text
+
+
+class _Console(Console):
+    """A string the CLI prints is Rich markup, and so is whatever data it holds: a name or a value typed as
+    "[/x]" is not valid markup, and would be a traceback instead of the answer. Such a string is shown as it is."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        try:
+            return super().render_str(text, **kwargs)
+        except MarkupError:
+            return super().render_str(text, **{**kwargs, "markup": False})
+
+
+err = _Console(stderr=True, highlight=False, soft_wrap=True)
+out = _Console(highlight=False)
 
 
 def one_line(e: BaseException) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from habeas.bootstrap import Settings
+if TYPE_CHECKING:  # imported when a command runs, not for `habeas --help`
+    from habeas.bootstrap import Settings
 
 
 @dataclass
@@ -40,6 +41,8 @@ PackOption = Annotated[
 
 def settings_of(ctx: typer.Context) -> Settings:
     """The settings the root command put in its context object (any object with a ``settings`` attribute)."""
+    from habeas.bootstrap import Settings
+
     settings = getattr(ctx.find_root().obj, "settings", None)
     assert isinstance(settings, Settings)
     return settings

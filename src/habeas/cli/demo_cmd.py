@@ -20,6 +20,7 @@ from habeas.demo import world as w
 from habeas.demo.synthetic import SYNTHETIC
 from habeas.domain.errors import HabeasError
 from habeas.services import reports
+from habeas.services.alert_binding import overrides
 from habeas.services.incidents import incident_list
 from habeas.services.manifests import alerts
 from habeas.services.notifications import missed_notifications
@@ -163,6 +164,8 @@ def demo_cmd(
         allegations = services.read(reports.allegations)
         counts = services.read(reports.reconciliation, w.MANIFEST, *w.BUS_MANIFESTS)
         returns = services.read(alerts)
+        overridden = services.read(overrides)
+        override_counts = services.read(reports.return_overrides)
         missed = services.read(missed_notifications, w.INTAKE_AT + timedelta(hours=6))
         open_incidents = services.read(incident_list, open_only=True)
         notices = services.read(reports.notice_hours, w.DEPARTS_AT)
@@ -192,25 +195,29 @@ def demo_cmd(
 
         con.print("\n[bold]habeas alerts[/] (read back from the database):")
         for a in returns:
+            gone = sum((a.record_id, p) in overridden for p in a.person_ids)
             con.print(f"  {a.kind}: {a.manifest_id} on {a.record_id}: {len(a.person_ids)} people named "
-                      f"({a.person_ids[0]} ... {a.person_ids[-1]})", soft_wrap=True)
+                      f"({a.person_ids[0]} ... {a.person_ids[-1]}); {gone} overridden",
+                      soft_wrap=True)
         for i in open_incidents:
             con.print(f"  incident open: {i.incident_id} ({i.kind}) on {i.manifest_id}, naming "
                       f"{', '.join(i.person_ids)}", soft_wrap=True)
         con.print(f"  notifications missed: {len(missed)} (family told of the transfer to another state, due at "
                   "once under Mandela rule 68, not recorded as sent)", soft_wrap=True)
         con.print(f"  {notices.rule}: {notices.detail}.", soft_wrap=True)
+        con.print(f"  public report: operations taken on despite an order to return: "
+                  f"{sum(o.overrides for o in override_counts)} overrides, "
+                  f"{sum(o.people for o in override_counts)} people", soft_wrap=True)
 
         con.print(_count_table(counts))
         con.print(f"  ground legs: {len(outcome.ground_manifests)} bus manifests cleared against {w.GROUND_PACK}, "
                   f"counted at boarding, arrival and intake, closed: {len(outcome.ground_closed)} "
-                  f"({', '.join(outcome.ground_closed)}); {w.MANIFEST} stays open on its incident.", soft_wrap=True)
+                  f"({', '.join(outcome.ground_closed)}); {w.MANIFEST}, returned with the people the order covers, "
+                  "stays open on its incident.", soft_wrap=True)
         con.print("\n[bold]Not yet enforced:[/]")
         con.print("  not yet enforced: a bus manifest is handed over at CECOT without a signed receipt: custody "
                   "passes inside the receiving agency (escort officer to intake officer) by the arrive transition, "
                   "which asks for none.", soft_wrap=True)
-        con.print("  not yet enforced: a return-required alert is an alert: nothing stops the handoff and intake "
-                  "that follow it (the receiving state's custody is recorded, the alert stays open).", soft_wrap=True)
 
         con.print("\n[bold]Latest signed checkpoint[/] (C2SP signed note):")
         con.print(services.checkpoint(), end="", markup=False, soft_wrap=True)

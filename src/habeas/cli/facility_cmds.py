@@ -16,10 +16,11 @@ from habeas.bootstrap import write_key
 from habeas.cli.common import AsOption, AtOption, IdOption, at_or_now, country, execute, reading, recorded
 from habeas.cli.console import out
 from habeas.domain.commands import RegisterAgency, RegisterFacility, RegisterOfficer, RegisterUnit
-from habeas.domain.errors import HabeasError
+from habeas.domain.errors import HabeasError, InvalidField
 from habeas.domain.facilities import AgeGroup, DetentionCategory, Separation
 from habeas.domain.people import Sex
 from habeas.domain.values import MAX_BIGINT
+from habeas.services.codes import country_exists
 from habeas.services.facilities import facility_view, list_agencies, list_facilities, list_officers
 from habeas.services.ids import new_id
 from habeas.services.keys import new_officer_key
@@ -63,6 +64,12 @@ def facility_add_cmd(
     contact: Annotated[
         str | None, typer.Option("--contact", help="Phone or e-mail for families and counsel; the locator shows it.")
     ] = None,
+    field_office: Annotated[
+        str | None, typer.Option("--field-office", help="ICE field office (AOR), e.g. HOU: class orders may name it.")
+    ] = None,
+    district: Annotated[
+        str | None, typer.Option("--district", help="Judicial district, e.g. TXSD: class orders may name it.")
+    ] = None,
     facility_id: IdOption = None,
     at: AtOption = None,
     actor: AsOption = None,
@@ -70,13 +77,14 @@ def facility_add_cmd(
     """Register a facility.
 
     Example: habeas facility add --id f-krome --name "Krome SPC" --country US --type SPC --agency ice --capacity 611
+    --field-office MIA --district FLSD
     """
     fid = facility_id or new_id("f")
     cmd = RegisterFacility(
         facility_id=fid, occurred_at=at_or_now(at), name=name, country=country(country_code),
         facility_type=facility_type, operating_agency_id=agency, operator_name=operator, code=code,
         address=address, city=city, region=region, postal_code=postal_code, declared_capacity=capacity,
-        contact=contact,
+        contact=contact, field_office=field_office, district=district,
     )
     recorded("facility", fid, execute(ctx, cmd, actor))
 
@@ -135,7 +143,8 @@ def facility_show_cmd(ctx: typer.Context, facility_id: Annotated[str, typer.Argu
     place = ", ".join(p for p in (f.address, f.city, f.region, f.postal_code, f.country) if p)
     for label, value in (
         ("type", f.facility_type), ("code", f.code), ("operating agency", f.operating_agency_id),
-        ("operator", f.operator_name), ("address", place),
+        ("operator", f.operator_name), ("address", place), ("field office", f.field_office),
+        ("district", f.district),
         ("declared capacity", "not stated" if f.declared_capacity is None else str(f.declared_capacity)),
         ("held now", str(f.held_now)),
     ):
@@ -169,9 +178,11 @@ def facility_list_cmd(
 
     Example: habeas facility list --type IGSA --limit 0
     """
+    wanted = None if country_code is None else country(country_code)
+    if wanted is not None and not country_exists(wanted):  # a filter no facility can match: say so, not "0"
+        raise InvalidField("--country", country_code, "no country has this ISO 3166-1 code; e.g. US or USA")
     with reading(ctx) as services:
-        found = services.read(list_facilities, country=None if country_code is None else country(country_code),
-                                facility_type=facility_type)
+        found = services.read(list_facilities, country=wanted, facility_type=facility_type)
     shown = found if limit <= 0 else found[:limit]
     table = Table()
     for col in ("facility", "name", "type", "code", "region", "country", "declared capacity", "entry"):

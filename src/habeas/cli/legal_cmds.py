@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from habeas.cli.alert_cmds import override_cmd, tell_lapses
 from habeas.cli.common import (
     AsOption,
     AtOption,
@@ -35,6 +36,7 @@ add_app = typer.Typer(
     no_args_is_help=True,
 )
 legal_app.add_typer(add_app, name="add")
+legal_app.command("override")(override_cmd)
 
 Person = Annotated[str, typer.Argument(help="The person's id.")]
 FromOption = Annotated[str | None, typer.Option("--from", help="Start of the period (default: --at).")]
@@ -70,7 +72,7 @@ def removal_order_cmd(
         order_id=rid, person_id=person, occurred_at=at_or_now(at), authority=authority, legal_basis=basis,
         destination_country=country(destination), final=final, period=_period(at, start, end),
     )
-    recorded("removal order", rid, execute(ctx, cmd, actor))
+    recorded("removal order", rid, tell_lapses(execute(ctx, cmd, actor)))
 
 
 @add_app.command("protection")
@@ -95,7 +97,7 @@ def protection_cmd(
         protection_id=rid, person_id=person, occurred_at=at_or_now(at), kind=kind, country=country(protected_from),
         granted_by=granted_by, period=_period(at, start, end),
     )
-    recorded("protection", rid, execute(ctx, cmd, actor))
+    recorded("protection", rid, tell_lapses(execute(ctx, cmd, actor)))
 
 
 @add_app.command("stay")
@@ -121,7 +123,7 @@ def stay_cmd(
         stay_id=rid, person_id=person, occurred_at=at_or_now(at), granted_by=granted_by,
         country=None if limited_to is None else country(limited_to), period=_period(at, start, end),
     )
-    recorded("stay", rid, execute(ctx, cmd, actor))
+    recorded("stay", rid, tell_lapses(execute(ctx, cmd, actor)))
 
 
 @add_app.command("court-order")
@@ -135,8 +137,23 @@ def court_order_cmd(
     ),
     person: Annotated[list[str] | None, typer.Option("--person", help="A person it names (repeat).")] = None,
     nationality: Annotated[list[str] | None, typer.Option("--nationality", help="Class: nationality.")] = None,
+    destination: Annotated[
+        list[str] | None, typer.Option("--destination", help="Class: removal to this country (repeat).")
+    ] = None,
+    any_third_country: Annotated[bool, typer.Option(
+        "--any-third-country", help="Class: removal to a country of none of the person's nationalities.")] = False,
     legal_basis: Annotated[list[str] | None, typer.Option("--legal-basis", help="Class: legal basis.")] = None,
     facility: Annotated[list[str] | None, typer.Option("--facility", help="Class: held at facility.")] = None,
+    field_office: Annotated[
+        list[str] | None, typer.Option("--field-office", help="Class: held in this ICE field office, e.g. HOU.")
+    ] = None,
+    district: Annotated[
+        list[str] | None, typer.Option("--district", help="Class: held in this judicial district, e.g. TXSD.")
+    ] = None,
+    detained_from: Annotated[str | None, typer.Option(
+        "--detained-from", help="Class: custody began at or after (ISO 8601 with zone).")] = None,
+    detained_before: Annotated[str | None, typer.Option(
+        "--detained-before", help="Class: custody began before (ISO 8601 with zone).")] = None,
     designation: Annotated[list[str] | None, typer.Option("--designation", help="Class: designation.")] = None,
     confirms: Annotated[str | None, typer.Option("--confirms", help="The oral order this confirms.")] = None,
     start: FromOption = None,
@@ -145,16 +162,24 @@ def court_order_cmd(
     at: Annotated[str | None, typer.Option("--at", help="When issued (ISO 8601 with zone); default now.")] = None,
     actor: AsOption = None,
 ) -> None:
-    """A court order naming people (--person) or a class (--nationality, --legal-basis, --facility, --designation).
+    """A court order naming people (--person) or a class: --nationality, --destination or --any-third-country,
+    --legal-basis, --facility, --field-office, --district, --detained-from/--detained-before, --designation.
+
+    Every criterion given must hold; one whose fact is not recorded for a person blocks them until it is.
 
     Example: habeas legal add court-order --court D.D.C. --docket 25-cv-766 --form oral --directive halt_removal
-    --legal-basis aea_1798
+    --nationality VE --legal-basis aea_1798 --any-third-country --detained-before 2025-03-15T23:59:00Z
     """
     criteria = None
-    if nationality or legal_basis or facility or designation:
+    dates = (optional_time(detained_from, "--detained-from"), optional_time(detained_before, "--detained-before"))
+    if (nationality or destination or any_third_country or legal_basis or facility or field_office or district
+            or designation or dates != (None, None)):
         criteria = ClassCriteria(
-            nationality_in=tuple(country(n) for n in nationality or ()), legal_basis_in=tuple(legal_basis or ()),
-            detained_at_facility_in=tuple(facility or ()), designation_in=tuple(designation or ()),
+            nationality_in=tuple(country(n) for n in nationality or ()),
+            destination_in=tuple(country(d) for d in destination or ()), any_third_country=any_third_country,
+            legal_basis_in=tuple(legal_basis or ()), detained_at_facility_in=tuple(facility or ()),
+            field_office_in=tuple(field_office or ()), district_in=tuple(district or ()),
+            detained_from=dates[0], detained_before=dates[1], designation_in=tuple(designation or ()),
         )
     rid = record_id or new_id("co")
     cmd = c.RecordCourtOrder(
@@ -162,7 +187,7 @@ def court_order_cmd(
         scope=CourtOrderScope(person_ids=tuple(person or ()), criteria=criteria), period=_period(at, start, end),
         confirms_order_id=confirms,
     )
-    recorded("court order", rid, execute(ctx, cmd, actor))
+    recorded("court order", rid, tell_lapses(execute(ctx, cmd, actor)))
 
 
 @add_app.command("notice")
@@ -186,7 +211,7 @@ def notice_cmd(
         notice_id=rid, person_id=person, served_at=at_or_now(at), language=language.strip().lower(),
         content_type=content, copy_to_counsel=copy_to_counsel, served_by_officer_id=served_by,
     )
-    recorded("notice", rid, execute(ctx, cmd, actor))
+    recorded("notice", rid, tell_lapses(execute(ctx, cmd, actor)))
 
 
 @add_app.command("counsel")
@@ -212,7 +237,7 @@ def counsel_cmd(
         counsel_id=rid, person_id=person, occurred_at=at_or_now(at), name=name, appearance_filed=appearance_filed,
         period=_period(at, start, end), bar_number=bar_number, contact=contact,
     )
-    recorded("counsel", rid, execute(ctx, cmd, actor))
+    recorded("counsel", rid, tell_lapses(execute(ctx, cmd, actor)))
 
 
 @add_app.command("consular")
@@ -238,7 +263,7 @@ def consular_cmd(
         offered_at=optional_time(offered, "--offered"), requested_at=optional_time(requested, "--requested"),
         sent_at=optional_time(sent, "--sent"),
     )
-    recorded("consular notification", rid, execute(ctx, cmd, actor))
+    recorded("consular notification", rid, tell_lapses(execute(ctx, cmd, actor)))
 
 
 @add_app.command("fitness")
@@ -267,7 +292,7 @@ def fitness_cmd(
         assessment_id=rid, person_id=person, occurred_at=at_or_now(at), fit=fit, assessed_by=assessed_by,
         valid_until=optional_time(valid_until, "--valid-until"), restrictions=restrictions, notes=notes,
     )
-    recorded("fitness assessment", rid, execute(ctx, cmd, actor))
+    recorded("fitness assessment", rid, tell_lapses(execute(ctx, cmd, actor)))
 
 
 @add_app.command("allegation")
@@ -291,7 +316,7 @@ def allegation_cmd(
         allegation_id=rid, person_id=person, occurred_at=at_or_now(at), organisation=organisation, source=source,
         evidence_reference=evidence,
     )
-    recorded("allegation", rid, execute(ctx, cmd, actor))
+    recorded("allegation", rid, tell_lapses(execute(ctx, cmd, actor)))
 
 
 @add_app.command("allegation-status")
@@ -312,7 +337,7 @@ def allegation_status_cmd(
     cmd = c.ChangeAllegationStatus(
         allegation_id=allegation, occurred_at=at_or_now(at), to_status=to, outcome=outcome, decided_by=decided_by
     )
-    recorded(f"allegation status {to.value} for", allegation, execute(ctx, cmd, actor))
+    recorded(f"allegation status {to.value} for", allegation, tell_lapses(execute(ctx, cmd, actor)))
 
 
 @add_app.command("conviction")
@@ -337,4 +362,4 @@ def conviction_cmd(
         conviction_id=rid, person_id=person, occurred_at=at_or_now(at), court=court,
         jurisdiction=country(jurisdiction), offence=offence, convicted_on=parse_date(convicted_on, "--convicted-on"),
     )
-    recorded("conviction", rid, execute(ctx, cmd, actor))
+    recorded("conviction", rid, tell_lapses(execute(ctx, cmd, actor)))

@@ -15,6 +15,7 @@ from habeas.cli.context import settings_of
 from habeas.domain import manifests as mf
 from habeas.domain.moves import Leg, TransportMode
 from habeas.gates import GateResult
+from habeas.services.alert_binding import overrides
 from habeas.services.alerts import operation_alerts
 from habeas.services.clearance import Clearance
 from habeas.services.manifests import alerts, list_manifests, manifest_view
@@ -258,24 +259,29 @@ def list_cmd(ctx: typer.Context) -> None:
 
 
 def alerts_cmd(ctx: typer.Context, at: AtOption = None) -> None:
-    """Return-required alerts (a court order or stay that reaches people already departed), then open incidents,
-    missed notifications and capacity, as of --at (default now; capacity by the deployment pack's standard)."""
+    """Return-required alerts (a court order or stay that reaches people already departed: it holds them until
+    they are back, or `habeas legal override` lets them go on), then open incidents, missed notifications and
+    capacity, as of --at (default now; capacity by the deployment pack's standard)."""
     when = at_or_now(at)
     standard = load_packs(settings_of(ctx).pack)[0].capacity_standard
     with reading(ctx) as services:
         returns = services.read(alerts)
+        overridden = services.read(overrides)
         others = services.read(operation_alerts, when, standard)
     if not returns and not others:
         out.print("no alerts")
         return
     if returns:
         table = Table(title="Return required", title_justify="left")
-        for col in ("manifest", "record", "record entry", "people covered", "to decide", "raised", "entry"):
+        for col in ("manifest", "record", "record entry", "people covered", "to decide", "overridden", "raised",
+                    "entry"):
             table.add_column(col)
         for a in returns:
+            gone = [f"{p} ({overridden[(a.record_id, p)]})" for p in (*a.person_ids, *a.undetermined_ids)
+                    if (a.record_id, p) in overridden]
             table.add_row(
                 a.manifest_id, a.record_id, "" if a.record_seq is None else str(a.record_seq),
-                ", ".join(a.person_ids), ", ".join(a.undetermined_ids), a.raised_at, str(a.seq),
+                ", ".join(a.person_ids), ", ".join(a.undetermined_ids), ", ".join(gone), a.raised_at, str(a.seq),
             )
         out.print(table)
     if others:

@@ -6,12 +6,14 @@ from __future__ import annotations
 import base64
 import binascii
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from habeas.bootstrap import load_packs, read_key
+from habeas.cli import bulk_cmds
 from habeas.cli.common import (
     AsOption,
     AtOption,
@@ -24,15 +26,14 @@ from habeas.cli.common import (
     reading,
     recorded,
 )
-from habeas.cli.console import err, out
+from habeas.cli.console import err, one_line, out
 from habeas.cli.context import settings_of
 from habeas.domain import commands as c
 from habeas.domain.errors import HabeasError
-from habeas.domain.facilities import CapacityStandard
 from habeas.domain.handoff_events import ItemKind
 from habeas.domain.handoffs import ReceiptItem, receipt_bytes
 from habeas.domain.incidents import Checkpoint
-from habeas.domain.intake import CapacityOverride, IntakeCapacityOverride
+from habeas.domain.intake import CapacityOverride, IntakeCapacityOverride, IntakeUnknownOverride, NoUnitAvailable
 from habeas.services.facilities import capacity
 from habeas.services.handoffs import CompleteHandoff, IssueHandoff, handoff_receipt, handoff_view, officer_key
 from habeas.services.ids import new_id
@@ -215,56 +216,97 @@ def handoff_show_cmd(ctx: typer.Context, receipt: Annotated[str, typer.Argument(
 @intake_app.command("admit")
 def intake_admit_cmd(
     ctx: typer.Context,
-    person: Annotated[str, typer.Argument()],
-    facility: Annotated[str, typer.Option("--facility")],
     custodian: Annotated[str, typer.Option("--custodian", help="OFFICER@AGENCY.")],
     commitment: Annotated[str, typer.Option("--commitment-authority", help="Who committed them (rule 7).")],
+    person: Annotated[str | None, typer.Argument(help="The person (or --manifest for everyone on it).")] = None,
+    facility: Annotated[str | None, typer.Option("--facility")] = None,
+    manifest: Annotated[
+        str | None, typer.Option("--manifest", help="An arrived manifest: everyone on it, in one transaction.")
+    ] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="Default: the first unit that can take them.")] = None,
     authority_agency: Annotated[str | None, typer.Option("--authority")] = None,
     basis: Annotated[str | None, typer.Option("--basis")] = None,
     record: Annotated[str | None, typer.Option("--record")] = None,
     receipt: Annotated[str | None, typer.Option("--receipt", help="The handoff receipt they came with.")] = None,
-    override_reason: Annotated[str | None, typer.Option("--override-reason", help="Go over capacity, why.")] = None,
+    override_reason: Annotated[
+        str | None,
+        typer.Option("--override-reason", help="Why to house them in --unit over capacity, or though a fact its "
+                     "separation turns on (birth date, sex) is not recorded."),
+    ] = None,
     override_by: Annotated[str | None, typer.Option("--override-by", help="The officer authorising it.")] = None,
     record_id: IdOption = None,
     at: AtOption = None,
     actor: AsOption = None,
 ) -> None:
-    """Admit a person and house them within computed capacity (policy pack) and separation rules.
+    """Admit a person and house them within computed capacity (the deployment's policy pack) and separation, by
+    what their record says: age from the recorded birth date on the day of intake, sex, convictions, allegations.
 
     Example: habeas intake admit p-1 --facility f-sv --custodian o-sv@dgcp --commitment-authority DGCP
+
+    Everyone on an arrived manifest, in one transaction (people a count did not find are left out, and named):
+    habeas intake admit --manifest m-1 --custodian o-sv@dgcp --commitment-authority DGCP --receipt hr-1
     """
+    if manifest is not None:  # a bus or a plane: habeas.cli.bulk_cmds
+        given = {"PERSON": person, "--unit": unit, "--override-reason": override_reason, "--id": record_id}
+        bulk_cmds.admit_manifest(
+            ctx, manifest, custodian=custodian, commitment=commitment, facility=facility,
+            authority_agency=authority_agency, basis=basis, record=record, receipt=receipt, at=at, actor=actor,
+            one_person=[k for k, v in given.items() if v is not None],
+        )
+        return
+    if person is None or facility is None:
+        raise HabeasError("name the PERSON and --facility, or --manifest ID for everyone on an arrived manifest")
     if (override_reason is None) != (override_by is None):
         raise HabeasError("an override needs both --override-reason and --override-by")
     aid = record_id or new_id("adm")
     override = None if override_reason is None or override_by is None else CapacityOverride(
         reason=override_reason, authorised_by=override_by
     )
-    result = execute(ctx, AdmitAtIntake(
-        admission=c.RecordAdmission(person_id=person, admission_id=aid, facility_id=facility,
-                                    occurred_at=at_or_now(at), commitment_authority=commitment),
-        custodian=parse_custodian(custodian), unit_id=unit, authority=authority(authority_agency, basis, record),
-        receipt_id=receipt, override=override,
-    ), actor)
+    try:
+        result = execute(ctx, AdmitAtIntake(
+            admission=c.RecordAdmission(person_id=person, admission_id=aid, facility_id=facility,
+                                        occurred_at=at_or_now(at), commitment_authority=commitment),
+            custodian=parse_custodian(custodian), unit_id=unit, authority=authority(authority_agency, basis, record),
+            receipt_id=receipt, override=override,
+        ), actor)
+    except NoUnitAvailable as refused:
+        _no_unit(refused)
     recorded("admission", aid, result)
     out.print(f"housed in unit {result.value}")
     for w in result.warnings:
         if isinstance(w, IntakeCapacityOverride):
             err.print(f"[yellow]over capacity:[/] unit {w.unit_id} now holds {w.occupancy} of a computed "
                       f"{w.capacity} ({w.standard}); override by {w.authorised_by}: {w.reason}", soft_wrap=True)
+        elif isinstance(w, IntakeUnknownOverride):
+            missing = ", ".join(str(m) for m in w.missing)
+            err.print(f"[yellow]housed in unit {w.unit_id} though not recorded:[/] {missing}; override by "
+                      f"{w.authorised_by}: {w.reason}", soft_wrap=True)
+
+
+def _no_unit(refused: NoUnitAvailable) -> NoReturn:
+    """Every unit's reason, one line each: a count alone does not tell the officer what to do."""
+    units = "unit" if len(refused.reasons) == 1 else "units"
+    told = f"no unit can take person {refused.person_id!r}: {len(refused.reasons)} {units} refused" + (
+        f". {refused.hint}" if refused.hint else "")
+    err.print(f"[bold red]error:[/] {escape(told)}", soft_wrap=True)
+    for reason in refused.reasons:
+        err.print(f"  {one_line(reason)}", soft_wrap=True, markup=False)
+    raise typer.Exit(1)
 
 
 @intake_app.command("capacity")
 def intake_capacity_cmd(
     ctx: typer.Context,
     facility: Annotated[str | None, typer.Option("--facility")] = None,
-    standard: Annotated[CapacityStandard | None, typer.Option("--standard")] = None,
 ) -> None:
-    """Occupancy against computed and declared capacity. Example: habeas intake capacity --facility f-sv"""
-    chosen = standard or load_packs(settings_of(ctx).pack)[0].capacity_standard
+    """Occupancy against computed and declared capacity, by the standard of the deployment's policy pack (`habeas
+    --pack`, HABEAS_POLICY_PACK), the one intake and clearance judge by. Example: habeas intake capacity
+    --facility f-sv"""
+    policy = load_packs(settings_of(ctx).pack)[0]
     with reading(ctx) as services:
-        rows = services.read(capacity, chosen, facility)
-    table = Table(title=f"Capacity ({chosen})", title_justify="left")
+        rows = services.read(capacity, policy.capacity_standard, facility)
+    table = Table(title=f"Capacity ({policy.capacity_standard}, the standard of policy pack {policy.name})",
+                  title_justify="left")
     for col in ("facility", "floor m²", "computed", "declared", "held", "overrides"):
         table.add_column(col)
     for f in rows:

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from habeas.cli.bulk_cmds import person_import_cmd
 from habeas.cli.common import (
     AsOption,
     AtOption,
@@ -224,3 +225,7 @@ def erase_cmd(
         raise HabeasError("erasure cannot be undone: add --yes to confirm")
     cmd = ErasePerson(person_id=person_id, occurred_at=at_or_now(at), reason=reason)
     recorded("erasure of", person_id, execute(ctx, cmd, actor))
+
+
+# A file of people in one transaction: its own module (the importer, the progress bar), a command of this group.
+person_app.command("import")(person_import_cmd)

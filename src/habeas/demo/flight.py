@@ -16,7 +16,7 @@ from habeas.domain.incidents import Checkpoint
 from habeas.domain.manifest_events import StrikeReason
 from habeas.domain.moves import Leg, TransportMode
 from habeas.domain.periods import Period
-from habeas.services.clearance import Clearance
+from habeas.services.clearance import Clearance, ClearanceLapsed
 from habeas.services.incidents import RecordHeadcount
 from habeas.services.manifests import alerts
 
@@ -113,7 +113,8 @@ def promote_the_alternate(r: Runner, alternate: Case) -> None:
 
 def order_before_departure(r: Runner, aboard: list[Case]) -> list[Case]:
     """(2) A class order before departure: those it covers blocked, struck and held in Texas; the rest fly."""
-    r.one("record a district court's class order (before departure)", district_order(), w.LEGAL.actor)
+    landed = r.one("record a district court's class order (before departure)", district_order(), w.LEGAL.actor)
+    lapses = [note for note in landed.warnings if isinstance(note, ClearanceLapsed)]
     fourth = clear(r, "re-clear after the order", w.DISTRICT_ORDER_AT + timedelta(minutes=30))
     district = [k.pid for k in aboard if k.district]
     r.step(f"strike the {len(fourth.blocked)} it covers (reason: court_order)", [[(mf.StrikeFromManifest(
@@ -126,6 +127,7 @@ def order_before_departure(r: Runner, aboard: list[Case]) -> list[Case]:
     r.caught(
         "(2) a class court order issued before departure blocks the people it covers",
         f"co-district ({w.DISTRICT_COURT}): wartime designees detained at {w.WILLACY.facility_id}",
+        *(f"the order's answer: {lapse}" for lapse in lapses),
         f"clearance: {len(fourth.blocked)} blocked ({', '.join(fourth.blocked)})",
         f"gate table row {fourth.blocked[0]}: {'; '.join(blocking(fourth, fourth.blocked[0]))}",
         f"struck with reason code {StrikeReason.COURT_ORDER.value} and held in Texas; re-cleared: "
@@ -152,7 +154,8 @@ def depart(r: Runner, flying: list[Case]) -> None:
 
 
 def order_in_the_air(r: Runner) -> None:
-    """(3) The class TRO after departure raises a return-required alert; custody follows regardless."""
+    """(3) The class TRO after departure raises a return-required alert: it holds the people it covers (the
+    handoff on the apron is refused for them, :mod:`~habeas.demo.handover`)."""
     r.step("record the class TRO, oral then written, flight in the air", [court_orders()], shared=True)
     raised = [a for a in r.services.read(alerts) if a.manifest_id == w.MANIFEST]
     r.caught(
@@ -160,7 +163,7 @@ def order_in_the_air(r: Runner) -> None:
         *(f"alert {a.kind} on {a.record_id}: {len(a.person_ids)} people aboard covered "
           f"({', '.join(a.person_ids[:3])}, ... {a.person_ids[-1]}); {len(a.undetermined_ids)} undetermined"
           for a in raised),
-        "the receiving state's custody follows regardless: recorded below, alert open",
+        "it binds: no handoff, onward leg or intake abroad for them while it is open (see (3, continued))",
     )
 
 

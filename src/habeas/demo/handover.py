@@ -1,5 +1,6 @@
-"""The handover on the apron in San Salvador, on a receipt both officers sign (catch (5)), and the receiving
-agency taking the people into its airport holding area."""
+"""The handover on the apron in San Salvador: the order that landed in the air stops it for the people it covers
+(catch (3, continued)); the others go on a receipt both officers sign (catch (5)) and the receiving agency takes
+them into its airport holding area; the plane returns with the people the order covers."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from habeas.domain import commands as c
 from habeas.domain import manifests as mf
 from habeas.domain.handoffs import HandoffReceipt, sign
 from habeas.domain.incidents import Checkpoint
+from habeas.domain.manifest_events import ReturnReason
+from habeas.domain.return_overrides import ReturnRequiredOpen
 from habeas.services.handoffs import CompleteHandoff, IssueHandoff
 from habeas.services.incidents import RecordHeadcount
 from habeas.services.keys import OfficerKey
@@ -30,29 +33,61 @@ def _sign_receipt(r: Runner, receipt: HandoffReceipt, keys: dict[str, OfficerKey
     r.snapshot(label)
 
 
-def hand_over(r: Runner, arrived: list[Case], keys: dict[str, OfficerKey]) -> None:
-    """(5) The escort officer releases the people to the receiving agency's officer on a dual-signed receipt."""
-    arrived_ids = tuple(k.pid for k in arrived)
-    issued = r.one("issue the handoff receipt", IssueHandoff(
-        receipt_id=RECEIPT, person_ids=arrived_ids, releasing=custodian(w.ESCORT),
-        receiving=custodian(w.SV_ESCORT), place_id="mslp-apron", country="SV", at=w.HANDOVER_AT,
-        authority=TRANSFER_AUTHORITY, manifest_id=w.MANIFEST), w.ESCORT.actor)
+def _receipt(people: tuple[str, ...]) -> IssueHandoff:
+    return IssueHandoff(
+        receipt_id=RECEIPT, person_ids=people, releasing=custodian(w.ESCORT), receiving=custodian(w.SV_ESCORT),
+        place_id="mslp-apron", country="SV", at=w.HANDOVER_AT, authority=TRANSFER_AUTHORITY, manifest_id=w.MANIFEST,
+    )
+
+
+def hand_over(r: Runner, arrived: list[Case], keys: dict[str, OfficerKey]) -> list[Case]:
+    """(3, continued) The order in the air stops the handoff of the people it covers; (5) the escort officer
+    releases the others to the receiving agency's officer on a dual-signed receipt. Returns those handed over."""
+    stopped = r.refused("issue the handoff receipt for everyone on the apron", _receipt(tuple(k.pid for k in arrived)),
+                        w.ESCORT.actor)
+    if not isinstance(stopped, ReturnRequiredOpen):
+        raise stopped  # refused for another reason than the order: the demo's own records are wrong
+    held = set(stopped.person_ids)
+    going = [k for k in arrived if k.pid not in held]
+    going_ids = tuple(k.pid for k in going)
+    r.caught(
+        "(3, continued) the order stops the handoff of the people it covers",
+        f"receipt for all {len(arrived)} on the apron refused: {stopped}",
+        f"{len(held)} stay in US custody ({stopped.order_id} requires their return); the {len(going)} it does not "
+        "cover are handed over; going ahead for the others would take a recorded override naming the order and the "
+        "deciding officer, telling the court and their counsel at once (`habeas legal override`)",
+    )
+    issued = r.one("issue the handoff receipt (those the order does not cover)", _receipt(going_ids), w.ESCORT.actor)
     receipt = issued.value
     assert isinstance(receipt, HandoffReceipt)
     _sign_receipt(r, receipt, keys)
-    r.one("hand over (the manifest)", mf.HandOverManifest(
-        manifest_id=w.MANIFEST, occurred_at=w.HANDOVER_AT + timedelta(minutes=30), receipt_id=receipt.receipt_id),
-        w.ESCORT.actor)
     r.one("handoff headcount", RecordHeadcount(
         headcount_id="hc-handoff", manifest_id=w.MANIFEST, checkpoint=Checkpoint.HANDOFF,
-        occurred_at=w.HANDOVER_AT + timedelta(minutes=30), counted_person_ids=arrived_ids,
-        expected_person_ids=arrived_ids), w.SV_ESCORT.actor)
+        occurred_at=w.HANDOVER_AT + timedelta(minutes=30), counted_person_ids=going_ids,
+        expected_person_ids=going_ids), w.SV_ESCORT.actor)
     r.caught(
         "(5) custody passes only on a receipt signed by both officers",
         f"receipt {receipt.receipt_id}: {len(receipt.person_ids)} people, released by {w.ESCORT.officer_id} and "
         f"received by {w.SV_ESCORT.officer_id}, each signing with their own Ed25519 key; both verified against "
         "the registered keys before custody changed",
     )
+    return going
+
+
+def return_the_rest(r: Runner, arrived: list[Case], going: list[Case]) -> None:
+    """The plane turns back with the people the order covers; their arrival at Port Isabel is recorded (a step
+    back to the country they were removed from is what the order asks, so the alert does not refuse it)."""
+    handed = {k.pid for k in going}
+    back = [k for k in arrived if k.pid not in handed]
+    r.one(f"return (the manifest), with the {len(back)} the order covers", mf.ReturnManifest(
+        manifest_id=w.MANIFEST, occurred_at=w.HANDOVER_AT + timedelta(minutes=45), reason=ReturnReason.COURT_ORDER,
+        record_id="co-tro-oral"), w.ESCORT.actor)
+    pic = w.PORT_ISABEL
+    r.step(f"arrive back at {pic.name} ({pic.code}; custodian {w.ESCORT.officer_id})", [[(
+        c.ArriveAtFacility(person_id=k.pid, occurred_at=w.RETURNED_AT, facility_id=pic.facility_id,
+                           unit_id=pic.units[k.index % len(pic.units)].unit_id, custodian=custodian(w.ESCORT)),
+        w.ESCORT.actor,
+    )] for k in back], together=True, snapshot=True)
 
 
 def holding_admission(case: Case) -> list[Item]:

@@ -3,19 +3,21 @@
 261 synthetic people (238 Venezuelan, 23 Salvadoran) are registered with their identifiers, the allegations
 against them, the few convictions, their removal orders and one protection; staged at two Texas facilities,
 served notices, put on a manifest that is cleared against the shipped us-federal policy pack, flown to San
-Salvador, counted at every checkpoint, handed over on a receipt both officers sign, taken by the receiving
+Salvador, counted at every checkpoint; those a court order does not require back are handed over on a receipt
+both officers sign (the others are flown back), taken by the receiving
 agency into its airport holding area, driven to the mega-prison in armoured buses (one ground leg and manifest
 per bus, cleared against a domestic pack the demo writes into its folder: identity and capacity only; counted at
 boarding, arrival and intake against each bus's manifest) and admitted there. On the way the system catches,
 in order: the protected alternate promoted onto the manifest
 (blocked, struck); a district court's class order before departure (those it covers blocked, struck, held); the
-class TRO after departure (a return-required alert); one person missing at the arrival count (an incident that
-blocks closing the manifest).
+class TRO after departure (a return-required alert that stops the handoff of the 125 it covers: the plane
+returns with them); one person missing at the arrival count (an incident that blocks closing the manifest).
 
 This module is what the CLI runs; the steps live beside their part of the story: :mod:`~habeas.demo.records`
 (the world, the people's records, staging, notices), :mod:`~habeas.demo.flight` (the air leg, catches 1 to 4),
-:mod:`~habeas.demo.handover` (catch 5, the airport holding area), :mod:`~habeas.demo.ground` (the buses) and
-:mod:`~habeas.demo.intake`; :mod:`~habeas.demo.runner` records them in batches through the door.
+:mod:`~habeas.demo.handover` (catches 3 continued and 5, the return, the airport holding area),
+:mod:`~habeas.demo.ground` (the buses) and :mod:`~habeas.demo.intake`; :mod:`~habeas.demo.runner` records them
+in batches through the door.
 """
 
 from __future__ import annotations
@@ -82,9 +84,10 @@ def run(
     flight.depart(r, flying)
     flight.order_in_the_air(r)
     arrived = flight.arrive(r, flying)
-    handover.hand_over(r, arrived, keys)
-    handover.admit_to_holding(r, arrived)
-    loads = ground.drive(r, arrived)
-    closed = intake.admit(r, arrived, loads)
+    going = handover.hand_over(r, arrived, keys)
+    handover.return_the_rest(r, arrived, going)
+    handover.admit_to_holding(r, going)
+    loads = ground.drive(r, going)
+    closed = intake.admit(r, going, loads)
     return Outcome(r.steps, len(people), r.warnings, r.snapshots, r.catches, POLICY_PACK, keys,
                    ground_pack=str(ground_pack), ground_manifests=w.BUS_MANIFESTS, ground_closed=closed)

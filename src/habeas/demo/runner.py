@@ -20,7 +20,7 @@ from habeas.domain.actors import Actor, Caller
 from habeas.domain.errors import DomainError
 from habeas.domain.identity import IdentityWarning
 from habeas.services import reports
-from habeas.services.clearance import Clearance
+from habeas.services.clearance import Clearance, ClearanceLapsed
 from habeas.services.door import Services
 from habeas.services.unit_of_work import Result
 
@@ -100,22 +100,21 @@ class Runner:
         """
         started, before = time.perf_counter(), self._size()
         transactions = self._transactions(groups, together)
-        for items in transactions:
-            for result in self.batch(items):
-                self.warnings.extend(result.warnings)
+        results = [result for items in transactions for result in self.batch(items)]
+        self.warnings.extend(w for result in results for w in result.warnings if isinstance(w, IdentityWarning))
         log = self._log(StepLog(
-            label=label, people=0 if shared else len(groups), commands=sum(len(g) for g in groups),
+            label=label + lapsed(results), people=0 if shared else len(groups), commands=sum(len(g) for g in groups),
             entries=self._size() - before, transactions=len(transactions), seconds=time.perf_counter() - started,
         ))
         if snapshot:
-            self.snapshot(label)
+            self.snapshot(log.label)
         return log
 
     def one(self, label: str, cmd: c.Command, actor: Actor) -> Result:
         """Run one command as a step of its own."""
         started, before = time.perf_counter(), self._size()
         [result] = self.batch([(cmd, actor)])
-        self._log(StepLog(label, 0, 1, self._size() - before, 1, time.perf_counter() - started))
+        self._log(StepLog(label + lapsed([result]), 0, 1, self._size() - before, 1, time.perf_counter() - started))
         return result
 
     def refused(self, label: str, cmd: c.Command, actor: Actor) -> DomainError:
@@ -135,6 +134,12 @@ class Runner:
         self.catches.append(Catch(title, lines))
         if self.on_catch is not None:
             self.on_catch(self.catches[-1])
+
+
+def lapsed(results: Sequence[Result]) -> str:
+    """What a step's label adds when its records lapsed a clearance (an order landing on a cleared manifest)."""
+    found = sorted({w.manifest_id for r in results for w in r.warnings if isinstance(w, ClearanceLapsed)})
+    return f"; clearance lapsed: {', '.join(found)} back to draft" if found else ""
 
 
 def blocking(clearance: Clearance, person_id: str) -> list[str]:

@@ -51,6 +51,7 @@ BUSES_BOARDING_AT = utc(2025, 3, 16, 4, 45)
 BUSES_DEPART_AT = utc(2025, 3, 16, 4, 55)  # the convoy leaves the airport
 BUSES_ARRIVE_AT = utc(2025, 3, 16, 5, 50)  # at CECOT, Tecoluca
 INTAKE_AT = utc(2025, 3, 16, 6, 0)  # after the armoured buses
+RETURNED_AT = utc(2025, 3, 16, 9, 30)  # the people the order covers, flown back: at Port Isabel again
 
 # -- agencies -----------------------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from habeas.domain import (
     moves,
     notifications,
     people,
+    return_overrides,
 )
 
 __all__ = [
@@ -46,4 +47,5 @@ __all__ = [
     "moves",
     "notifications",
     "people",
+    "return_overrides",
 ]

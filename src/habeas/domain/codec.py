@@ -126,10 +126,18 @@ def decode_kwargs(
     unknown = set(data) - set(names)
     if unknown:
         raise InvalidField(cls.__name__, sorted(unknown), "unknown fields")
-    missing = [n for n in names if n not in data]
+    # A field added later has a default, and entries written before it lack it: they decode with the default
+    # (a ledger is never rewritten, so its old entries must stay readable). A missing field with no default is
+    # damage, refused.
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    missing = [n for n in names if n not in data and not _has_default(fields[n])]
     if missing:
         raise InvalidField(cls.__name__, missing, "missing fields")
-    return {n: decode(data[n], hints[n], n) for n in names}
+    return {n: decode(data[n], hints[n], n) for n in names if n in data}
+
+
+def _has_default(f: dataclasses.Field[Any]) -> bool:
+    return f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
 
 
 def _expect(field: str, data: Any, tp: type) -> Any:

@@ -1,8 +1,10 @@
-"""Court orders: oral or written, naming people or defining a class by machine-checkable criteria.
+"""Court orders: oral or written, naming people or defining a class by the criteria courts use.
 
-A court order is its own stream (it may bind many people). Whether it covers a person is the pure
-:meth:`CourtOrderScope.covers` over :class:`PersonFacts`, so the gates can re-check it at every moment (at
-wheels-up, in flight) against the facts of that moment.
+A court order is its own stream (it may bind many people). Its class is :class:`ClassCriteria`
+(:mod:`habeas.domain.class_criteria`: nationality, destination or any third country, legal basis, facility,
+field office, district, detention dates, designation), checked purely against :class:`PersonFacts` and the move
+in question, so the gates can re-check it at every moment (at clearance, at wheels-up, in flight) against the
+facts of that moment. The scope, criteria included, is public: a class order is public law about a class.
 """
 
 from __future__ import annotations
@@ -12,11 +14,27 @@ from datetime import datetime
 from enum import StrEnum
 from typing import ClassVar
 
+from habeas.domain.class_criteria import ClassCriteria, Criterion, CriterionMatch, Match, Move, PersonFacts
 from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, InvalidField
 from habeas.domain.events import Event, EventType
 from habeas.domain.periods import Period
-from habeas.domain.values import require_country, require_id, require_not_future, require_slug, require_text
+from habeas.domain.values import require_id, require_not_future, require_text
+
+__all__ = [  # the class and its facts live in class_criteria and are re-exported with the order they belong to
+    "ClassCriteria",
+    "CourtOrderDirective",
+    "CourtOrderRecorded",
+    "CourtOrderScope",
+    "Criterion",
+    "CriterionMatch",
+    "Match",
+    "Move",
+    "OrderForm",
+    "PersonFacts",
+    "RecordCourtOrder",
+    "record_court_order",
+]
 
 
 class OrderForm(StrEnum):
@@ -33,47 +51,6 @@ class CourtOrderDirective(StrEnum):
 
 
 @dataclass(frozen=True, kw_only=True)
-class PersonFacts:
-    """The facts about one person that a class criterion is checked against, at one time."""
-
-    person_id: str
-    nationalities: frozenset[str] = frozenset()
-    legal_bases: frozenset[str] = frozenset()
-    facility_id: str | None = None
-    designations: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True, kw_only=True)
-class ClassCriteria:
-    """A class: every criterion set must hold; an empty one is not checked, but one must be set."""
-
-    nationality_in: tuple[str, ...] = ()
-    legal_basis_in: tuple[str, ...] = ()
-    detained_at_facility_in: tuple[str, ...] = ()
-    designation_in: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not (
-            self.nationality_in or self.legal_basis_in or self.detained_at_facility_in or self.designation_in
-        ):
-            raise InvalidField("criteria", self, "no criterion: a class must be defined by at least one")
-        for c in self.nationality_in:
-            require_country("nationality_in", c)
-        for b in (*self.legal_basis_in, *self.designation_in):
-            require_slug("legal_basis_in/designation_in", b)
-        for f in self.detained_at_facility_in:
-            require_id("detained_at_facility_in", f)
-
-    def covers(self, facts: PersonFacts) -> bool:
-        return (
-            (not self.nationality_in or bool(facts.nationalities & set(self.nationality_in)))
-            and (not self.legal_basis_in or bool(facts.legal_bases & set(self.legal_basis_in)))
-            and (not self.detained_at_facility_in or facts.facility_id in self.detained_at_facility_in)
-            and (not self.designation_in or bool(facts.designations & set(self.designation_in)))
-        )
-
-
-@dataclass(frozen=True, kw_only=True)
 class CourtOrderScope:
     """Exactly one of: the people named (opaque ids), or a class."""
 
@@ -86,9 +63,11 @@ class CourtOrderScope:
         for p in self.person_ids:
             require_id("person_ids", p)
 
-    def covers(self, facts: PersonFacts) -> bool:
+    def covers(self, facts: PersonFacts, move: Move | None = None) -> bool:
+        """Whether every criterion holds (unknown counts as no here: :mod:`habeas.gates.coverage` tells them
+        apart for the gates)."""
         if self.criteria is not None:
-            return self.criteria.covers(facts)
+            return self.criteria.covers(facts, move)
         return facts.person_id in self.person_ids
 
 

@@ -91,9 +91,11 @@ class EventType(StrEnum):
     HANDOFF_SIGNED = "handoff.signed"
     HANDOFF_COMPLETED = "handoff.completed"
     INTAKE_CAPACITY_OVERRIDE = "intake.capacity_override"
+    INTAKE_UNKNOWN_OVERRIDE = "intake.unknown_override"
     AGREEMENT_RECORDED = "agreement.recorded"
     AGREEMENT_INVOICE_ISSUED = "agreement.invoice_issued"
     FITNESS_TO_TRAVEL_RECORDED = "medical.fitness.recorded"
+    RETURN_REQUIRED_OVERRIDDEN = "return_required.overridden"
 
 
 _REGISTRY: dict[EventType, type[Event]] = {}

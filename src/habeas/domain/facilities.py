@@ -7,6 +7,7 @@ figure its floor area allows under a named standard, so both can be shown side b
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +29,7 @@ ED25519_PUBLIC_KEY_SIZE = 32
 MIN_FLOOR_AREA_M2 = Decimal(1)
 MAX_FLOOR_AREA_M2 = Decimal(1_000_000)
 MAX_PEOPLE = 1_000_000
+_AREA_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
 
 
 class CapacityStandard(StrEnum):
@@ -76,7 +78,9 @@ class Separation:
 
 @dataclass(frozen=True, kw_only=True)
 class FacilityRegistered(Event):
-    """``stream`` is the facility id. ``code`` is an external code (e.g. ICE DETLOC)."""
+    """``stream`` is the facility id. ``code`` is an external code (e.g. ICE DETLOC). ``field_office`` (ICE's
+    "area of responsibility", e.g. ``HOU``) and ``district`` (the judicial district, e.g. ``TXSD``) are what a
+    court's class order may name: public, like the rest of where people are held."""
 
     TYPE: ClassVar[EventType] = EventType.FACILITY_REGISTERED
 
@@ -92,6 +96,8 @@ class FacilityRegistered(Event):
     postal_code: str | None = None
     declared_capacity: int | None = None
     contact: str | None = None
+    field_office: str | None = None
+    district: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -165,6 +171,8 @@ class RegisterFacility(Command):
     postal_code: str | None = None
     declared_capacity: int | None = None
     contact: str | None = None  # how families and counsel reach it (phone, e-mail): the locator shows it
+    field_office: str | None = None  # ICE's area of responsibility, e.g. HOU; a class order may name it
+    district: str | None = None  # the judicial district, e.g. TXSD; a class order may name it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -222,6 +230,15 @@ def require_people_count(field: str, value: int) -> int:
     return value
 
 
+def require_area_code(field: str, value: str) -> str:
+    """A field office (ICE's area-of-responsibility code, e.g. ``HOU``) or a judicial district (e.g. ``TXSD``, as
+    PACER names courts): 1-32 letters, digits or ``._-``, returned in upper case so that a facility's code and a
+    class order's compare equal however each was typed."""
+    if not isinstance(value, str) or not _AREA_CODE.fullmatch(value):
+        raise InvalidField(field, value, "not a field office or district code (1-32 of A-Z 0-9 . _ -, e.g. HOU, TXSD)")
+    return value.upper()
+
+
 def _optional_text(field: str, value: str | None, max_len: int = 300) -> str | None:
     return None if value is None else require_text(field, value, max_len=max_len)
 
@@ -251,6 +268,8 @@ def register_facility(
             postal_code=_optional_text("postal_code", cmd.postal_code, 32),
             declared_capacity=cmd.declared_capacity,
             contact=_optional_text("contact", cmd.contact),
+            field_office=None if cmd.field_office is None else require_area_code("field_office", cmd.field_office),
+            district=None if cmd.district is None else require_area_code("district", cmd.district),
         )
     ]
 

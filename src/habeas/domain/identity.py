@@ -87,10 +87,12 @@ class PersonIdentity:
 
 
 def locator_name_key(given_names: str, surnames: str, date_of_birth: str) -> str:
-    """The public locator's exact-match key: folded given names and surnames, each in order, and the full birth
-    date (``YYYY-MM-DD``). Hashed so every key has one length, whatever the names; "|" cannot occur in a folded
-    name, so the parts cannot run into each other."""
-    canonical = f"{fold(given_names)}|{fold(surnames)}|{date_of_birth}"
+    """The public locator's exact-match key: every given name and every surname, each part folded by
+    :func:`name_key` (accents, case, punctuation and word order, as `habeas person find` folds a name: "García
+    Pérez" is "Pérez García"), and the full birth date (``YYYY-MM-DD``). Exact otherwise: a name missing, extra or
+    one letter off, or the given names given as surnames, is no match. Hashed so every key has one length,
+    whatever the names; "|" cannot occur in a folded name, so the parts cannot run into each other."""
+    canonical = f"{' '.join(name_key(given_names))}|{' '.join(name_key(surnames))}|{date_of_birth}"
     return "name:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 

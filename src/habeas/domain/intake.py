@@ -7,24 +7,17 @@ places the person in a unit. The unit must satisfy:
   its floor area* under the policy pack's standard (:func:`~habeas.domain.facilities.computed_capacity`), not
   its declared beds. Going over needs a :class:`CapacityOverride` with a reason and the officer authorising it,
   and is reported by an ``intake.capacity_override`` entry;
-- **separation** (Mandela rule 11; APT guidance), never overridable: men and women apart; untried apart from
-  convicted; civil (and people held for migration reasons) apart from criminal detainees; juveniles apart from
-  adults; people alleged to belong to rival organisations apart; and whatever the unit itself is reserved for
-  (its :class:`~habeas.domain.facilities.Separation`).
-
-Organisations come from *allegations*: using an allegation to keep people safe apart asserts nothing about its
-truth. A person's sex, category, age group and organisations are given by the services as an
-:class:`Occupant`; the domain does not guess them.
+- **separation** (:mod:`habeas.domain.separation`), judged on what the record says. A known breach is never
+  overridable. A fact the unit's separation turns on that the record does not settle (a birth date, a sex) is
+  refused like a failed check, naming what to record; the same override, for the unit it names, lets the intake
+  go ahead, reported by an ``intake.unknown_override`` entry.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
-from enum import StrEnum
 from typing import ClassVar
 
 from habeas.domain import custody
@@ -32,43 +25,29 @@ from habeas.domain.custody import Authority, Custodian, CustodyState, CustodySta
 from habeas.domain.custody_commands import AdmitToCustody, ArriveAtFacility
 from habeas.domain.errors import DomainError, InvalidField, UnknownRecord
 from habeas.domain.events import CONTENT, Event, EventType
-from habeas.domain.facilities import (
-    AgeGroup,
-    CapacityStandard,
-    DetentionCategory,
-    OfficerRef,
-    Separation,
-    UnitRef,
-    computed_capacity,
+from habeas.domain.facilities import CapacityStandard, OfficerRef, UnitRef
+from habeas.domain.people import PersonState, RecordAdmission, record_admission
+from habeas.domain.separation import (
+    MissingFact,
+    Occupant,
+    SeparationRule,
+    SeparationUnknown,
+    SeparationViolation,
+    UnitOccupancy,
+    Unrecorded,
+    age_group_at,
+    missing_facts,
+    separation_violation,
 )
-from habeas.domain.people import PersonState, RecordAdmission, Sex, record_admission
 from habeas.domain.values import require_id, require_text
 
-
-class SeparationRule(StrEnum):
-    UNIT_SEX = "unit_sex"  # the unit is for the other sex
-    SEX = "sex"  # men and women apart (rule 11(a))
-    UNIT_CATEGORY = "unit_category"  # the unit is not for this detention category
-    CATEGORY = "category"  # untried/convicted, civil/criminal, migration/criminal apart (rule 11(b)(c); APT)
-    UNIT_AGE_GROUP = "unit_age_group"
-    AGE_GROUP = "age_group"  # young and adult apart (rule 11(d))
-    UNIT_ORGANISATION = "unit_organisation"  # the unit is reserved to another organisation
-    RIVAL_ORGANISATION = "rival_organisation"  # alleged members of rival organisations apart
-
-
-_D = DetentionCategory
-# Pairs that may not share a unit. Migration detention is administrative: APT guidance keeps it apart from
-# criminal detention, convicted and untried alike.
-INCOMPATIBLE_CATEGORIES: frozenset[frozenset[DetentionCategory]] = frozenset(
-    {
-        frozenset({_D.MIGRATION, _D.CONVICTED}),
-        frozenset({_D.MIGRATION, _D.UNTRIED}),
-        frozenset({_D.UNTRIED, _D.CONVICTED}),
-        frozenset({_D.CIVIL, _D.CONVICTED}),
-        frozenset({_D.CIVIL, _D.UNTRIED}),
-    }
-)
-_SEXES_APART = frozenset({Sex.MALE, Sex.FEMALE})
+# The separation names are re-exported: an intake's callers (and its refusals) speak of them.
+__all__ = [
+    "AdmitAtIntake", "CapacityExceeded", "CapacityOverride", "IntakeCapacityOverride", "IntakeUnknownOverride",
+    "MissingFact", "NoUnitAvailable", "Occupant", "SeparationRule", "SeparationUnknown", "SeparationViolation",
+    "UnitOccupancy", "Unrecorded", "admit_at_intake", "age_group_at", "check_placement", "choose_unit",
+    "missing_facts", "separation_violation",
+]
 
 
 class CapacityExceeded(DomainError):
@@ -81,53 +60,32 @@ class CapacityExceeded(DomainError):
         super().__init__(f"unit {unit!r} holds {occupancy} of a computed capacity of {capacity}: override needed")
 
 
-class SeparationViolation(DomainError):
-    code = "separation-violation"
-
-    def __init__(self, unit: str, rule: str, person: str) -> None:
-        self.unit = unit
-        self.rule = rule
-        self.person = person
-        super().__init__(f"person {person!r} cannot be placed in unit {unit!r}: separation rule {rule}")
-
-
 class NoUnitAvailable(DomainError):
-    """No unit of the facility can take the person; ``reasons`` holds each unit's refusal."""
+    """No unit of the facility can take the person; ``reasons`` holds each unit's refusal, and the message
+    the first few of them (a count alone does not tell an officer what to do)."""
 
     code = "no-unit-available"
+    SHOWN = 5
 
-    def __init__(self, person_id: str, reasons: Sequence[DomainError]) -> None:
+    def __init__(self, person_id: str, reasons: Sequence[DomainError], hint: str | None = None) -> None:
         self.person_id = person_id
         self.reasons = tuple(reasons)
-        super().__init__(f"no unit can take person {person_id!r} ({len(self.reasons)} units refused)")
-
-
-@dataclass(frozen=True, kw_only=True)
-class Occupant:
-    person_id: str
-    sex: Sex
-    category: DetentionCategory
-    age_group: AgeGroup = AgeGroup.ADULT
-    organisations: tuple[str, ...] = ()  # from allegations: names as recorded
-
-
-@dataclass(frozen=True, kw_only=True)
-class UnitOccupancy:
-    """A unit and who is in it now, as the projections hold it."""
-
-    facility_id: str
-    unit_id: str
-    floor_area_m2: Decimal
-    separation: Separation
-    occupants: tuple[Occupant, ...] = ()
-
-    def capacity(self, standard: CapacityStandard) -> int:
-        return computed_capacity(self.floor_area_m2, standard)
+        self.hint = hint
+        shown = "; ".join(str(r) for r in self.reasons[: self.SHOWN])
+        more = len(self.reasons) - self.SHOWN
+        units = "unit" if len(self.reasons) == 1 else "units"
+        super().__init__(
+            f"no unit can take person {person_id!r}: {len(self.reasons)} {units} refused"
+            + (f": {shown}" if shown else " (the facility has no housing unit)")
+            + (f"; and {more} more" if more > 0 else "")
+            + (f". {hint}" if hint else "")
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
 class CapacityOverride:
-    """Permission to go over computed capacity: a reason (private in the log) and the officer who authorised it."""
+    """Permission to go over computed capacity, or to house a person in the unit named though a fact its
+    separation turns on is not recorded: a reason (private in the log) and the officer who authorised it."""
 
     reason: str
     authorised_by: str
@@ -150,44 +108,20 @@ class IntakeCapacityOverride(Event):
     reason: str | None = field(default=None, metadata=CONTENT)
 
 
-def _key(organisation: str) -> str:
-    return " ".join(organisation.casefold().split())
+@dataclass(frozen=True, kw_only=True)
+class IntakeUnknownOverride(Event):
+    """``stream`` is the person admitted: housed in the unit though the facts ``missing`` names are not recorded,
+    on the override of ``authorised_by``."""
 
+    TYPE: ClassVar[EventType] = EventType.INTAKE_UNKNOWN_OVERRIDE
 
-def _rivals(a: str, b: str, rivalries: Collection[frozenset[str]] | None) -> bool:
-    """``None``: any two different organisations are rivals (the safe default without better knowledge)."""
-    if _key(a) == _key(b):
-        return False
-    if rivalries is None:
-        return True
-    return frozenset({_key(a), _key(b)}) in {frozenset(_key(x) for x in pair) for pair in rivalries}
-
-
-def separation_violation(
-    person: Occupant, unit: UnitOccupancy, *, rivalries: Collection[frozenset[str]] | None = None
-) -> SeparationRule | None:
-    """The first separation rule placing ``person`` in ``unit`` would break, or ``None``."""
-    rules = unit.separation
-    if rules.sex is not None and person.sex is not rules.sex:
-        return SeparationRule.UNIT_SEX
-    if rules.categories and person.category not in rules.categories:
-        return SeparationRule.UNIT_CATEGORY
-    if rules.age_group is not None and person.age_group is not rules.age_group:
-        return SeparationRule.UNIT_AGE_GROUP
-    if rules.organisation is not None and _key(rules.organisation) not in {_key(o) for o in person.organisations}:
-        return SeparationRule.UNIT_ORGANISATION
-    others = [o for o in unit.occupants if o.person_id != person.person_id]
-    for other in others:
-        if {person.sex, other.sex} == _SEXES_APART:
-            return SeparationRule.SEX
-        if frozenset({person.category, other.category}) in INCOMPATIBLE_CATEGORIES:
-            return SeparationRule.CATEGORY
-        if person.age_group is not other.age_group:
-            return SeparationRule.AGE_GROUP
-        pairs = itertools.product(person.organisations, other.organisations)
-        if any(_rivals(a, b, rivalries) for a, b in pairs):
-            return SeparationRule.RIVAL_ORGANISATION
-    return None
+    admission_id: str
+    facility_id: str
+    unit_id: str
+    missing: tuple[MissingFact, ...]
+    authorised_by: str
+    # free text beside a person's id: private, as a capacity override's
+    reason: str | None = field(default=None, metadata=CONTENT)
 
 
 def check_placement(
@@ -198,10 +132,14 @@ def check_placement(
     override: CapacityOverride | None = None,
     rivalries: Collection[frozenset[str]] | None = None,
 ) -> bool:
-    """Raises :class:`SeparationViolation` or :class:`CapacityExceeded`; ``True`` when the override is used."""
+    """Raises :class:`SeparationViolation`, :class:`SeparationUnknown` or :class:`CapacityExceeded`; ``True``
+    when the override is used for capacity (one used for facts not recorded is :func:`missing_facts`')."""
     rule = separation_violation(person, unit, rivalries=rivalries)
     if rule is not None:
         raise SeparationViolation(unit.unit_id, rule, person.person_id)
+    missing = missing_facts(person, unit)
+    if missing and override is None:
+        raise SeparationUnknown(unit.unit_id, person.person_id, missing)
     occupancy = sum(1 for o in unit.occupants if o.person_id != person.person_id)
     capacity = unit.capacity(standard)
     if occupancy + 1 <= capacity:
@@ -223,7 +161,7 @@ def choose_unit(
     for unit in units:
         try:
             check_placement(person, unit, standard=standard, rivalries=rivalries)
-        except (SeparationViolation, CapacityExceeded) as e:
+        except (SeparationViolation, SeparationUnknown, CapacityExceeded) as e:
             reasons.append(e)
         else:
             return unit
@@ -266,7 +204,23 @@ def admit_at_intake(
     if unit is None or unit.unit_id != cmd.unit_id or unit.facility_id != adm.facility_id:
         raise UnknownRecord("unit", f"{adm.facility_id}/{cmd.unit_id}")
     events = record_admission(adm, person=person, facility_exists=True, now=now, already_recorded=already_recorded)
-    if check_placement(occupant, unit, standard=standard, override=cmd.override, rivalries=rivalries):
+    over_capacity = check_placement(occupant, unit, standard=standard, override=cmd.override, rivalries=rivalries)
+    missing = missing_facts(occupant, unit)
+    if missing:
+        assert cmd.override is not None  # check_placement raised otherwise
+        events.append(
+            IntakeUnknownOverride(
+                stream=adm.person_id,
+                occurred_at=events[0].occurred_at,
+                admission_id=adm.admission_id,
+                facility_id=unit.facility_id,
+                unit_id=unit.unit_id,
+                missing=missing,
+                reason=require_text("override.reason", cmd.override.reason, max_len=500),
+                authorised_by=require_id("override.authorised_by", cmd.override.authorised_by),
+            )
+        )
+    if over_capacity:
         assert cmd.override is not None  # check_placement raised otherwise
         events.append(
             IntakeCapacityOverride(

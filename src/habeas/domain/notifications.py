@@ -33,6 +33,7 @@ class Recipient(StrEnum):
     COUNSEL = "counsel"
     CONSULATE = "consulate"
     INDEPENDENT_AUTHORITY = "independent_authority"
+    COURT = "court"  # the court that issued an order being departed from (an override of a return-required alert)
 
 
 class NotificationReason(StrEnum):
@@ -40,6 +41,7 @@ class NotificationReason(StrEnum):
     DEATH = "death"
     SERIOUS_INJURY = "serious_injury"
     CONSULAR_REQUEST = "consular_request"
+    RETURN_OVERRIDE = "return_override"
 
 
 SOURCE_DEATH_NEXT_OF_KIN = "mandela_69"
@@ -47,6 +49,7 @@ SOURCE_INDEPENDENT_AUTHORITY = "mandela_71_1"
 SOURCE_FAMILY_TRANSFER = "mandela_68"
 SOURCE_COUNSEL_TRANSFER = "ice_transfer_standard_2004"
 SOURCE_CONSULAR = "vccr_36_1_b"
+SOURCE_RETURN_OVERRIDE = "court_order"  # the order being departed from: its court and the person's counsel, at once
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -80,7 +80,8 @@ def after_departure_alert(
     """The alert for an order or stay recorded after departure that covers anyone aboard, or ``None``.
 
     It binds if it is in force at any moment since departure; issued before departure and learned of later is
-    the worst case, not an exception. A stay limited to another country than the leg's does not bind.
+    the worst case, not an exception. A stay limited to another country than the leg's does not bind. A class is
+    checked on ``leg`` as the gate checks it at clearance (:mod:`habeas.gates.coverage`).
     """
     require_id("manifest_id", manifest_id)
     since = require_aware("departed_at", departed_at)
@@ -96,7 +97,7 @@ def after_departure_alert(
     order = order_or_stay
     if not order.in_force_since(since):
         return None
-    answers = [(f.person_id, coverage(order.scope, f)) for f in aboard]
+    answers = [(f.person_id, coverage(order.scope, f, leg=leg)) for f in aboard]
     covered = tuple(p for p, a in answers if a is Coverage.COVERED)
     undetermined = tuple(p for p, a in answers if a is Coverage.UNDETERMINED)
     if not covered and not undetermined:

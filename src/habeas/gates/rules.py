@@ -15,10 +15,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from habeas.domain.court_orders import Criterion
 from habeas.domain.facilities import computed_capacity
 from habeas.domain.manifest_events import GateCheck, GateOutcome
 from habeas.domain.moves import Leg
-from habeas.gates.coverage import Coverage, coverage
+from habeas.gates.coverage import Coverage, CoverageAnswer, answer
 from habeas.gates.policy import GateName, Policy
 from habeas.gates.state import CourtOrderRecord, NoticeRecord, PersonLegalState
 
@@ -34,13 +35,15 @@ class Reason:
 
 @dataclass(frozen=True, kw_only=True)
 class GateResult:
-    """A gate's answer; ``rests_on_seq`` is the ledger entry and ``rests_on_record`` the record id behind it."""
+    """A gate's answer; ``rests_on_seq`` is the ledger entry and ``rests_on_record`` the record id behind it;
+    ``criterion`` the class-order criterion that decided (no_court_order_covering only)."""
 
     gate: GateName
     outcome: GateOutcome
     reason: Reason
     rests_on_seq: int | None = None
     rests_on_record: str | None = None
+    criterion: Criterion | None = None
 
     @property
     def blocks(self) -> bool:
@@ -61,10 +64,12 @@ Gate = Callable[[PersonLegalState, Leg, Policy, datetime], GateResult]
 
 
 def _result(
-    gate: GateName, outcome: GateOutcome, code: str, text: str, *, seq: int | None = None, record: str | None = None
+    gate: GateName, outcome: GateOutcome, code: str, text: str, *, seq: int | None = None, record: str | None = None,
+    criterion: Criterion | None = None,
 ) -> GateResult:
     return GateResult(
-        gate=gate, outcome=outcome, reason=Reason(code=code, text=text), rests_on_seq=seq, rests_on_record=record
+        gate=gate, outcome=outcome, reason=Reason(code=code, text=text), rests_on_seq=seq, rests_on_record=record,
+        criterion=criterion,
     )
 
 
@@ -154,37 +159,40 @@ def no_stay_in_force(person: PersonLegalState, leg: Leg, policy: Policy, at: dat
 
 
 def no_court_order_covering(person: PersonLegalState, leg: Leg, policy: Policy, at: datetime) -> GateResult:
-    """An order in force (oral ones from the time issued) that names the person or whose class covers them."""
+    """An order in force (oral ones from the time issued) that names the person or whose class covers them on
+    this leg. The answer names the criterion that decided: for a pass, the one that rules the person out of the
+    first class order in force; for an unknown, the first fact missing."""
     gate = G.NO_COURT_ORDER_COVERING
     if person.court_orders is None:
         return _not_loaded(gate, "court orders")
-    undetermined: CourtOrderRecord | None = None
+    undetermined: tuple[CourtOrderRecord, CoverageAnswer] | None = None
+    ruled_out: tuple[CourtOrderRecord, CoverageAnswer] | None = None
     for o in sorted(person.court_orders, key=lambda o: o.seq):
         if not o.in_force(at):
             continue
-        answer = coverage(o.scope, person.facts)
-        if answer is Coverage.COVERED:
-            how = "names the person" if o.scope.criteria is None else "covers the person's class"
+        found = answer(o.scope, person.facts, leg=leg)
+        if found.coverage is Coverage.COVERED:
+            how = "names the person" if o.scope.criteria is None else f"covers the person's class: {found.text}"
             return _result(
-                gate,
-                FAIL,
-                "court-order-covers",
-                f"{o.form.value} order {o.order_id} {how}",
-                seq=o.seq,
+                gate, FAIL, "court-order-covers", f"{o.form.value} order {o.order_id} {how}", seq=o.seq,
                 record=o.order_id,
             )
-        if answer is Coverage.UNDETERMINED and undetermined is None:
-            undetermined = o
+        if found.coverage is Coverage.UNDETERMINED and undetermined is None:
+            undetermined = (o, found)
+        if found.coverage is Coverage.NOT_COVERED and found.criterion is not None and ruled_out is None:
+            ruled_out = (o, found)
     if undetermined is not None:
+        o, found = undetermined
         return _result(
-            gate,
-            UNKNOWN,
-            "class-coverage-undetermined",
-            f"facts missing to decide whether order {undetermined.order_id} covers the person",
-            seq=undetermined.seq,
-            record=undetermined.order_id,
+            gate, UNKNOWN, "class-coverage-undetermined",
+            f"cannot tell whether order {o.order_id} covers the person: {found.text}", seq=o.seq, record=o.order_id,
+            criterion=found.criterion,
         )
-    return _result(gate, PASS, "no-court-order-covering", "no court order in force covers the person")
+    why = "" if ruled_out is None else f" (order {ruled_out[0].order_id}: {ruled_out[1].text})"
+    return _result(
+        gate, PASS, "no-court-order-covering", f"no court order in force covers the person{why}",
+        criterion=None if ruled_out is None else ruled_out[1].criterion,
+    )
 
 
 def _notice_problem(

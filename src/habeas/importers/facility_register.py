@@ -50,7 +50,7 @@ def register_command(row: FacilityRow, facility_id: str, at: datetime) -> Regist
     return RegisterFacility(
         facility_id=facility_id, occurred_at=at, name=name, country=row.country, facility_type=kind or "unknown",
         operator_name=row.operator, code=row.code, address=row.address, city=row.city, region=row.state,
-        postal_code=row.zip, declared_capacity=row.capacity,
+        postal_code=row.zip, declared_capacity=row.capacity, field_office=row.aor,
     )
 
 

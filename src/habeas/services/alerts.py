@@ -1,15 +1,18 @@
-"""What ``habeas alerts`` adds from the operation: open incidents, missed notifications, capacity overrides and,
-given a standard, facilities held over their computed capacity. Return-required alerts are
-:func:`habeas.services.manifests.alerts`."""
+"""What ``habeas alerts`` adds from the operation: open incidents, missed notifications, capacity overrides,
+overrides of return-required alerts and, given a standard, facilities held over their computed capacity.
+Return-required alerts are :func:`habeas.services.manifests.alerts`; what they hold is
+:mod:`habeas.services.alert_binding`."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, select
 
 from habeas.domain.actors import Caller
+from habeas.domain.events import EventType
 from habeas.domain.facilities import CapacityStandard
 from habeas.domain.values import format_utc
 from habeas.services.access import INCIDENT, PERSON, visible
@@ -18,6 +21,9 @@ from habeas.services.incidents import incident_list
 from habeas.services.notifications import missed_notifications
 from habeas.storage.projections.intake import capacity_override
 from habeas.storage.projections.notifications import notification
+from habeas.storage.projections.schema import KIND, record
+
+OVERRIDE = KIND[EventType.RETURN_REQUIRED_OVERRIDDEN]  # an operation that went on despite an order to return
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -70,6 +76,19 @@ def operation_alerts(
                 seq=int(r.seq),
             )
         )
+    for r in conn.execute(select(record).where(record.c.kind == OVERRIDE, record.c.retracted.is_(False))
+                          .order_by(record.c.seq)):
+        body = json.loads(r.body)
+        out.append(
+            OperationAlert(
+                kind="return_required.override",
+                subject_id=r.record_id,
+                message=f"{', '.join(body['person_ids'])} taken on although {body['order_id']} requires their "
+                f"return, on the decision of {body['officer_id']} ({body['agency_id']}); the court and counsel "
+                "are due to be told at once",
+                seq=int(r.seq),
+            )
+        )
     if standard is not None:
         for f in capacity(conn, standard):
             if f.over:
@@ -82,6 +101,12 @@ def operation_alerts(
                     )
                 )
     return out
+
+
+def _overridden_people(conn: Connection, override_id: str) -> list[str]:
+    body = conn.execute(select(record.c.body).where(record.c.kind == OVERRIDE, record.c.record_id == override_id))
+    found = body.scalar()
+    return [] if found is None else list(json.loads(found)["person_ids"])
 
 
 def _person_of(conn: Connection, alert: OperationAlert) -> str | None:
@@ -107,6 +132,8 @@ def operation_alerts_in_view(
             shown = True
         elif o.kind == "incident.open":
             shown = bool(visible(conn, caller, INCIDENT, [o.subject_id]))
+        elif o.kind == "return_required.override":
+            shown = bool(visible(conn, caller, PERSON, _overridden_people(conn, o.subject_id)))
         else:
             person = _person_of(conn, o)
             shown = person is not None and bool(visible(conn, caller, PERSON, [person]))

@@ -34,6 +34,7 @@ from habeas.domain.custody import Custodian
 from habeas.domain.errors import UnknownRecord
 from habeas.domain.incidents import LogAccess, ResolveIncident
 from habeas.domain.notifications import RecordNotificationSent
+from habeas.domain.return_overrides import OverrideReturnRequired
 from habeas.ledger.entry import parse_leaf
 from habeas.services import agreements, handoffs, incidents, intake
 from habeas.services.access import HANDOFF, INCIDENT, MANIFEST, PERSON, visible
@@ -307,6 +308,9 @@ RULES: dict[type[c.Command], Rule] = {
     RecordNotificationSent: Rule(P.NOTIFICATION_WRITE, R.IN_VIEW, _notification),
     RecordAgreement: Rule(P.AGREEMENT_WRITE, R.PARTY, _agreement),
     agreements.IssueInvoice: Rule(P.AGREEMENT_WRITE, R.PARTY, _invoice),
+    # going ahead though an order requires the people's return: a legal decision of the agency holding them
+    OverrideReturnRequired: Rule(P.LEGAL_WRITE, R.CUSTODIAN, lambda conn, cmd, who: _holds(conn, cmd, who,
+                                                                                         cmd.person_ids)),
 }
 
 

@@ -7,7 +7,8 @@ request, and every gate result records the pack's name and content hash.
 
 :func:`after_legal_record` is a reaction (wired in :mod:`habeas.bootstrap`): a record about someone aboard a
 cleared manifest lapses its clearance, and a court order or stay that reaches people already in flight is
-recorded as a re-check whose failure raises a return-required alert.
+recorded as a re-check whose failure raises a return-required alert. Each lapse is told to the caller: a
+:class:`ClearanceLapsed` among the command's warnings (the CLI and the API show them).
 """
 
 from __future__ import annotations
@@ -123,12 +124,31 @@ def _manifests_with(conn: Connection, statuses: frozenset[ManifestStatus], perso
     return [r.manifest_id for r in conn.execute(query.order_by(manifest.c.manifest_id))]
 
 
+@dataclass(frozen=True, kw_only=True)
+class ClearanceLapsed:
+    """A warning on the answer to a record that lapsed a clearance: the operator must know the manifest is back
+    in draft (``seq`` is the ``manifest.clearance_lapsed`` entry)."""
+
+    manifest_id: str
+    person_id: str
+    record_id: str
+    seq: int
+
+    def __str__(self) -> str:
+        return (f"clearance of manifest {self.manifest_id} lapsed (back to draft, entry {self.seq}): {self.record_id} "
+                f"concerns {self.person_id} aboard; clear it again before boarding "
+                f"(`habeas manifest clear {self.manifest_id}`)")
+
+
 def _lapse(uow: UnitOfWork, m: mf.Manifest, person_id: str, record_id: str, at: datetime) -> list[int]:
     cmd = mf.RequireReclearance(
         manifest_id=m.manifest_id, occurred_at=max(at, m.since), cause=LapseCause.LEGAL_RECORD,
         person_id=person_id, record_id=record_id,
     )
-    return uow.record(mf.require_reclearance(cmd, manifest=m, now=uow.now))
+    seqs = uow.record(mf.require_reclearance(cmd, manifest=m, now=uow.now))
+    uow.notes += [ClearanceLapsed(manifest_id=m.manifest_id, person_id=person_id, record_id=record_id, seq=s)
+                  for s in seqs]
+    return seqs
 
 
 def _in_flight_recheck(uow: UnitOfWork, m: mf.Manifest, record: Event, seq: int, packs: Packs) -> list[int]:
@@ -140,7 +160,7 @@ def _in_flight_recheck(uow: UnitOfWork, m: mf.Manifest, record: Event, seq: int,
     else:
         found = legal_state.court_order_record(seq, record)
         gate, code = "no_court_order_covering", "court-order-covers-after-departure"
-    facts = [legal_state.person_facts(uow.conn, p) for p in m.people]
+    facts = list(legal_state.people_facts(uow.conn, m.people).values())
     alert = after_departure_alert(found, facts, manifest_id=m.manifest_id, leg=m.leg, departed_at=m.since)
     if alert is None:
         return []
@@ -164,8 +184,8 @@ def _in_flight_recheck(uow: UnitOfWork, m: mf.Manifest, record: Event, seq: int,
 
 def _covers_anyone(uow: UnitOfWork, record: CourtOrderRecorded, m: mf.Manifest) -> str | None:
     """The first person aboard the order covers, or whom the facts on record cannot rule out."""
-    for p in m.people:
-        if coverage(record.scope, legal_state.person_facts(uow.conn, p)) is not Coverage.NOT_COVERED:
+    for p, facts in legal_state.people_facts(uow.conn, m.people).items():
+        if coverage(record.scope, facts, leg=m.leg) is not Coverage.NOT_COVERED:
             return p
     return None
 

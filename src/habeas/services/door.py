@@ -19,7 +19,18 @@ from habeas.gates.policy import Packs, Policy
 from habeas.ledger.log import Appender, Ledger
 from habeas.ledger.note import NoteError
 from habeas.ledger.verify import VerifyReport, verify_log
-from habeas.services import access, access_chain, accounts, locator, logins, public_log, rebuild, rebuild_apply
+from habeas.services import (
+    access,
+    access_chain,
+    accounts,
+    alert_binding,
+    invariants,
+    locator,
+    logins,
+    public_log,
+    rebuild,
+    rebuild_apply,
+)
 from habeas.services.authority import authorise
 from habeas.services.unit_of_work import Projector, Reaction, Result, UnitOfWork
 from habeas.storage import privileges
@@ -154,7 +165,11 @@ class Services(Door):
 
         def job(conn: Connection, appender: Appender) -> Result:
             authorise(conn, cmd, caller)  # in the command's transaction: decided on the state it is recorded on
-            result = handler(cmd, self._uow(conn, appender, caller, now))
+            alert_binding.refuse_if_bound(conn, cmd)  # an open return-required alert holds the people it covers
+            invariants.check(conn, cmd)  # DESIGN.md's invariants, whichever path moves the person
+            uow = self._uow(conn, appender, caller, now)
+            result = handler(cmd, uow)
+            result.warnings += uow.notes  # what its reactions tell the caller (clearances they lapsed)
             if after is not None:
                 after(conn, result)
             return result
@@ -181,7 +196,11 @@ class Services(Door):
             for (cmd, who), handler in zip(items, handlers, strict=True):
                 with conn.begin_nested():
                     authorise(conn, cmd, who)
-                    results.append(handler(cmd, self._uow(conn, appender, who, now)))
+                    alert_binding.refuse_if_bound(conn, cmd)
+                    invariants.check(conn, cmd)
+                    uow = self._uow(conn, appender, who, now)
+                    results.append(handler(cmd, uow))
+                    results[-1].warnings += uow.notes
                 if progress is not None:
                     progress(len(results))
             return results

@@ -161,6 +161,8 @@ class FacilityView:
     postal_code: str | None
     declared_capacity: int | None
     contact: str | None
+    field_office: str | None
+    district: str | None
     retracted: bool
     units: tuple[UnitView, ...]
     held_now: int
@@ -223,7 +225,8 @@ def facility_view(conn: Connection, facility_id: str) -> FacilityView:
         facility_type=b["facility_type"], code=b.get("code"), operating_agency_id=b.get("operating_agency_id"),
         operator_name=b.get("operator_name"), address=b.get("address"), city=b.get("city"),
         region=b.get("region"), postal_code=b.get("postal_code"), declared_capacity=b.get("declared_capacity"),
-        contact=b.get("contact"), retracted=facility.retracted, units=tuple(units), held_now=sum(held.values()),
+        contact=b.get("contact"), field_office=b.get("field_office"), district=b.get("district"),
+        retracted=facility.retracted, units=tuple(units), held_now=sum(held.values()),
     )
 
 

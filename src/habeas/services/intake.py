@@ -1,34 +1,41 @@
 """Intake (Rule 7): admission and housing within computed capacity and separation.
 
-The capacity standard is the deployment's policy pack's (injected as ``policy``, loaded once at start-up) unless
-the command names one. Who is in a unit is loaded only where there is room, so a large prison's intake stays
-linear in the size of one unit, not of the facility.
+What separation turns on is read from the record, never from the command: sex and birth date from the person's
+registration as corrected, the age group that birth date gives on the day of the intake, the detention category
+from the convictions recorded, organisations from the allegations. The capacity standard is the deployment's
+policy pack's (injected as ``policy``, loaded once at start-up): no command names one. Who is in a unit is loaded
+only where there is room, so a large prison's intake stays linear in the size of one unit, not of the facility.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
 from habeas.domain import commands as c
 from habeas.domain import intake
 from habeas.domain.allegations import AllegationStatus
+from habeas.domain.codec import decode
 from habeas.domain.commands import Command
+from habeas.domain.corrections import CorrectionAction
 from habeas.domain.custody import Authority, Custodian, CustodyStatus
 from habeas.domain.errors import DomainError, UnknownRecord
 from habeas.domain.events import EventType
-from habeas.domain.facilities import AgeGroup, CapacityStandard, DetentionCategory, Separation, computed_capacity
-from habeas.domain.intake import Occupant, UnitOccupancy
-from habeas.domain.people import Sex
+from habeas.domain.facilities import CapacityStandard, DetentionCategory, Separation, computed_capacity
+from habeas.domain.people import PartialDate, Sex
+from habeas.domain.separation import Occupant, UnitOccupancy, age_group_at
 from habeas.gates.policy import Policy
 from habeas.services.custody import custody_state
 from habeas.services.facilities import housing_units, officer_ref, units
 from habeas.services.records import person_state, private_payloads, record_exists
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork
+from habeas.storage.projections.corrections import correction
 from habeas.storage.projections.custody import custody
 from habeas.storage.projections.people import person
 from habeas.storage.projections.schema import KIND, record
@@ -37,7 +44,9 @@ from habeas.storage.projections.schema import KIND, record
 @dataclass(frozen=True, kw_only=True)
 class AdmitAtIntake(Command):
     """Rule 7 admission and housing. ``unit_id`` ``None``: the first unit, in registration order, that takes
-    the person within computed capacity and separation. ``standard`` ``None``: the deployment's policy pack's."""
+    the person within computed capacity and separation. ``override`` applies to the unit named: over its computed
+    capacity, or where a fact its separation turns on is not recorded. Nothing here states who the person is
+    (their age group, sex, category) or the capacity standard: the record and the deployment's pack do."""
 
     admission: c.RecordAdmission
     custodian: Custodian
@@ -45,23 +54,52 @@ class AdmitAtIntake(Command):
     authority: Authority | None = None
     receipt_id: str | None = None
     override: intake.CapacityOverride | None = None
-    age_group: AgeGroup = AgeGroup.ADULT
-    standard: CapacityStandard | None = None
 
 
 # -- who is where --------------------------------------------------------------------------------------------
 
 
-def occupants(conn: Connection, person_ids: Sequence[str]) -> list[Occupant]:
-    """Sex from the registration; convicted if a conviction is recorded, else held for migration reasons;
-    organisations from allegations not withdrawn (used to keep people apart, asserting nothing about them).
-    Read from the rows and the allegations' private payloads (corrections included; an erased allegation says
+def registrations(conn: Connection, person_ids: Sequence[str]) -> dict[str, tuple[Sex, PartialDate | None]]:
+    """Each person's sex and birth date as their registration now stands: the latest amendment's, if corrected
+    (an amendment of the registration is how a missing birth date or sex gets recorded); no birth date once the
+    person is erased. A few queries for any number of people."""
+    rows = list(conn.execute(select(person.c.person_id, person.c.seq, person.c.body)
+                             .where(person.c.person_id.in_(list(person_ids)))))
+    seqs = [int(r.seq) for r in rows]
+    public: dict[int, dict[str, Any]] = {int(r.seq): json.loads(r.body) for r in rows}
+    amended = conn.execute(
+        select(correction.c.corrected_seq, correction.c.body)
+        .where(and_(correction.c.corrected_seq.in_(seqs), correction.c.action == CorrectionAction.AMEND.value))
+        .order_by(correction.c.seq)
+    )
+    for a in amended:  # in log order: the latest amendment wins
+        public[int(a.corrected_seq)] = json.loads(a.body).get("replacement_public") or public[int(a.corrected_seq)]
+    private = private_payloads(conn, seqs)
+    out = {}
+    for r in rows:
+        born = private.get(int(r.seq), {}).get("date_of_birth")
+        out[str(r.person_id)] = (Sex(public[int(r.seq)].get("sex", Sex.UNKNOWN.value)), _birth_date(born))
+    return out
+
+
+def _birth_date(stored: Any) -> PartialDate | None:
+    """A stored birth date, built straight from its stored form (PartialDate still checks it is a calendar date):
+    this runs for everyone in a unit at each intake. Any other form goes through the codec."""
+    if stored is None:
+        return None
+    if isinstance(stored, dict) and set(stored) <= {"year", "month", "day"}:
+        return PartialDate(year=stored["year"], month=stored.get("month"), day=stored.get("day"))
+    return decode(stored, PartialDate, "date_of_birth")  # type: ignore[no-any-return]
+
+
+def occupants(conn: Connection, person_ids: Sequence[str], *, at: datetime) -> list[Occupant]:
+    """Sex and birth date from the registration as corrected (:func:`registrations`), the age group that birth
+    date gives on the day of ``at``; convicted if a conviction is recorded and not retracted, else held for
+    migration reasons; organisations from allegations not withdrawn (used to keep people apart, asserting nothing
+    about them). Read from the rows and the private payloads (corrections included; an erased record says
     nothing), a few queries for any number of people."""
     ids = list(person_ids)
-    sexes = {
-        r.person_id: Sex(json.loads(r.body).get("sex", Sex.UNKNOWN.value))
-        for r in conn.execute(select(person.c.person_id, person.c.body).where(person.c.person_id.in_(ids)))
-    }
+    registered = registrations(conn, ids)
     convicted: set[str] = set()
     organisations: dict[str, list[str]] = {p: [] for p in ids}
     kinds = (KIND[EventType.CONVICTION_RECORDED], KIND[EventType.ALLEGATION_RECORDED])
@@ -82,16 +120,17 @@ def occupants(conn: Connection, person_ids: Sequence[str]) -> list[Occupant]:
     return [
         Occupant(
             person_id=p,
-            sex=sexes.get(p, Sex.UNKNOWN),
+            sex=registered.get(p, (Sex.UNKNOWN, None))[0],
             category=DetentionCategory.CONVICTED if p in convicted else DetentionCategory.MIGRATION,
+            age_group=age_group_at(registered.get(p, (Sex.UNKNOWN, None))[1], at),
             organisations=tuple(organisations[p]),
         )
         for p in ids
     ]
 
 
-def occupant(conn: Connection, person_id: str, *, age_group: AgeGroup = AgeGroup.ADULT) -> Occupant:
-    return replace(occupants(conn, [person_id])[0], age_group=age_group)
+def occupant(conn: Connection, person_id: str, *, at: datetime) -> Occupant:
+    return occupants(conn, [person_id], at=at)[0]
 
 
 def housing_areas(conn: Connection, facility_id: str) -> list[tuple[str, Decimal]]:
@@ -130,8 +169,10 @@ def unit_counts(conn: Connection, facility_id: str) -> dict[str, int]:
     return {str(r[0]): int(r[1]) for r in rows}
 
 
-def unit_occupancies(conn: Connection, facility_id: str, only: str | None = None) -> list[UnitOccupancy]:
-    """Each housing unit (or only ``only``) with who is in it now."""
+def unit_occupancies(
+    conn: Connection, facility_id: str, only: str | None = None, *, at: datetime
+) -> list[UnitOccupancy]:
+    """Each housing unit (or only ``only``) with who is in it now, as they stand on the day of ``at``."""
     out = []
     for u in housing_units(conn, facility_id) if only is None else units(conn, facility_id, only):
         people = unit_people(conn, facility_id, u.unit_id)
@@ -140,7 +181,7 @@ def unit_occupancies(conn: Connection, facility_id: str, only: str | None = None
                 facility_id=facility_id, unit_id=u.unit_id, floor_area_m2=u.floor_area_m2,
                 # a unit's private payload is on the facility's stream, which no erasure touches
                 separation=u.separation or Separation(),
-                occupants=tuple(occupants(conn, people)),
+                occupants=tuple(occupants(conn, people, at=at)),
             )
         )
     return out
@@ -154,13 +195,13 @@ def admit_at_intake(cmd: AdmitAtIntake, *, uow: UnitOfWork, policy: Policy) -> R
     adm = cmd.admission
     if not record_exists(uow.conn, EventType.FACILITY_REGISTERED, adm.facility_id):
         raise UnknownRecord("facility", adm.facility_id)
-    standard = cmd.standard or policy.capacity_standard
+    standard = policy.capacity_standard
     person = person_state(uow.conn, adm.person_id)
-    who = occupant(uow.conn, adm.person_id, age_group=cmd.age_group)
+    who = occupant(uow.conn, adm.person_id, at=adm.occurred_at)
     if cmd.unit_id is None:
-        unit = _choose_unit(uow, who, adm.facility_id, standard)
+        unit = _choose_unit(uow, who, adm.facility_id, standard, at=adm.occurred_at, override=cmd.override)
     else:
-        found = unit_occupancies(uow.conn, adm.facility_id, only=cmd.unit_id)
+        found = unit_occupancies(uow.conn, adm.facility_id, only=cmd.unit_id, at=adm.occurred_at)
         if not found:
             raise UnknownRecord("unit", f"{adm.facility_id}/{cmd.unit_id}")
         unit = found[0]
@@ -173,12 +214,13 @@ def admit_at_intake(cmd: AdmitAtIntake, *, uow: UnitOfWork, policy: Policy) -> R
         officer=officer_ref(uow.conn, cmd.custodian.officer_id), standard=standard, now=uow.now,
         already_recorded=record_exists(uow.conn, EventType.PERSON_ADMISSION_RECORDED, adm.admission_id),
     )
-    overridden = [e for e in events if isinstance(e, intake.IntakeCapacityOverride)]
+    overridden = [e for e in events if isinstance(e, intake.IntakeCapacityOverride | intake.IntakeUnknownOverride)]
     return Result(uow.record(events), warnings=list(overridden), value=unit.unit_id)
 
 
 def _choose_unit(
-    uow: UnitOfWork, occupant: intake.Occupant, facility_id: str, standard: CapacityStandard
+    uow: UnitOfWork, occupant: intake.Occupant, facility_id: str, standard: CapacityStandard, *, at: datetime,
+    override: intake.CapacityOverride | None,
 ) -> intake.UnitOccupancy:
     """The domain's :func:`~habeas.domain.intake.choose_unit`, unit by unit in registration order. A unit
     already full is refused on its headcount alone, so who is in it is loaded only where there is room: a
@@ -190,12 +232,15 @@ def _choose_unit(
         if held + 1 > capacity:
             reasons.append(intake.CapacityExceeded(unit_id, held, capacity))
             continue
-        (unit,) = unit_occupancies(uow.conn, facility_id, only=unit_id)
+        (unit,) = unit_occupancies(uow.conn, facility_id, only=unit_id, at=at)
         try:
             return intake.choose_unit(occupant, [unit], standard=standard)
         except intake.NoUnitAvailable as refused:
             reasons += refused.reasons
-    raise intake.NoUnitAvailable(occupant.person_id, reasons)
+    # An override is an officer's decision about one unit: it never sends someone over capacity, or among
+    # people their record cannot be checked against, in a unit chosen for them.
+    hint = None if override is None else "An override applies to the unit it names: give the unit (--unit, unit_id)"
+    raise intake.NoUnitAvailable(occupant.person_id, reasons, hint=hint)
 
 
 HANDLERS: dict[type[Command], Handler] = {

@@ -13,6 +13,11 @@ kind the gates need, the value stays ``None`` ("not checked") and the gate answe
   still valid then gives ``medical`` fit, recorded unfit gives ``medical`` unfit (however old: an unfit
   finding is not outlived by its validity), none or expired leaves ``medical`` ``None`` (``unknown``);
 * the person's agreement categories: the legal bases of their removal orders and of their custody authority;
+* where the person is held, for class criteria: the facility holding them or, in transit, handed over or out of
+  custody, the last facility that held them (from their ``custody.changed`` entries), with that facility's field
+  office and district as registered (as amended); and when their latest custody began (an admission after
+  release, removal or escape starts a new one, a handover does not). None of it recorded leaves the fact
+  ``None``, and a criterion that needs it unknown;
 * designations: none are recorded yet, so a class defined by designation covers nobody.
 """
 
@@ -56,6 +61,7 @@ from habeas.gates.state import (
     RemovalOrderRecord,
     StayRecord,
 )
+from habeas.services.held import Held, held_facts
 from habeas.services.records import private_payloads
 from habeas.storage.projections.custody import custody
 from habeas.storage.projections.people import person, person_key
@@ -129,21 +135,38 @@ def court_orders(conn: Connection) -> tuple[CourtOrderRecord, ...]:
 
 
 def person_facts(conn: Connection, person_id: str) -> PersonFacts:
-    """What class criteria are checked against: nationalities, legal bases, the facility holding the person."""
+    """What class criteria are checked against: nationalities, legal bases, where and since when the person is
+    held."""
+    return people_facts(conn, [person_id])[person_id]
+
+
+def people_facts(conn: Connection, people: Sequence[str]) -> dict[str, PersonFacts]:
+    """:func:`person_facts` of many people (everyone aboard) in a few set-based queries a chunk of 500."""
+    ids = list(dict.fromkeys(people))
+    rows: dict[str, list[_Row]] = {p: [] for p in ids}
+    persons: dict[str, Any] = {}
+    held: dict[str, Any] = {}
     orders = record.c.kind == KIND[EventType.REMOVAL_ORDER_RECORDED]  # _rows decodes only the kinds it knows
-    return _facts(conn, person_id, _rows(conn, record.c.person_id == person_id, orders))
+    for k in range(0, len(ids), _CHUNK):
+        chunk = ids[k : k + _CHUNK]
+        for row in _rows(conn, record.c.person_id.in_(chunk), orders):
+            rows[row.stream].append(row)
+        persons.update(
+            (r.person_id, r.body) for r in conn.execute(
+                select(person.c.person_id, person.c.body).where(person.c.person_id.in_(chunk)))
+        )
+        held.update(
+            (r.person_id, r) for r in conn.execute(
+                select(custody.c.person_id, custody.c.facility_id, custody.c.authority_basis).where(
+                    custody.c.person_id.in_(chunk)))
+        )
+    where = held_facts(conn, ids)
+    return {p: _facts_from(p, rows[p], persons.get(p), held.get(p), where[p]) for p in ids}
 
 
-def _facts(conn: Connection, person_id: str, rows: Sequence[_Row]) -> PersonFacts:
-    p = conn.execute(select(person.c.body).where(person.c.person_id == person_id)).first()
-    c = conn.execute(
-        select(custody.c.facility_id, custody.c.authority_basis).where(custody.c.person_id == person_id)
-    ).first()
-    return _facts_from(person_id, rows, None if p is None else p.body, c)
-
-
-def _facts_from(person_id: str, rows: Sequence[_Row], body: str | None, c: Any) -> PersonFacts:
-    """Facts from rows already loaded: ``body`` is the ``person`` row's body, ``c`` the ``custody`` row."""
+def _facts_from(person_id: str, rows: Sequence[_Row], body: str | None, c: Any, held: Held) -> PersonFacts:
+    """Facts from rows already loaded: ``body`` is the ``person`` row's body, ``c`` the ``custody`` row, ``held``
+    where and since when the person is held."""
     nationalities = frozenset(json.loads(body).get("nationalities") or ()) if body is not None else frozenset()
     bases = {
         r.event.legal_basis
@@ -156,7 +179,10 @@ def _facts_from(person_id: str, rows: Sequence[_Row], body: str | None, c: Any) 
         person_id=person_id,
         nationalities=nationalities,
         legal_bases=frozenset(bases),
-        facility_id=None if c is None else c.facility_id,
+        facility_id=(None if c is None else c.facility_id) or held.facility_id,
+        field_office=held.field_office,
+        district=held.district,
+        detained_since=held.detained_since,
     )
 
 
@@ -203,8 +229,9 @@ def people_legal_states(
     """Many people's states at ``at`` (time-bound records, such as fitness, read at ``at``), in a few set-based
     queries.
 
-    Four queries per chunk of at most 500 ids (records of the personal kinds, fitness included; ``person`` rows;
-    identifier keys; ``custody`` rows), whatever the number of people.
+    Six queries per chunk of at most 500 ids (records of the personal kinds, fitness included; ``person`` rows;
+    identifier keys; ``custody`` rows; custody entries and the facilities they name, :func:`held_facts`),
+    whatever the number of people.
     """
     ids = list(dict.fromkeys(people))
     rows: dict[str, list[_Row]] = {p: [] for p in ids}
@@ -232,9 +259,11 @@ def people_legal_states(
                 .distinct()
             ).scalars()
         )
+    where = held_facts(conn, ids)
     return {
         p: _legal_state(
-            p, rows[p], persons.get(p), held.get(p), p in identified, orders=orders, destination=destination, at=at
+            p, rows[p], persons.get(p), held.get(p), p in identified, where=where[p], orders=orders,
+            destination=destination, at=at,
         )
         for p in ids
     }
@@ -247,13 +276,14 @@ def _legal_state(
     c: Any,
     has_identifier: bool,
     *,
+    where: Held,
     orders: tuple[CourtOrderRecord, ...],
     destination: DestinationState | None,
     at: datetime,
 ) -> PersonLegalState:
     """Build one state from loaded rows: ``p`` the ``person`` row, ``c`` the ``custody`` row (either may be None)."""
     body = None if p is None else p.body
-    facts = _facts_from(person_id, rows, body, c)
+    facts = _facts_from(person_id, rows, body, c, where)
     verified, identity_seq = _identity_from(p, has_identifier)
     return PersonLegalState(
         person_id=person_id,

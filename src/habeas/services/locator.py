@@ -1,9 +1,11 @@
 """The public locator (M12): where a person is, for a family, counsel or a consulate, with a proof.
 
-A person is found only by an exact match: an A-number and the country of birth, or the given names and the
-surnames (each in order, folded for accents and case), the full date of birth and the country of birth. A near
-miss finds nothing, the same as a stranger's name. Each lookup is one indexed read of the ``locator`` keys the
-projection keeps (:func:`habeas.domain.identity.locator_keys`), then the person rows it names.
+A person is found only by an exact match: an A-number and the country of birth, or every given name and every
+surname (folded for accents, case and word order, as `habeas person find` folds a name:
+:func:`habeas.domain.identity.locator_name_key`), the full date of birth and the country of birth. A near miss (a
+name missing or one letter off, another date) finds nothing, the same as a stranger's name. Each lookup is one
+indexed read of the ``locator`` keys the projection keeps (:func:`habeas.domain.identity.locator_keys`), then the
+person rows it names.
 
 What a match tells: the custody state, since when, the custodian agency, the facility and how to reach it, and
 for someone handed to another agency or removed abroad, to whom, where and when; never a name, a birth date or
@@ -14,6 +16,7 @@ it can be checked offline against the log's public key.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -26,7 +29,8 @@ from sqlalchemy import Connection, and_, select
 from habeas.domain.custody import CustodyStatus
 from habeas.domain.errors import InvalidField
 from habeas.domain.events import EventType
-from habeas.domain.identity import locator_a_number_key, locator_name_key
+from habeas.domain.identity import fold, locator_a_number_key, locator_name_key
+from habeas.domain.people import normalize_a_number
 from habeas.ledger.log import Ledger, LogError
 from habeas.services.public_log import proof_against
 from habeas.storage import ledger_store
@@ -130,6 +134,49 @@ class Proven:
 class LocatorResult:
     matches: tuple[Proven, ...]
     checkpoint: str  # the signed note every proof is made against ("" only while the log is empty)
+
+
+PARAMETERS = ("a_number", "given_names", "surnames", "date_of_birth", "country_of_birth")
+NAME_FORM = ("given_names", "surnames", "date_of_birth")
+FORMS = "give a_number and country_of_birth, or given_names, surnames, date_of_birth and country_of_birth"
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def query_of(
+    *, a_number: str | None, given_names: str | None, surnames: str | None, date_of_birth: str | None,
+    country_of_birth: str | None,
+) -> LocatorQuery:
+    """The query a search asks, as the API's parameters and `habeas locate`'s options give it: one of the two
+    forms and nothing else, each value well formed; otherwise an :class:`InvalidField` naming the parameter."""
+    name_form = {"given_names": given_names, "surnames": surnames, "date_of_birth": date_of_birth}
+    if a_number is not None:
+        extra = next((p for p in NAME_FORM if name_form[p] is not None), None)
+        if extra is not None:
+            raise InvalidField(extra, name_form[extra], f"not with a_number: {FORMS}")
+    elif all(v is None for v in name_form.values()):
+        raise InvalidField("a_number", None, FORMS)
+    else:
+        missing = next((p for p in NAME_FORM if name_form[p] is None), None)
+        if missing is not None:
+            raise InvalidField(missing, None, f"required with the name form: {FORMS}")
+    if country_of_birth is None:
+        raise InvalidField("country_of_birth", None, f"required: {FORMS}")
+    country = country_code(country_of_birth)
+    if a_number is not None:
+        return ByANumber(a_number=normalize_a_number(a_number), country_of_birth=country)
+    # all three are present: checked above
+    assert given_names is not None
+    assert surnames is not None
+    assert date_of_birth is not None
+    if not _DATE.fullmatch(date_of_birth.strip()):
+        raise InvalidField("date_of_birth", date_of_birth, "not a date as YYYY-MM-DD")
+    try:
+        born = date.fromisoformat(date_of_birth.strip())
+    except ValueError as e:
+        raise InvalidField("date_of_birth", date_of_birth, "not a calendar date") from e
+    if not fold(given_names) and not fold(surnames):
+        raise InvalidField("given_names", given_names, "given_names and surnames are both empty")
+    return ByName(given_names=given_names, surnames=surnames, date_of_birth=born, country_of_birth=country)
 
 
 def _key(query: LocatorQuery) -> str:

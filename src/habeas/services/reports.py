@@ -217,3 +217,27 @@ def reconciliation(conn: Connection, *manifest_ids: str) -> list[CountRow]:
         )
         for r in rows
     ]
+
+
+# -- return-required overrides --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReturnOverrideCount:
+    """How often an operation went ahead although an order required the people's return: per order, the
+    overrides recorded and the people they named (a retracted override no longer counts)."""
+
+    order_id: str
+    overrides: int
+    people: int
+
+
+def return_overrides(conn: Connection) -> list[ReturnOverrideCount]:
+    """Every order an override departed from, in order id order: what the public report counts."""
+    people: dict[str, set[str]] = defaultdict(set)
+    overrides: Counter[str] = Counter()
+    for row in _records(conn, EventType.RETURN_REQUIRED_OVERRIDDEN):
+        body = _body(row)
+        overrides[body["order_id"]] += 1
+        people[body["order_id"]].update(body["person_ids"])
+    return [ReturnOverrideCount(order_id=o, overrides=overrides[o], people=len(people[o])) for o in sorted(overrides)]

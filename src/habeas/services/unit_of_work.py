@@ -47,6 +47,9 @@ class UnitOfWork:
     now: datetime
     project: Projector
     reactions: Mapping[EventType, Sequence[Reaction]] = field(default_factory=dict)
+    # What the reactions have to tell the caller (a clearance they lapsed): the door adds it to the command's
+    # warnings, since a reaction's entries are not the handler's and it builds no answer of its own.
+    notes: list[Any] = field(default_factory=list)
 
     @property
     def actor(self) -> Actor:

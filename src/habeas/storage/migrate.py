@@ -18,17 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, inspect
 from sqlalchemy.exc import DBAPIError
 
 from habeas.domain.errors import HabeasError
 from habeas.storage.engine import make_engine
+
+if TYPE_CHECKING:  # Alembic is imported by the functions that use it: every command opens storage, few migrate
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 BASELINE = "0001_baseline"
@@ -53,6 +53,8 @@ class UpgradeReport:
 
 
 def _config(connection: Connection | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
@@ -61,6 +63,8 @@ def _config(connection: Connection | None = None) -> Config:
 
 @cache
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config())
 
 
@@ -86,6 +90,8 @@ def current(engine: Engine) -> str | None:
 
 
 def _current(conn: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     context = MigrationContext.configure(conn, opts={"version_table_schema": _schema(conn)})
     return context.get_current_revision()
 
@@ -106,6 +112,9 @@ def upgrade(engine: Engine, *, create: bool = True, to: str | None = None) -> Up
     ``create=False`` refuses a database with no habeas tables (``habeas db upgrade`` on a mistyped URL) instead
     of creating the schema there; ``habeas init`` creates.
     """
+    from alembic import command
+    from alembic.util import CommandError
+
     target = head() if to is None else to
     try:
         with engine.connect().execution_options(habeas_write=True) as conn, conn.begin():
@@ -164,6 +173,8 @@ def _check_baseline(conn: Connection) -> None:
 @cache
 def baseline_columns() -> dict[str, frozenset[str]]:
     """Table -> column names of the baseline, read from the revision itself run into a scratch SQLite database."""
+    from alembic import command
+
     scratch = make_engine("sqlite://")
     try:
         with scratch.connect().execution_options(habeas_write=True) as conn, conn.begin():

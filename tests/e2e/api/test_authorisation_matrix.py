@@ -68,13 +68,13 @@ def _arrange(world: ApiWorld) -> Subjects:
                              authority=Authority(agency_id=agency, legal_basis="ina_241")), actor)
         run(CreateManifest(manifest_id=f"m-{agency}", occurred_at=T0, journey_id=f"j-{agency}", leg_index=0,
                            leg=_leg(f"f-{target}"), people=(pid,)), actor)
-        # A headcount with someone missing opens an incident.
-        run(RecordHeadcount(headcount_id=f"hc-{agency}", manifest_id=f"m-{agency}", checkpoint=Checkpoint.ARRIVAL,
-                            occurred_at=T0, counted_person_ids=(), expected_person_ids=(pid,)), actor)
         run(IssueHandoff(receipt_id=f"hr-{agency}", person_ids=(pid,), releasing=who,
                          receiving=Custodian(agency_id=target, officer_id=f"o-{target}"), place_id="apt",
                          country="SV", at=T0, authority=Authority(agency_id=target, legal_basis="agreement"),
                          items=()), actor)
+        # A headcount with someone missing opens an incident (after the receipt: none names a missing man).
+        run(RecordHeadcount(headcount_id=f"hc-{agency}", manifest_id=f"m-{agency}", checkpoint=Checkpoint.ARRIVAL,
+                            occurred_at=T0, counted_person_ids=(), expected_person_ids=(pid,)), actor)
         out.update({PERSON: pid, MANIFEST: f"m-{agency}", HANDOFF: f"hr-{agency}",
                     INCIDENT: f"hc-{agency}.discrepancy"})
     return Subjects(own=own, other=other)

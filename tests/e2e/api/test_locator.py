@@ -22,6 +22,7 @@ from habeas.domain.identity import IdentityMatch
 from habeas.domain.people import Identifier, IdentifierKind, PartialDate, PersonName
 from habeas.ledger.merkle import ProofError
 from habeas.ledger.tlog_proof import parse_tlog_proof, verify_tlog_proof
+from habeas.services.people import find_people
 from habeas.storage.access import access_log
 from tests.e2e.api.conftest import AGENCY_A, AGENCY_B, ApiWorld
 from tests.e2e.api.server import in_process, serving
@@ -147,6 +148,18 @@ def test_by_name_folds_accents_and_case(located: Located) -> None:
     assert [_answer(m) for m in located.matches(**exact)] == [_answer(match)]
 
 
+def test_by_name_folds_the_order_of_names_as_person_find_does(located: Located) -> None:
+    """Issue 11: "GARCIA PEREZ" for Pérez García was a near miss; the order of the surnames (and of the given
+    names) is folded as `habeas person find` folds it (domain.identity.name_key), every name still required."""
+    [match] = located.matches(**JOSE)
+    for params in ({**JOSE, "surnames": "GARCIA PEREZ"}, {**JOSE, "given_names": "Ángel José"},
+                   {**JOSE, "given_names": "angel jose", "surnames": "garcía pérez"}):
+        assert [_answer(m) for m in located.matches(**params)] == [_answer(match)], params
+    # the same fold as the registry's own search: the same person for the same words
+    found = located.world.services.read(find_people, name="GARCIA PEREZ angel jose", dob="1990-05-17")
+    assert [p.person_id for p in found] == ["p-1"]
+
+
 def test_a_person_handed_abroad_is_followed_to_the_agency_country_and_time(located: Located) -> None:
     [match] = located.matches(a_number="A987654321", country_of_birth="VE")
     assert match["status"] == "handed_over"
@@ -190,7 +203,11 @@ def test_an_erased_person_is_not_found(located: Located) -> None:
 NEAR_MISSES = [
     {**JOSE, "surnames": "PEREZ GARCI"},  # one letter off
     {**JOSE, "given_names": "jose"},  # not all given names
-    {**JOSE, "surnames": "GARCIA PEREZ"},  # surnames out of order
+    # (surnames out of order, "GARCIA PEREZ", was a near miss until issue 11: it is the same names, every letter,
+    # and `person find` folds the order; test_by_name_folds_the_order_of_names_as_person_find_does)
+    {**JOSE, "surnames": "GARCIA"},  # one surname of two
+    {**JOSE, "surnames": "PEREZ GARCIA GARCIA"},  # a surname too many
+    {**JOSE, "given_names": "PEREZ GARCIA", "surnames": "jose angel"},  # given names and surnames swapped
     {**JOSE, "date_of_birth": "1990-05-18"},  # wrong birth date
     {**JOSE, "country_of_birth": "GT"},  # wrong country of birth
     {"a_number": "A123456788", "country_of_birth": "SV"},  # one digit off

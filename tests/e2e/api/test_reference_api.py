@@ -132,12 +132,13 @@ def test_facilities_units_and_capacity_read_back(api_world: ApiWorld) -> None:
                                "organisation": None}
     assert (body["capacity_cpt"], body["capacity_icrc"], body["held_now"]) == (30, 35, 0)
 
-    cpt = reader.get("/capacity", params={"standard": "cpt"}).json()["items"]
-    assert [(c["facility_id"], c["computed_capacity"], c["declared_capacity"], c["over_capacity"]) for c in cpt] == [
-        ("f-cecot", 30, 40000, False)
-    ]
-    icrc = reader.get("/capacity", params={"standard": "icrc", "facility_id": "f-cecot"}).json()["items"]
-    assert [c["computed_capacity"] for c in icrc] == [35]
+    # capacity by the deployment's pack (us-federal: ICRC), the one in force; naming another is refused
+    icrc = reader.get("/capacity").json()["items"]
+    assert [(c["facility_id"], c["standard"], c["computed_capacity"], c["declared_capacity"], c["over_capacity"])
+            for c in icrc] == [("f-cecot", "icrc", 35, 40000, False)]
+    named = reader.get("/capacity", params={"standard": "icrc", "facility_id": "f-cecot"}).json()["items"]
+    assert [c["computed_capacity"] for c in named] == [35]
+    problem(reader.get("/capacity", params={"standard": "cpt"}), 422, "invalid-field")
 
 
 def test_reference_refusals(api_world: ApiWorld) -> None:

@@ -33,7 +33,7 @@ from habeas.domain.incidents import (
     IncidentOpened,
     IncidentResolved,
 )
-from habeas.domain.intake import IntakeCapacityOverride
+from habeas.domain.intake import IntakeCapacityOverride, IntakeUnknownOverride, MissingFact, Unrecorded
 from habeas.domain.notifications import (
     NotificationDue,
     NotificationReason,
@@ -41,6 +41,7 @@ from habeas.domain.notifications import (
     Recipient,
 )
 from habeas.domain.periods import Period
+from habeas.domain.return_overrides import ReturnRequiredOverridden
 
 if TYPE_CHECKING:
     from tests.unit.domain.samples import Secrets
@@ -151,6 +152,16 @@ def operation_samples(s: Secrets, t0: datetime) -> list[Event]:
             reason="Arrivals exceed every unit's computed capacity",
             authorised_by="officer-sv-1",
         ),
+        IntakeUnknownOverride(
+            stream="p-1",
+            occurred_at=t0,
+            admission_id="adm-1",
+            facility_id="cecot",
+            unit_id="cell-1",
+            missing=(MissingFact(person_id="p-1", fact=Unrecorded.BIRTH_DATE),),
+            reason="No document; the officer judges him an adult",
+            authorised_by="officer-sv-1",
+        ),
         AgreementRecorded(
             stream="ag-1",
             occurred_at=t0,
@@ -176,5 +187,15 @@ def operation_samples(s: Secrets, t0: datetime) -> list[Event]:
             amount=Decimal("1643.70"),
             currency="USD",
             minimum_applied=False,
+        ),
+        ReturnRequiredOverridden(
+            stream="ov-1",
+            occurred_at=t0,
+            order_id="co-1",
+            person_ids=("p-1",),
+            manifest_ids=("mf-1",),
+            officer_id="officer-1",
+            agency_id="ice",
+            reason=f"{s.free_text}: the order was stayed on appeal",
         ),
     ]

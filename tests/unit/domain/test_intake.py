@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -18,16 +18,22 @@ from habeas.domain.intake import (
     CapacityExceeded,
     CapacityOverride,
     IntakeCapacityOverride,
+    IntakeUnknownOverride,
+    MissingFact,
     NoUnitAvailable,
     Occupant,
     SeparationRule,
+    SeparationUnknown,
     SeparationViolation,
     UnitOccupancy,
+    Unrecorded,
     admit_at_intake,
+    age_group_at,
     check_placement,
     choose_unit,
+    missing_facts,
 )
-from habeas.domain.people import AdmissionRecorded, PersonState, PropertyItem, Sex
+from habeas.domain.people import AdmissionRecorded, PartialDate, PersonState, PropertyItem, Sex
 from tests.unit.domain.samples import NOW, T0
 
 D = DetentionCategory
@@ -38,7 +44,8 @@ SV_AUTHORITY = Authority(agency_id="dgcp", legal_basis="bilateral_2025")
 
 
 def person(pid: str = "p-new", **kw: Any) -> Occupant:
-    base = Occupant(person_id=pid, sex=Sex.MALE, category=D.MIGRATION, organisations=("Tren de Aragua",))
+    base = Occupant(person_id=pid, sex=Sex.MALE, category=D.MIGRATION, age_group=AgeGroup.ADULT,
+                    organisations=("Tren de Aragua",))
     return dataclasses.replace(base, **kw) if kw else base
 
 
@@ -151,10 +158,61 @@ def test_choose_unit_takes_the_first_that_fits_or_names_every_refusal() -> None:
     assert [type(r) for r in e.value.reasons] == [CapacityExceeded, SeparationViolation]
 
 
+# -- facts from the record: age on the day of intake, and what the record does not settle ----------------------
+
+
+@pytest.mark.parametrize(
+    ("born", "expected"),
+    [
+        ("2007-03-15", AgeGroup.ADULT),  # 18 on the day
+        ("2007-03-16", AgeGroup.JUVENILE),  # 18 tomorrow
+        ("2007-02", AgeGroup.ADULT),  # 18 whichever day of February
+        ("2007-03", None),  # 17 or 18: the record does not say
+        ("2006", AgeGroup.ADULT),
+        ("2007", None),
+        ("2008", AgeGroup.JUVENILE),
+        ("2004-02-29", AgeGroup.ADULT),
+        (None, None),
+    ],
+)
+def test_the_age_group_is_the_recorded_birth_dates_on_the_day_of_intake(born: str | None, expected: object) -> None:
+    at = datetime(2025, 3, 15, 23, 30, tzinfo=timezone(timedelta(hours=-6)))  # 16 March in UTC: the local day counts
+    assert age_group_at(None if born is None else PartialDate.parse(born), at) is expected
+
+
+def test_an_unknown_matters_where_the_unit_or_a_known_minor_makes_it() -> None:
+    boys = Separation(age_group=AgeGroup.JUVENILE)
+    no_age, no_sex = person(age_group=None), person(sex=Sex.UNKNOWN)
+    assert missing_facts(no_age, unit(0, separation=boys)) == (
+        MissingFact(person_id="p-new", fact=Unrecorded.BIRTH_DATE),
+    )
+    assert missing_facts(no_sex, unit(0, separation=Separation(sex=Sex.MALE))) == (
+        MissingFact(person_id="p-new", fact=Unrecorded.SEX),
+    )
+    assert missing_facts(no_age, unit(2)) == ()  # no age group declared, no known minor: nothing turns on it
+    assert missing_facts(no_sex, unit(2)) == ()
+    assert missing_facts(no_age, unit(1, age_group=AgeGroup.JUVENILE)) == (
+        MissingFact(person_id="p-new", fact=Unrecorded.BIRTH_DATE),
+    )
+    assert missing_facts(person(age_group=AgeGroup.JUVENILE), unit(1, age_group=None)) == (
+        MissingFact(person_id="o-0", fact=Unrecorded.BIRTH_DATE),
+    )
+    with pytest.raises(SeparationUnknown) as e:
+        check_placement(no_age, unit(0, separation=boys), standard=CPT)
+    assert (e.value.unit, e.value.person, e.value.missing) == ("cell-1", "p-new", ("birth_date of p-new",))
+    override = CapacityOverride(reason="no papers; the officer judges him a child", authorised_by="o-director")
+    assert check_placement(no_age, unit(0, separation=boys), standard=CPT, override=override) is False
+    # what is known still decides: a known adult is never placed with boys, override or not
+    with pytest.raises(SeparationViolation, match="unit_age_group"):
+        check_placement(person(), unit(0, separation=boys), standard=CPT, override=override)
+
+
 # -- the intake decision ----------------------------------------------------------------------------------------
 
 
-def intake(state: CustodyState, cell: UnitOccupancy, override: CapacityOverride | None = None) -> list[object]:
+def intake(
+    state: CustodyState, cell: UnitOccupancy, override: CapacityOverride | None = None, who: Occupant | None = None
+) -> list[object]:
     cmd = AdmitAtIntake(
         admission=c.RecordAdmission(
             person_id="p-new",
@@ -176,7 +234,7 @@ def intake(state: CustodyState, cell: UnitOccupancy, override: CapacityOverride 
         admit_at_intake(
             cmd,
             person=PersonState(person_id="p-new"),
-            occupant=person(),
+            occupant=who or person(),
             unit=cell,
             state=state,
             officer=OfficerRef(officer_id="o-intake", agency_id="dgcp"),
@@ -255,3 +313,36 @@ def test_intake_refusals() -> None:
         intake(HANDED_OVER, unit(2, category=D.CONVICTED))
     with pytest.raises(InvalidField, match=r"override\.reason"):
         intake(HANDED_OVER, unit(25), CapacityOverride(reason="   ", authorised_by="o-director"))
+
+
+def test_an_override_used_for_a_fact_not_recorded_is_reported_apart_from_capacity() -> None:
+    cell = unit(25, separation=Separation(age_group=AgeGroup.ADULT))
+    override = CapacityOverride(reason="No document; arrival surge", authorised_by="o-director")
+    admission, unknown, over, change = intake(HANDED_OVER, cell, override, who=person(age_group=None))
+    assert isinstance(unknown, IntakeUnknownOverride)
+    assert unknown.public() == {
+        "occurred_at": "2025-03-15T23:30:00Z",
+        "admission_id": "adm-1",
+        "facility_id": "cecot",
+        "unit_id": "cell-1",
+        "missing": [{"person_id": "p-new", "fact": "birth_date"}],
+        "authorised_by": "o-director",
+    }
+    assert unknown.private() == {"reason": "No document; arrival surge"}
+    assert unknown.stream == "p-new"
+    assert isinstance(over, IntakeCapacityOverride)
+    assert isinstance(admission, AdmissionRecorded)
+    assert isinstance(change, CustodyChanged)
+
+
+def test_no_unit_available_says_why_for_each_unit_and_counts_in_words() -> None:
+    full = dataclasses.replace(unit(25), unit_id="cell-full")
+    with pytest.raises(NoUnitAvailable) as one:
+        choose_unit(person(), [full], standard=CPT)
+    assert str(one.value).startswith("no unit can take person 'p-new': 1 unit refused: unit 'cell-full' holds 25")
+    many = [dataclasses.replace(unit(25), unit_id=f"cell-{i}") for i in range(8)]
+    with pytest.raises(NoUnitAvailable) as eight:
+        choose_unit(person(), many, standard=CPT)
+    assert "8 units refused" in str(eight.value)
+    assert str(eight.value).endswith("; and 3 more")
+    assert len(eight.value.reasons) == 8

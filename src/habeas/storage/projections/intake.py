@@ -1,5 +1,5 @@
-"""Intake: admissions (a ``p_record`` row whose parent is the facility) and ``p_capacity_override``, each
-admission made over a unit's capacity."""
+"""Intake: admissions and overrides of facts not recorded (``p_record`` rows whose parent is the facility) and
+``p_capacity_override``, each admission made over a unit's capacity."""
 
 from __future__ import annotations
 
@@ -30,4 +30,5 @@ capacity_override = Table(
 APPLIERS: dict[EventType, Applier] = {
     EventType.PERSON_ADMISSION_RECORDED: RecordRow(parent="facility_id"),
     EventType.INTAKE_CAPACITY_OVERRIDE: InsertRow(IntakeCapacityOverride, capacity_override, facility_id="stream"),
+    EventType.INTAKE_UNKNOWN_OVERRIDE: RecordRow(parent="facility_id"),
 }

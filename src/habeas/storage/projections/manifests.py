@@ -36,7 +36,7 @@ from habeas.domain.manifest_events import GateEvaluated, ManifestChanged, Manife
 from habeas.domain.manifest_state import Manifest, apply_manifest
 from habeas.domain.values import format_utc, parse_utc
 from habeas.storage.projections.rows import Applier, Batched, body_json, plain
-from habeas.storage.projections.schema import metadata
+from habeas.storage.projections.schema import RecordRow, metadata
 
 ABOARD, ALTERNATE, STRUCK = "aboard", "alternate", "struck"
 IN_FLIGHT = frozenset({ManifestStatus.DEPARTED, ManifestStatus.HALTED})
@@ -254,4 +254,7 @@ APPLIERS: dict[EventType, Applier] = {
         for t in EventType
         if t.value.startswith("manifest.") and t is not EventType.MANIFEST_CREATED
     },
+    # An override of a return-required alert: a ``p_record`` row (its body names the order and the people), so a
+    # retraction applies to it as to any record; habeas.services.alert_binding reads it beside ``p_alert``.
+    EventType.RETURN_REQUIRED_OVERRIDDEN: RecordRow(personal=False),
 }

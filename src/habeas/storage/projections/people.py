@@ -35,7 +35,7 @@ person_key = Table(
 
 def identity_keys(identity: PersonIdentity) -> set[tuple[str, str]]:
     """Search keys of a person: each identifier, each folded name in any surname order, and the public
-    locator's exact keys (A-number; names in order with the birth date), so each lookup is one indexed read."""
+    locator's exact keys (A-number; every name with the birth date), so each lookup is one indexed read."""
     keys = {("identifier", f"{i.kind}:{i.country or ''}:{i.value}") for i in identity.identifiers}
     keys |= {("name", " ".join(k)) for k in identity.name_keys()}
     keys |= {("locator", k) for k in locator_keys(identity)}

@@ -52,6 +52,7 @@ RECORD_ID_FIELD: dict[EventType, str] = {
     EventType.CONSULAR_RECORDED: "notification_id",
     EventType.FITNESS_TO_TRAVEL_RECORDED: "assessment_id",
     EventType.UNIT_REGISTERED: "unit_id",
+    EventType.INTAKE_UNKNOWN_OVERRIDE: "admission_id",
 }
 KIND = {t: t.value.removesuffix(".recorded").removesuffix(".registered").removesuffix(".served") for t in EventType}
 

@@ -1,0 +1,246 @@
+"""DESIGN.md's invariants checked in the door, for every command that moves a person, whatever path it takes.
+
+Issue 11 found each rule kept on the path it was built for and broken on a side path: a man struck from a
+manifest moved on its leg with ``custody depart``; a manifest departing while someone aboard was still recorded
+at the facility; a receipt naming a man the count said was missing, signed and completed. So the door
+(:class:`habeas.services.door.Services`) calls :func:`check` in the command's transaction, once it is authorised
+and before it is decided, on the state it will be recorded on; :data:`CHECKS` says which command keeps which
+invariant. The decisions are pure (:mod:`habeas.domain.invariants`); this module loads the facts they rest on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, desc, select
+
+from habeas.domain import commands as c
+from habeas.domain import manifests as mf
+from habeas.domain.custody import CustodyState, CustodyStatus
+from habeas.domain.events import EventType, event_from
+from habeas.domain.headcounts import HeadcountRecorded
+from habeas.domain.incidents import IncidentKind
+from habeas.domain.invariants import (
+    Carrier,
+    LastCount,
+    Listing,
+    carrier_of,
+    require_boarded,
+    require_departure,
+    require_leaving,
+    require_reconciled,
+)
+from habeas.domain.manifest_events import GateCheck, GateEvaluated, ManifestPersonStruck, ManifestStatus
+from habeas.ledger.canonical import canonical
+from habeas.services.custody import custody_state
+from habeas.services.handoffs import CompleteHandoff, IssueHandoff, handoff_completed, receipt_event
+from habeas.services.intake import AdmitAtIntake
+from habeas.services.records import event_at
+from habeas.storage.projections.incidents import headcount, incident
+from habeas.storage.projections.manifests import gate_result, load_manifest, manifest, manifest_person
+from habeas.storage.schema import ledger_entry
+
+# -- the facts -------------------------------------------------------------------------------------------------
+
+
+def _struck_reason(conn: Connection, manifest_id: str, person_id: str) -> str | None:
+    """Why the person was last struck from the manifest (read only when a refusal names it)."""
+    seqs = conn.execute(
+        select(ledger_entry.c.seq)
+        .where(ledger_entry.c.stream == manifest_id, ledger_entry.c.type == EventType.MANIFEST_PERSON_STRUCK.value)
+        .order_by(desc(ledger_entry.c.seq))
+    ).scalars()
+    for seq in seqs:
+        event = event_at(conn, int(seq))
+        if isinstance(event, ManifestPersonStruck) and event.person_id == person_id:
+            return event.reason.value
+    return None
+
+
+def _gates(conn: Connection, manifest_id: str, person_id: str) -> tuple[GateCheck, ...] | None:
+    """The person's latest gate results on the manifest; None if never evaluated."""
+    body = conn.execute(
+        select(gate_result.c.body).where(gate_result.c.manifest_id == manifest_id, gate_result.c.person_id == person_id)
+    ).scalar()
+    if body is None:
+        return None
+    event = event_from(EventType.GATE_EVALUATED.value, manifest_id, json.loads(body), None)
+    assert isinstance(event, GateEvaluated)
+    return event.checks
+
+
+def _manifests_carrying(conn: Connection, leg_id: str) -> list[str]:
+    """Every manifest carrying the leg, in the order they were made. The leg is inside the stored manifest.created
+    body (RFC 8785 canonical JSON, so its ``leg_id`` member is written one way only): matched as text, then
+    confirmed. Only moves of people on no manifest of the leg come here; theirs are found by person, indexed."""
+    member = '"leg_id":' + canonical(leg_id).decode()
+    rows = conn.execute(
+        select(manifest.c.manifest_id).where(manifest.c.created_body.contains(member, autoescape=True))
+        .order_by(manifest.c.seq)
+    ).scalars()
+    return [m for m in rows if (found := load_manifest(conn, m, with_results=False)) and found.leg.leg_id == leg_id]
+
+
+def carriers(conn: Connection, leg_id: str, person_id: str) -> list[Carrier]:
+    """What each manifest carrying the leg says about the person: the ones listing them (aboard, struck or an
+    alternate), or, if none does, every one carrying it (which does not list them)."""
+    listed = conn.execute(
+        select(manifest_person.c.manifest_id, manifest_person.c.role)
+        .join(manifest, manifest.c.manifest_id == manifest_person.c.manifest_id)
+        .where(manifest_person.c.person_id == person_id)
+        .order_by(manifest.c.seq)
+    ).all()
+    found = []
+    for row in listed:
+        m = load_manifest(conn, row.manifest_id, with_results=False)
+        if m is not None and m.leg.leg_id == leg_id:
+            found.append((m, Listing(row.role)))
+    if not found:
+        for manifest_id in _manifests_carrying(conn, leg_id):
+            m = load_manifest(conn, manifest_id, with_results=False)
+            assert m is not None
+            found.append((m, Listing.NOT_LISTED))
+    return [
+        Carrier(
+            manifest_id=m.manifest_id, leg_id=leg_id, status=m.status, listed=listed_as,
+            struck_reason=_struck_reason(conn, m.manifest_id, person_id) if listed_as is Listing.STRUCK else None,
+            gates=_gates(conn, m.manifest_id, person_id) if listed_as is Listing.ABOARD else None,
+        )
+        for m, listed_as in found
+    ]
+
+
+def _leg_carrier(conn: Connection, state: CustodyState) -> Carrier | None:
+    """The manifest carrying the leg the person is on, if they are on one a manifest carries."""
+    if state.status is not CustodyStatus.IN_TRANSIT or state.leg_id is None:
+        return None
+    return carrier_of(carriers(conn, state.leg_id, state.person_id))
+
+
+def _last_count(conn: Connection, manifest_id: str) -> LastCount:
+    row = conn.execute(
+        select(headcount.c.seq).where(headcount.c.manifest_id == manifest_id).order_by(desc(headcount.c.seq)).limit(1)
+    ).first()
+    event = None if row is None else event_at(conn, int(row.seq))
+    if not isinstance(event, HeadcountRecorded):
+        return LastCount(manifest_id=manifest_id)
+    return LastCount(manifest_id=manifest_id, headcount_id=event.headcount_id, checkpoint=event.checkpoint.value,
+                     counted=frozenset(event.counted_person_ids))
+
+
+def _open_discrepancies(conn: Connection, person_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The open headcount-discrepancy incidents naming each person (open ones are few: all are read)."""
+    wanted, out = set(person_ids), dict[str, list[str]]()
+    rows = conn.execute(
+        select(incident.c.incident_id, incident.c.person_ids)
+        .where(incident.c.kind == IncidentKind.HEADCOUNT_DISCREPANCY.value, incident.c.resolved_seq.is_(None))
+        .order_by(incident.c.seq)
+    )
+    for row in rows:
+        for p in json.loads(row.person_ids):
+            if p in wanted:
+                out.setdefault(p, []).append(row.incident_id)
+    return out
+
+
+# -- the checks, named after the invariants ----------------------------------------------------------------------
+
+
+def _off_leg(conn: Connection, state: CustodyState, move: str) -> None:
+    """Invariant 1: off a leg only while its manifest is not en route."""
+    carrier = _leg_carrier(conn, state)
+    if carrier is not None:
+        require_leaving(state.person_id, carrier, move)
+
+
+def no_departure_past_a_gate(conn: Connection, cmd: c.DepartOnLeg) -> None:
+    """Invariant 4 (no person departs while a blocking gate fails for them), on every path: a departure on a leg
+    some manifest carries goes through it (aboard, boarding or departed, every gate passing); and off the leg the
+    person is on (invariant 1) only once its manifest is not en route."""
+    state = custody_state(conn, cmd.person_id)
+    if state.leg_id != cmd.leg_id:
+        _off_leg(conn, state, "another leg")
+    carrier = carrier_of(carriers(conn, cmd.leg_id, cmd.person_id))
+    if carrier is not None:
+        require_departure(cmd.person_id, carrier)
+
+
+def nobody_leaves_a_leg_in_the_air(conn: Connection, cmd: c.ArriveAtFacility | AdmitAtIntake) -> None:
+    """Invariant 1 (one place at a time, nobody disappears): an arrival or an admission from a leg only once the
+    leg's manifest has arrived or returned (or, before departure, stepping off)."""
+    if isinstance(cmd, AdmitAtIntake):
+        _off_leg(conn, custody_state(conn, cmd.admission.person_id), "admission")
+    else:
+        _off_leg(conn, custody_state(conn, cmd.person_id), "arrival")
+
+
+def nobody_left_behind_at_wheels_up(conn: Connection, cmd: mf.Depart) -> None:
+    """Invariant 1: a manifest departs only with everyone aboard whose custody is recorded here on its leg (boarded
+    with ``custody depart``, as the demo does), never while one of them is still recorded at the facility."""
+    m = load_manifest(conn, cmd.manifest_id)
+    if m is None or m.status is not ManifestStatus.BOARDING or m.blocked():
+        return  # the manifest's own decision refuses these, naming why (unknown, its state, the gates)
+    require_boarded(m.manifest_id, m.leg.leg_id, [custody_state(conn, p) for p in m.people])
+
+
+def _reconciles(conn: Connection, person_ids: Sequence[str], manifest_id: str | None, receipt_id: str | None) -> None:
+    """Invariant 5 for the people custody would pass for: off their leg only once it arrived (invariant 1), found by
+    the last count on the receipt's manifest and on the manifest carrying them, named by no open discrepancy."""
+    counts: dict[str, list[LastCount]] = {}
+    known: dict[str, LastCount] = {}
+    for p in person_ids:
+        state = custody_state(conn, p)
+        carrier = _leg_carrier(conn, state)
+        if carrier is not None:
+            require_leaving(p, carrier, "handoff")
+        manifests = [*([manifest_id] if manifest_id else []), *([carrier.manifest_id] if carrier else [])]
+        for m in dict.fromkeys(manifests):
+            if m not in known:
+                known[m] = _last_count(conn, m)
+            counts.setdefault(p, []).append(known[m])
+    require_reconciled(person_ids, counts=counts, discrepancies=_open_discrepancies(conn, person_ids),
+                       receipt_id=receipt_id)
+
+
+def a_receipt_reconciles(conn: Connection, cmd: IssueHandoff) -> None:
+    """Invariant 5 (every custody handoff reconciles): a receipt names only people the last count on its manifest
+    (and on the manifest carrying them) found and no open discrepancy incident names."""
+    _reconciles(conn, cmd.person_ids, cmd.manifest_id, cmd.receipt_id)
+
+
+def a_handoff_completes_reconciled(conn: Connection, cmd: CompleteHandoff) -> None:
+    """Invariant 5 again at completion: a count between the receipt and the signatures may have missed someone."""
+    issued = receipt_event(conn, cmd.receipt_id)
+    if issued is None or handoff_completed(conn, cmd.receipt_id):
+        return  # the handoff's own decision refuses these (unknown receipt, already completed)
+    _reconciles(conn, issued.person_ids, issued.manifest_id, cmd.receipt_id)
+
+
+def custody_never_passes_for_the_missing(conn: Connection, cmd: c.HandOver | c.Remove) -> None:
+    """Invariant 5 on the direct paths (a hand-over without a receipt, a removal): never for a person an open
+    discrepancy incident names; and, invariant 1, never off a leg whose manifest is en route."""
+    _off_leg(conn, custody_state(conn, cmd.person_id), "handoff" if isinstance(cmd, c.HandOver) else "removal")
+    require_reconciled((cmd.person_id,), counts={}, discrepancies=_open_discrepancies(conn, (cmd.person_id,)))
+
+
+Check = Callable[[Connection, Any], None]
+
+# Which invariants each command that moves a person must keep (exact command types, as the handlers are wired).
+CHECKS: Mapping[type[c.Command], tuple[Check, ...]] = {
+    c.DepartOnLeg: (no_departure_past_a_gate,),
+    c.ArriveAtFacility: (nobody_leaves_a_leg_in_the_air,),
+    AdmitAtIntake: (nobody_leaves_a_leg_in_the_air,),
+    mf.Depart: (nobody_left_behind_at_wheels_up,),
+    IssueHandoff: (a_receipt_reconciles,),
+    CompleteHandoff: (a_handoff_completes_reconciled,),
+    c.HandOver: (custody_never_passes_for_the_missing,),
+    c.Remove: (custody_never_passes_for_the_missing,),
+}
+
+
+def check(conn: Connection, cmd: c.Command) -> None:
+    """Refuse ``cmd`` (an :class:`~habeas.domain.invariants.InvariantRefused`) if it would break an invariant."""
+    for rule in CHECKS.get(type(cmd), ()):
+        rule(conn, cmd)
