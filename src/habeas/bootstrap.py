@@ -90,7 +90,10 @@ APPLIERS: dict[EventType, Applier] = {
 
 # Follow-ups between concepts, run by the unit of work after it records an event of the type, in the same
 # transaction: a legal record (or a new fitness assessment) lapses clearances and raises return-required alerts.
-REACTIONS: dict[EventType, list[Reaction]] = {t: [clearance.after_legal_record] for t in clearance.LAPSING}
+REACTIONS: dict[EventType, list[Reaction]] = {
+    **{t: [clearance.after_legal_record] for t in clearance.LAPSING},
+    EventType.ENTRY_CORRECTED: [clearance.after_correction],  # a corrected record lapses as a new one does
+}
 
 
 def utc_now() -> datetime:

@@ -280,3 +280,30 @@ def require_reconciled(
                 missed.setdefault(count.manifest_id, (count, []))[1].append(p)
     for count, people in missed.values():
         raise NotCounted(people, count.manifest_id, count.headcount_id, count.checkpoint, receipt_id)
+
+
+class OverCapacity(InvariantRefused):
+    """A custody step that would put a unit over its computed capacity: only intake may, with a recorded override
+    (a reason and the deciding officer)."""
+
+    code = "over-capacity"
+
+    def __init__(self, person_id: str, facility_id: str, unit_id: str, *, held: int, capacity: int,
+                 standard: str) -> None:
+        self.person_id = person_id
+        self.facility_id = facility_id
+        self.unit_id = unit_id
+        self.held = held
+        self.capacity = capacity
+        super().__init__(
+            f"unit {facility_id}/{unit_id} holds {held} and its floor area allows {capacity} under {standard}: "
+            f"person {person_id!r} cannot be placed there by a custody step; choose another unit, or admit them "
+            "through intake with a capacity override naming the reason and the deciding officer", invariant=6,
+        )
+
+
+def require_room(person_id: str, facility_id: str, unit_id: str, *, others: int, capacity: int,
+                 standard: str) -> None:
+    """Invariant 6: the unit, with the person in it, within its computed capacity."""
+    if others + 1 > capacity:
+        raise OverCapacity(person_id, facility_id, unit_id, held=others, capacity=capacity, standard=standard)

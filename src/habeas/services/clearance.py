@@ -20,6 +20,7 @@ from sqlalchemy import Connection, select
 
 from habeas.domain import manifests as mf
 from habeas.domain.commands import Command
+from habeas.domain.corrections import EntryCorrected
 from habeas.domain.court_orders import CourtOrderRecorded
 from habeas.domain.errors import InvalidField, UnknownRecord
 from habeas.domain.events import Event, EventType
@@ -31,6 +32,7 @@ from habeas.gates.policy import Packs, Policy
 from habeas.gates.state import CourtOrderRecord, StayRecord
 from habeas.services import legal_state
 from habeas.services.manifests import manifest_state
+from habeas.services.records import event_at
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork
 from habeas.storage.projections.manifests import ABOARD, manifest, manifest_person
 from habeas.storage.projections.schema import record_key
@@ -130,17 +132,17 @@ class ClearanceLapsed:
     in draft (``seq`` is the ``manifest.clearance_lapsed`` entry)."""
 
     manifest_id: str
-    person_id: str
+    person_id: str | None  # None: a corrected court order, which may concern anyone aboard
     record_id: str
     seq: int
 
     def __str__(self) -> str:
+        whom = f"concerns {self.person_id} aboard" if self.person_id else "was corrected"
         return (f"clearance of manifest {self.manifest_id} lapsed (back to draft, entry {self.seq}): {self.record_id} "
-                f"concerns {self.person_id} aboard; clear it again before boarding "
-                f"(`habeas manifest clear {self.manifest_id}`)")
+                f"{whom}; clear it again before boarding (`habeas manifest clear {self.manifest_id}`)")
 
 
-def _lapse(uow: UnitOfWork, m: mf.Manifest, person_id: str, record_id: str, at: datetime) -> list[int]:
+def _lapse(uow: UnitOfWork, m: mf.Manifest, person_id: str | None, record_id: str, at: datetime) -> list[int]:
     cmd = mf.RequireReclearance(
         manifest_id=m.manifest_id, occurred_at=max(at, m.since), cause=LapseCause.LEGAL_RECORD,
         person_id=person_id, record_id=record_id,
@@ -208,6 +210,28 @@ def after_legal_record(event: Event, seq: int, *, uow: UnitOfWork, packs: Packs)
                 out += _lapse(uow, m, person, record_id, event.occurred_at)
         elif isinstance(event, CourtOrderRecorded | StayRecorded):
             out += _in_flight_recheck(uow, m, event, seq, packs)
+    return out
+
+
+def after_correction(event: Event, seq: int, *, uow: UnitOfWork) -> list[int]:
+    """A retracted or amended legal record weighs on a clearance as a new one does: the clearances of manifests
+    it touches lapse, and the manifest must be cleared again on the records as corrected (invariant 4: the
+    state machine found a removal order retracted after clearance, and the manifest departing on it)."""
+    if not isinstance(event, EntryCorrected) or event.corrected_type not in LAPSING:
+        return []
+    corrected = event_at(uow.conn, event.corrected_seq)
+    if corrected is None:
+        return []
+    if isinstance(corrected, CourtOrderRecorded):
+        candidates, person = _manifests_with(uow.conn, _CLEARED), None
+    else:
+        candidates, person = _manifests_with(uow.conn, _CLEARED, corrected.stream), corrected.stream
+    record_id = corrected.stream if isinstance(corrected, CourtOrderRecorded) else record_key(corrected)[1]
+    out: list[int] = []
+    for manifest_id in candidates:
+        m = manifest_state(uow.conn, manifest_id)
+        assert m is not None
+        out += _lapse(uow, m, person, record_id, event.occurred_at)
     return out
 
 

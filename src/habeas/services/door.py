@@ -166,7 +166,8 @@ class Services(Door):
         def job(conn: Connection, appender: Appender) -> Result:
             authorise(conn, cmd, caller)  # in the command's transaction: decided on the state it is recorded on
             alert_binding.refuse_if_bound(conn, cmd)  # an open return-required alert holds the people it covers
-            invariants.check(conn, cmd)  # DESIGN.md's invariants, whichever path moves the person
+            # DESIGN.md's invariants, whichever path moves the person
+            invariants.check(conn, cmd, self.policy.capacity_standard)
             uow = self._uow(conn, appender, caller, now)
             result = handler(cmd, uow)
             result.warnings += uow.notes  # what its reactions tell the caller (clearances they lapsed)
@@ -197,7 +198,7 @@ class Services(Door):
                 with conn.begin_nested():
                     authorise(conn, cmd, who)
                     alert_binding.refuse_if_bound(conn, cmd)
-                    invariants.check(conn, cmd)
+                    invariants.check(conn, cmd, self.policy.capacity_standard)
                     uow = self._uow(conn, appender, who, now)
                     results.append(handler(cmd, uow))
                     results[-1].warnings += uow.notes

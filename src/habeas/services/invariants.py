@@ -20,6 +20,7 @@ from habeas.domain import commands as c
 from habeas.domain import manifests as mf
 from habeas.domain.custody import CustodyState, CustodyStatus
 from habeas.domain.events import EventType, event_from
+from habeas.domain.facilities import CapacityStandard, computed_capacity
 from habeas.domain.headcounts import HeadcountRecorded
 from habeas.domain.incidents import IncidentKind
 from habeas.domain.invariants import (
@@ -31,12 +32,14 @@ from habeas.domain.invariants import (
     require_departure,
     require_leaving,
     require_reconciled,
+    require_room,
 )
 from habeas.domain.manifest_events import GateCheck, GateEvaluated, ManifestPersonStruck, ManifestStatus
 from habeas.ledger.canonical import canonical
 from habeas.services.custody import custody_state
+from habeas.services.facilities import units
 from habeas.services.handoffs import CompleteHandoff, IssueHandoff, handoff_completed, receipt_event
-from habeas.services.intake import AdmitAtIntake
+from habeas.services.intake import AdmitAtIntake, unit_people
 from habeas.services.records import event_at
 from habeas.storage.projections.incidents import headcount, incident
 from habeas.storage.projections.manifests import gate_result, load_manifest, manifest, manifest_person
@@ -240,7 +243,29 @@ CHECKS: Mapping[type[c.Command], tuple[Check, ...]] = {
 }
 
 
-def check(conn: Connection, cmd: c.Command) -> None:
-    """Refuse ``cmd`` (an :class:`~habeas.domain.invariants.InvariantRefused`) if it would break an invariant."""
+def within_capacity(conn: Connection, cmd: c.AdmitToCustody | c.ArriveAtFacility | c.Rehouse,
+                    standard: CapacityStandard) -> None:
+    """Invariant 6 on the custody path: intake refuses a unit past its computed capacity unless an override is
+    recorded, and an admission, arrival or rehousing into the same unit may not go around it."""
+    facility_id = getattr(cmd, "facility_id", None) or custody_state(conn, cmd.person_id).facility_id
+    if facility_id is None:
+        return
+    found = units(conn, facility_id, cmd.unit_id)
+    if not found:
+        return  # an unknown unit: the domain refuses it, naming it
+    others = [p for p in unit_people(conn, facility_id, cmd.unit_id) if p != cmd.person_id]
+    capacity = computed_capacity(found[0].floor_area_m2, standard)
+    require_room(cmd.person_id, facility_id, cmd.unit_id, others=len(others), capacity=capacity,
+                 standard=standard.value)
+
+
+PLACING = (c.AdmitToCustody, c.ArriveAtFacility, c.Rehouse)  # custody steps that put someone in a unit
+
+
+def check(conn: Connection, cmd: c.Command, standard: CapacityStandard) -> None:
+    """Refuse ``cmd`` (an :class:`~habeas.domain.invariants.InvariantRefused`) if it would break an invariant.
+    ``standard`` is the deployment pack's capacity standard (invariant 6)."""
     for rule in CHECKS.get(type(cmd), ()):
         rule(conn, cmd)
+    if isinstance(cmd, PLACING):
+        within_capacity(conn, cmd, standard)
