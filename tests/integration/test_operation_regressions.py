@@ -219,3 +219,19 @@ def test_no_command_puts_a_unit_over_its_computed_capacity(world: World, path: s
                                       custodian=custodian(ESCORT)), ESCORT)
         else:
             w.step(c.Rehouse(person_id=p, occurred_at=w.now(), unit_id="u-a", reason="medical"), ESCORT)
+
+
+def test_a_man_a_count_found_missing_is_not_released_on_paper(world: World) -> None:
+    """Invariant 5 on the release path (found after the state machine's run, reading its side paths): with the
+    arrival count one short and its incident open, the missing man could be `released`, closing his record with
+    nobody knowing where he is. Refused until the discrepancy is resolved."""
+    w = world
+    fly(w)
+    count(w, Checkpoint.ARRIVAL, "p-0", "p-1")
+    # taken off the plane (it has arrived) into a cell on paper, then "released"
+    landed = w.step(c.ArriveAtFacility(person_id="p-2", occurred_at=w.now(), facility_id="f-tx", unit_id="u-a",
+                                       custodian=custodian(ESCORT)), ESCORT)
+    assert not isinstance(landed, DomainError), landed
+    refused = w.step(c.Release(person_id="p-2", occurred_at=w.now(), reason="bond"), ESCORT)
+    assert isinstance(refused, DomainError)
+    assert state(w, "p-2").status is CustodyStatus.IN_CUSTODY

@@ -221,10 +221,12 @@ def a_handoff_completes_reconciled(conn: Connection, cmd: CompleteHandoff) -> No
     _reconciles(conn, issued.person_ids, issued.manifest_id, cmd.receipt_id)
 
 
-def custody_never_passes_for_the_missing(conn: Connection, cmd: c.HandOver | c.Remove) -> None:
-    """Invariant 5 on the direct paths (a hand-over without a receipt, a removal): never for a person an open
-    discrepancy incident names; and, invariant 1, never off a leg whose manifest is en route."""
-    _off_leg(conn, custody_state(conn, cmd.person_id), "handoff" if isinstance(cmd, c.HandOver) else "removal")
+def custody_never_passes_for_the_missing(conn: Connection, cmd: c.HandOver | c.Remove | c.Release) -> None:
+    """Invariant 5 on the direct paths (a hand-over without a receipt, a removal, a release): never for a person
+    an open discrepancy incident names (a man a count found missing is not let go on paper: nobody disappears
+    between two records); and, invariant 1, never off a leg whose manifest is en route."""
+    move = {c.HandOver: "handoff", c.Remove: "removal"}.get(type(cmd), "release")
+    _off_leg(conn, custody_state(conn, cmd.person_id), move)
     require_reconciled((cmd.person_id,), counts={}, discrepancies=_open_discrepancies(conn, (cmd.person_id,)))
 
 
@@ -240,6 +242,7 @@ CHECKS: Mapping[type[c.Command], tuple[Check, ...]] = {
     CompleteHandoff: (a_handoff_completes_reconciled,),
     c.HandOver: (custody_never_passes_for_the_missing,),
     c.Remove: (custody_never_passes_for_the_missing,),
+    c.Release: (custody_never_passes_for_the_missing,),
 }
 
 
