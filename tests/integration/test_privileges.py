@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from habeas.bootstrap import open_services
+from habeas.bootstrap import Settings, init, open_services
 from habeas.demo import operation
 from habeas.demo.ground import write_ground_pack
 from habeas.domain import commands as c
@@ -33,7 +33,7 @@ from habeas.services import access, accounts, logins
 from habeas.services.door import Services
 from habeas.storage import privileges
 from habeas.storage.engine import make_engine
-from tests.conftest import POSTGRES_URL, Db
+from tests.conftest import POSTGRES_URL, Db, _postgres_db
 from tests.e2e.api.server import free_port
 from tests.e2e.cli import habeas, one_line_error
 
@@ -43,11 +43,15 @@ AGENCY = "agency-us-ice"  # the seed operation's
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres)])
+def db(tmp_path: Path) -> Iterator[Db]:
+    """PostgreSQL only, here: roles are what this module tests (SQLite has none: test_db_grant_on_sqlite_says_so)."""
+    yield from _postgres_db(tmp_path)
+
+
 @pytest.fixture
 def role_name(db: Db) -> Iterator[str]:
     """A role name of this test's own, dropped (with every privilege it holds) afterwards."""
-    if db.schema is None:
-        pytest.skip("PostgreSQL roles: SQLite has none (test_db_grant_on_sqlite_says_so)")
     name = f"habeas_rt_{uuid.uuid4().hex[:12]}"
     yield name
     with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
@@ -165,15 +169,13 @@ def test_db_grant_through_the_cli_prints_the_url(db: Db, make_services: MakeServ
         services.close()
 
 
-def test_db_grant_on_sqlite_says_so(db: Db, make_services: MakeServices) -> None:
-    if db.schema is not None:
-        pytest.skip("SQLite only")
-    make_services()
-    one_line_error(
-        habeas("db", "grant", "habeas_app", cwd=db.settings.key_path.parent, env=db.env(), check=False),
-        r"SQLite has no roles",
-    )
-    engine = make_engine(db.settings.db_url)
+def test_db_grant_on_sqlite_says_so(tmp_path: Path) -> None:
+    # SQLite alone (no `db` fixture: the PostgreSQL half would have nothing to test)
+    settings = Settings(db_url=f"sqlite:///{tmp_path / 'habeas.db'}", key_path=tmp_path / "habeas.key")
+    init(settings, "test.habeas/grant")
+    env = {"HABEAS_DATABASE_URL": settings.db_url, "HABEAS_SIGNING_KEY": str(settings.key_path)}
+    one_line_error(habeas("db", "grant", "habeas_app", cwd=tmp_path, env=env, check=False), r"SQLite has no roles")
+    engine = make_engine(settings.db_url)
     try:
         assert privileges.owner_problem(engine) is None  # nothing to refuse: the file's permissions are the guard
     finally:
