@@ -354,3 +354,20 @@ def test_a_record_that_lapses_a_clearance_names_the_manifest_in_its_answer(
     assert "clear it again" in str(order.warnings[0])
     assert_rebuild_equal(services)
 
+
+
+def test_an_order_that_lands_after_the_plane_and_before_the_handoff_binds_too(
+    make_services: MakeServices, pack: str
+) -> None:
+    # The window between wheels-down and the signatures on the apron: the people are still the sending state's,
+    # and an order that reaches them then must stop the handoff as one in the air does (found reading the
+    # invariants helper's note: alerts were raised for departed or halted manifests only).
+    services = make_services(pack=pack)
+    world(services)
+    fly(services, order=False)
+    land(services)
+    services.execute(class_order(at=flight(4.5)))
+    with pytest.raises(ReturnRequiredOpen) as refused:
+        services.execute(handoff("hr-1", "p-1", "p-2", "p-3"))
+    assert (refused.value.order_id, refused.value.person_ids) == ("co-1", COVERED)
+    assert_rebuild_equal(services)

@@ -56,7 +56,7 @@ TRANSITIONS: Mapping[ManifestTransition, tuple[frozenset[ManifestStatus], Manife
     T.ADD: (_LIST_OPEN, S.DRAFT),  # needs re-clearance
     T.PROMOTE: (_LIST_OPEN, S.DRAFT),  # needs re-clearance
     T.STRIKE: (_LIST_OPEN, None),
-    T.RECORD_GATES: (_LIST_OPEN | {S.DEPARTED, S.HALTED}, None),
+    T.RECORD_GATES: (_LIST_OPEN | {S.DEPARTED, S.HALTED, S.ARRIVED}, None),  # a re-check on the apron too
     T.CLEAR: (frozenset({S.DRAFT}), S.CLEARED),
     T.LAPSE: (frozenset({S.CLEARED, S.BOARDING}), S.DRAFT),
     T.BEGIN_BOARDING: (frozenset({S.CLEARED}), S.BOARDING),

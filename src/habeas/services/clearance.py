@@ -39,7 +39,9 @@ from habeas.storage.projections.schema import record_key
 
 S = ManifestStatus
 _CLEARED = frozenset({S.CLEARED, S.BOARDING})
-_IN_FLIGHT = frozenset({S.DEPARTED, S.HALTED})
+# Gone from the origin and not yet handed over: in the air, halted, or landed and waiting on the apron. An order
+# that reaches people in any of these binds their onward moves (a return-required alert).
+_IN_FLIGHT = frozenset({S.DEPARTED, S.HALTED, S.ARRIVED})
 
 # What lapses a clearance: a legal record about someone aboard, or a new fitness-to-travel assessment.
 LAPSING = (*(t for t in EventType if t.value.startswith("legal.")), EventType.FITNESS_TO_TRAVEL_RECORDED)

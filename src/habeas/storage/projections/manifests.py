@@ -39,7 +39,9 @@ from habeas.storage.projections.rows import Applier, Batched, body_json, plain
 from habeas.storage.projections.schema import RecordRow, metadata
 
 ABOARD, ALTERNATE, STRUCK = "aboard", "alternate", "struck"
-IN_FLIGHT = frozenset({ManifestStatus.DEPARTED, ManifestStatus.HALTED})
+# Gone from the origin and not yet handed over (services/clearance.py's _IN_FLIGHT): where a failed re-check of a
+# court order or stay raises a return-required alert.
+IN_FLIGHT = frozenset({ManifestStatus.DEPARTED, ManifestStatus.HALTED, ManifestStatus.ARRIVED})
 # The gates whose failure after departure means the people must be brought back.
 RETURN_GATES = frozenset({"no_court_order_covering", "no_stay_in_force"})
 
