@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.e2e.api.server import free_port
+from tests.e2e.api.server import free_port, wait_until_serving
 from tests.e2e.cli import ENV, habeas, one_line_error
 
 
@@ -35,16 +34,7 @@ def test_an_operator_adds_a_user_makes_a_token_and_serves_the_api(tmp_path: Path
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.communicate()[1]
-            assert time.monotonic() < deadline, "habeas serve did not answer within 30 s"
-            time.sleep(0.1)
+        wait_until_serving(base, server)
         # the operator's pack (`habeas --pack`) is the one every worker's gates run, and says so
         assert httpx.get(f"{base}/healthz").json()["policy_pack"] == "strict-international"
         me = httpx.get(f"{base}/auth/me", headers={"Authorization": f"Bearer {token}"})

@@ -16,6 +16,7 @@ test_client_address runs `habeas serve` itself, where X-Forwarded-For is (not) b
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +31,20 @@ from fastapi import FastAPI
 LOOPBACK = "127.0.0.1"
 BASE_URL = "http://habeas.test"
 TIMEOUT_S = 30  # what the HTTP clients waited for a real server
+
+
+def wait_until_serving(base: str, server: subprocess.Popen[str], *, seconds: float = 30) -> None:
+    """Until a `habeas serve` process answers /healthz at ``base``; fail with its stderr if it exits first."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{base}/healthz").status_code == 200:
+                return
+        except httpx.TransportError:
+            pass  # not listening yet
+        assert server.poll() is None, server.communicate()[1]
+        assert time.monotonic() < deadline, f"habeas serve did not answer within {seconds:.0f} s"
+        time.sleep(0.1)
 
 
 def free_port() -> int:

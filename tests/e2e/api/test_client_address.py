@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,7 +27,7 @@ from habeas.domain.people import Identifier, IdentifierKind
 from habeas.services.door import Services
 from habeas.storage.access import access_log
 from tests.conftest import Db
-from tests.e2e.api.server import free_port
+from tests.e2e.api.server import free_port, wait_until_serving
 from tests.e2e.cli import TERMINAL, habeas, one_line_error
 
 T0 = datetime(2025, 3, 2, 8, 0, tzinfo=UTC)
@@ -71,17 +70,9 @@ def habeas_serve(db: Db, *options: str) -> Iterator[httpx.Client]:
         cwd=db.settings.key_path.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if client.get("/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                assert server.poll() is None, server.communicate()[1]
-                assert time.monotonic() < deadline, "habeas serve did not answer within 30 s"
-                time.sleep(0.1)
+        base = f"http://127.0.0.1:{port}"
+        wait_until_serving(base, server)
+        with httpx.Client(base_url=base, timeout=30) as client:
             yield client
     finally:
         server.terminate()
