@@ -36,7 +36,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.measure import median
-from habeas.bootstrap import HANDLERS, Settings, init, open_services
+from habeas.bootstrap import Settings, init, open_services
 from habeas.domain import commands as c
 from habeas.domain import manifests as mf
 from habeas.domain.actors import SYSTEM, Actor, Caller
@@ -52,8 +52,8 @@ from habeas.domain.legal import NoticeContent
 from habeas.domain.moves import Leg, TransportMode
 from habeas.domain.people import Identifier, IdentifierKind
 from habeas.domain.periods import Period
-from habeas.gates import load_pack
 from habeas.gates.evaluate import evaluate_manifest
+from habeas.gates.policy import load_pack
 from habeas.gates.state import (
     AgreementRecord,
     CapacitySnapshot,
@@ -70,6 +70,7 @@ from habeas.services import clearance, legal_state
 from habeas.services.clearance import Clearance
 from habeas.services.door import Services
 from habeas.services.unit_of_work import UnitOfWork
+from habeas.wiring import HANDLERS
 
 PACKS = Path(legal_state.__file__).parents[1] / "gates" / "packs"
 T0 = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)

@@ -1,9 +1,9 @@
-"""Composition root: settings, the policy packs, engine, key, ledger, and the wiring tables -> Services.
+"""Composition root: settings, the policy packs, engine, key, ledger, and the wiring (:mod:`habeas.wiring`) ->
+Services.
 
-Everything is decided here once, at start-up, and injected: which handler runs which command (HANDLERS), which
-applier brings the projections up to date with which event (APPLIERS), which follow-ups run after which event
-(REACTIONS), the deployment's policy pack and every pack a command may name. Nothing here runs at import time
-but building those tables.
+Everything is decided here once, at start-up, and injected into the handlers and reactions the wiring tables
+name: the deployment's policy packs and the clock. The wiring is imported only by an entry point that writes, so a
+command that only reads (``habeas facility list``) starts without importing every handler.
 """
 
 from __future__ import annotations
@@ -16,38 +16,22 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 
-from habeas.domain.commands import Command
 from habeas.domain.errors import HabeasError
-from habeas.domain.events import EventType
-from habeas.gates.policy import Packs, Policy, PolicyError, load_pack, shipped_packs
-from habeas.ledger.log import Ledger
-from habeas.ledger.note import NoteError, Signer, format_skey, format_vkey, generate_signer, parse_skey
-from habeas.services import (
-    access,
-    agreements,
-    alert_binding,
-    clearance,
-    corrections,
-    custody,
-    facilities,
-    handoffs,
-    incidents,
-    intake,
-    legal,
-    manifests,
-    notifications,
-    people,
-)
-from habeas.services.door import Bound, Door, Services
-from habeas.services.unit_of_work import Handler, Projector, Reaction
-from habeas.storage import ledger_store, migrate, privileges
-from habeas.storage import projections as p
+from habeas.services.door import Door
+from habeas.storage import ledger_store, migrate
 from habeas.storage.engine import DEFAULT_URL, make_engine
-from habeas.storage.projections.rows import Applier
+
+if TYPE_CHECKING:  # imported where used: a command that only reads opens a Door and nothing of the write path
+    from habeas.gates.policy import Packs, Policy
+    from habeas.ledger.log import Ledger
+    from habeas.ledger.note import Signer
+    from habeas.services.door import Bound, Services
+    from habeas.services.unit_of_work import Handler, Reaction
+    from habeas.storage import privileges
 
 DEFAULT_KEY = "./habeas.key"
 DEFAULT_ORIGIN = "habeas.local/custody-log"
@@ -55,46 +39,6 @@ ENV_DB = "HABEAS_DATABASE_URL"
 ENV_KEY = "HABEAS_SIGNING_KEY"
 ENV_PACK = "HABEAS_POLICY_PACK"
 DEFAULT_PACK = "us-federal"
-
-HANDLERS: dict[type[Command], Handler] = {
-    **people.HANDLERS,
-    **legal.HANDLERS,
-    **custody.HANDLERS,
-    **facilities.HANDLERS,
-    **manifests.HANDLERS,
-    **clearance.HANDLERS,
-    **handoffs.HANDLERS,
-    **intake.HANDLERS,
-    **incidents.HANDLERS,
-    **notifications.HANDLERS,
-    **agreements.HANDLERS,
-    **access.HANDLERS,
-    **corrections.HANDLERS,
-    **alert_binding.HANDLERS,
-}
-
-APPLIERS: dict[EventType, Applier] = {
-    **p.people.APPLIERS,
-    **p.legal.APPLIERS,
-    **p.custody.APPLIERS,
-    **p.facilities.APPLIERS,
-    **p.manifests.APPLIERS,
-    **p.handoffs.APPLIERS,
-    **p.intake.APPLIERS,
-    **p.incidents.APPLIERS,
-    **p.notifications.APPLIERS,
-    **p.agreements.APPLIERS,
-    **p.access.APPLIERS,
-    **p.corrections.APPLIERS,
-}
-
-# Follow-ups between concepts, run by the unit of work after it records an event of the type, in the same
-# transaction: a legal record (or a new fitness assessment) lapses clearances and raises return-required alerts.
-REACTIONS: dict[EventType, list[Reaction]] = {
-    **{t: [clearance.after_legal_record] for t in clearance.LAPSING},
-    EventType.ENTRY_CORRECTED: [clearance.after_correction],  # a corrected record lapses as a new one does
-}
-
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -118,6 +62,8 @@ class Settings:
 
 def write_key(path: Path, signer: Signer) -> None:
     """Write the private key readable by its owner only; never overwrite one."""
+    from habeas.ledger.note import format_skey
+
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
     except FileExistsError as e:
@@ -134,6 +80,8 @@ def vkey_path(key_path: Path) -> Path:
 
 
 def read_key(path: Path) -> Signer:
+    from habeas.ledger.note import NoteError, parse_skey
+
     try:
         text = path.read_text().strip()
     except FileNotFoundError as e:
@@ -152,6 +100,8 @@ def open_engine(settings: Settings, *, must_exist: bool = True, schema: str | No
 
 def init(settings: Settings, origin: str = DEFAULT_ORIGIN, *, schema: str | None = None) -> Signer:
     """Create the signing key (if there is none) and the database schema (if there is none)."""
+    from habeas.ledger.note import NoteError, format_vkey, generate_signer
+
     if settings.key_path.exists():
         signer = read_key(settings.key_path)
     else:
@@ -179,6 +129,8 @@ def open_ledger(
     except BaseException:
         engine.dispose()
         raise
+    from habeas.ledger.log import Ledger
+
     # The key name is the log's origin: one key, one log.
     return Ledger(engine, signer, signer.name, clock)
 
@@ -202,6 +154,8 @@ def grant_runtime_role(
     tables' owner; refused on SQLite, which has no roles."""
     engine = open_engine(settings, schema=schema)
     try:
+        from habeas.storage import privileges
+
         return privileges.grant_runtime_role(engine, role, new_password=new_password)
     finally:
         engine.dispose()
@@ -232,9 +186,12 @@ def open_reader(settings: Settings, *, schema: str | None = None) -> Door:
 
 
 @functools.cache
-def _shipped() -> tuple[tuple[str, Policy], ...]:
-    """The packs shipped with habeas, parsed once a process (they are package data: they never change)."""
-    return tuple((name, load_pack(name)) for name in shipped_packs())
+def _shipped(name: str) -> Policy | None:
+    """The pack shipped with habeas under ``name`` (None if there is none), parsed once a process (they are
+    package data: they never change); only the packs a deployment names are parsed."""
+    from habeas.gates.policy import load_pack, shipped_packs
+
+    return load_pack(name) if name in shipped_packs() else None
 
 
 def load_packs(deployment: str, extra: Sequence[str] = ()) -> tuple[Policy, Packs]:
@@ -242,10 +199,11 @@ def load_packs(deployment: str, extra: Sequence[str] = ()) -> tuple[Policy, Pack
     (a shipped name or a pack file each; ``extra`` adds more, as the demo's ground pack). The first clears every
     leg; each later one the legs departing from the countries it declares. A bad pack is refused here, before
     anything runs; nothing reads a pack after start-up."""
+    from habeas.gates.policy import Packs, PolicyError, load_pack
+
     names = [n.strip() for n in deployment.split(",") if n.strip()] + list(extra)
-    shipped = dict(_shipped())
     try:
-        packs = Packs.of([shipped[n] if n in shipped else load_pack(n) for n in names])
+        packs = Packs.of([_shipped(n) or load_pack(n) for n in names])
     except PolicyError as e:
         raise HabeasError(str(e)) from e
     return packs.default, packs
@@ -258,15 +216,14 @@ def inject(handler: Callable[..., Any], dependencies: Mapping[str, Any]) -> Call
     return functools.partial(handler, **wanted) if wanted else handler
 
 
-def projector(appliers: Mapping[EventType, Applier] = APPLIERS) -> Projector:
-    return functools.partial(p.apply_many, appliers=appliers)
-
-
 def wire(
     ledger: Ledger, clock: Callable[[], datetime], policy: Policy, packs: Packs, settings: Settings | None
 ) -> Services:
     """The services over an open ledger: the dependencies injected into the handlers and reactions, the
     projector built from the merged appliers."""
+    from habeas.services.door import Services
+    from habeas.wiring import HANDLERS, REACTIONS, projector  # the write path: imported by commands that write
+
     dependencies: dict[str, Any] = {"policy": policy, "packs": packs, "clock": clock}
 
     def bound(handler: Handler) -> Bound:

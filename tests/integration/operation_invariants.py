@@ -30,7 +30,6 @@ from typing import Any
 from sqlalchemy import Connection, create_engine, select
 from sqlalchemy.pool import StaticPool
 
-from habeas.bootstrap import projector
 from habeas.domain import commands as c
 from habeas.domain.corrections import PersonErased
 from habeas.domain.custody import Authority, Custodian, CustodyChanged, CustodyState, CustodyStatus, CustodyTransition
@@ -42,7 +41,7 @@ from habeas.domain.headcounts import HeadcountRecorded
 from habeas.domain.manifest_events import ManifestDeparted, ManifestStatus
 from habeas.domain.manifest_state import Manifest
 from habeas.domain.values import parse_utc
-from habeas.gates import evaluate
+from habeas.gates.evaluate import evaluate
 from habeas.ledger.checkpoint import parse_checkpoint
 from habeas.ledger.entry import parse_leaf
 from habeas.ledger.merkle import ProofError, verify_consistency
@@ -52,13 +51,15 @@ from habeas.services.custody import custody_state
 from habeas.services.door import Services
 from habeas.services.intake import housing_areas
 from habeas.services.manifests import manifest_state
-from habeas.storage import ledger_store, projections
+from habeas.storage import ledger_store
+from habeas.storage.projections import catalog as projections
 from habeas.storage.projections.custody import custody
 from habeas.storage.projections.incidents import incident
 from habeas.storage.projections.intake import capacity_override
 from habeas.storage.projections.manifests import manifest
 from habeas.storage.projections.people import person
 from habeas.storage.projections.schema import KIND, record
+from habeas.wiring import projector
 
 S = ManifestStatus
 MAY_DEPART = (S.CLEARED, S.BOARDING, S.DEPARTED)  # a manifest's states its people may depart on its leg in

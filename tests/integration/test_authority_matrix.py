@@ -185,7 +185,7 @@ def test_every_command_is_authorised_by_role_and_by_relation(
 
 
 def test_the_table_covers_every_command_the_door_runs() -> None:
-    from habeas.bootstrap import HANDLERS
+    from habeas.wiring import HANDLERS
 
     assert set(RULES) == set(HANDLERS)
     for cmd, rule in RULES.items():  # a relation that reads the state has a check; the other two need none

@@ -37,7 +37,7 @@ from habeas.domain.invariants import (
 )
 from habeas.domain.manifest_events import StrikeReason
 from habeas.domain.periods import Period
-from habeas.gates import load_pack
+from habeas.gates.policy import load_pack
 from habeas.ledger.note import Signer, generate_signer
 from habeas.services.custody import custody_state
 from habeas.services.door import Services

@@ -20,7 +20,7 @@ from habeas.domain.legal import NoticeContent, ProtectionKind
 from habeas.domain.moves import Leg, TransportMode
 from habeas.domain.people import Identifier, IdentifierKind
 from habeas.domain.periods import Period
-from habeas.gates import load_pack
+from habeas.gates.policy import load_pack
 from habeas.ledger.verify import verify_log
 from habeas.services.clearance import Clearance
 from habeas.services.door import Services

@@ -37,9 +37,10 @@ from habeas.ledger.merkle import EMPTY_ROOT
 from habeas.ledger.note import generate_signer
 from habeas.services.door import Services
 from habeas.services.rebuild import RebuildError
-from habeas.storage import ledger_store, migrate, projections
+from habeas.storage import ledger_store, migrate
 from habeas.storage.access import access_metadata
 from habeas.storage.engine import make_engine
+from habeas.storage.projections import catalog as projections
 from habeas.storage.schema import ledger_head
 from habeas.storage.schema import metadata as ledger_metadata
 from tests.conftest import POSTGRES_URL, Db, TickingClock

@@ -26,7 +26,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from habeas.bootstrap import HANDLERS
 from habeas.domain import commands as c
 from habeas.domain import manifests as mf
 from habeas.domain.actors import Caller
@@ -73,6 +72,7 @@ from habeas.services.intake import AdmitAtIntake
 from habeas.storage import ledger_store
 from habeas.storage.projections.notifications import notification
 from habeas.storage.projections.schema import record
+from habeas.wiring import HANDLERS
 
 DOC = Path(__file__).parents[2] / "docs" / "public-log.md"
 MakeServices = Callable[..., Services]

@@ -53,7 +53,8 @@ from habeas.services.door import Services
 from habeas.services.people import identity_candidates
 from habeas.services.records import person_state
 from habeas.services.records import records as record_views
-from habeas.storage import ledger_store, projections
+from habeas.storage import ledger_store
+from habeas.storage.projections import catalog as projections
 from habeas.storage.projections.people import identity_keys, person, person_key
 from habeas.storage.projections.schema import record
 

@@ -32,7 +32,6 @@ from hypothesis.stateful import (
 from sqlalchemy import Connection, create_engine, select
 from sqlalchemy.pool import StaticPool
 
-from habeas.bootstrap import projector
 from habeas.domain import commands as c
 from habeas.domain.allegations import ALLEGATION_TRANSITIONS, AdjudicationOutcome, AllegationStatus
 from habeas.domain.corrections import ErasureReason
@@ -53,9 +52,11 @@ from habeas.services.door import Services
 from habeas.services.facilities import officer_ref, unit_ref
 from habeas.services.incidents import RecordIncident
 from habeas.services.unit_of_work import Result
-from habeas.storage import ledger_store, projections
+from habeas.storage import ledger_store
+from habeas.storage.projections import catalog as projections
 from habeas.storage.projections.custody import custody
 from habeas.storage.projections.people import person
+from habeas.wiring import projector
 
 T0 = datetime(2025, 3, 1, tzinfo=UTC)  # before the TickingClock starts; each step is a minute later
 AMENDED_AT = T0 - timedelta(days=1)  # an amendment moves an entry's time here: a value no entry has

@@ -23,7 +23,7 @@ from habeas.domain.manifest_events import (
     StrikeReason,
 )
 from habeas.domain.moves import Leg, TransportMode
-from habeas.gates import GateResult
+from habeas.gates.rules import GateResult
 from habeas.services.clearance import Clearance
 from habeas.services.manifests import ManifestView
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,13 +13,13 @@ from habeas.bootstrap import open_reader, open_services
 from habeas.cli.console import err, out
 from habeas.cli.context import settings_of
 from habeas.domain.actors import SYSTEM_CALLER, Caller
-from habeas.domain.commands import Command
-from habeas.domain.custody import Authority, Custodian
+from habeas.domain.command import Command
 from habeas.domain.errors import HabeasError
-from habeas.domain.identity import IdentityWarning
-from habeas.services import Services
-from habeas.services.door import Door
-from habeas.services.unit_of_work import Result
+
+if TYPE_CHECKING:  # a read command never opens the write path
+    from habeas.domain.custody import Authority, Custodian
+    from habeas.services.door import Door, Services
+    from habeas.services.unit_of_work import Result
 
 AtOption = Annotated[
     str | None,
@@ -83,11 +83,15 @@ def parse_caller(text: str | None) -> Caller:
 
 
 def parse_custodian(text: str) -> Custodian:
+    from habeas.domain.custody import Custodian
+
     officer, agency = _pair(text, "--custodian")
     return Custodian(agency_id=agency, officer_id=officer)
 
 
 def authority(agency: str | None, basis: str | None, record_id: str | None) -> Authority | None:
+    from habeas.domain.custody import Authority
+
     if agency is None and basis is None and record_id is None:
         return None
     if agency is None or basis is None:
@@ -127,6 +131,8 @@ def recorded(what: str, record_id: str, result: Result, *, new_person: str = "<n
 def show_warnings(warnings: Sequence[object], new_person: str) -> None:
     """The identity warnings among ``warnings``; the command that recorded other kinds (an intake's overrides)
     prints those itself."""
+    from habeas.domain.identity import IdentityWarning
+
     for w in warnings:
         if not isinstance(w, IdentityWarning):
             continue

@@ -15,9 +15,16 @@ from rich.table import Table
 from habeas.bootstrap import write_key
 from habeas.cli.common import AsOption, AtOption, IdOption, at_or_now, country, execute, reading, recorded
 from habeas.cli.console import out
-from habeas.domain.commands import RegisterAgency, RegisterFacility, RegisterOfficer, RegisterUnit
 from habeas.domain.errors import HabeasError, InvalidField
-from habeas.domain.facilities import AgeGroup, DetentionCategory, Separation
+from habeas.domain.facilities import (
+    AgeGroup,
+    DetentionCategory,
+    RegisterAgency,
+    RegisterFacility,
+    RegisterOfficer,
+    RegisterUnit,
+    Separation,
+)
 from habeas.domain.people import Sex
 from habeas.domain.values import MAX_BIGINT
 from habeas.services.codes import country_exists

@@ -14,7 +14,7 @@ from habeas.cli.console import out
 from habeas.cli.context import settings_of
 from habeas.domain import manifests as mf
 from habeas.domain.moves import Leg, TransportMode
-from habeas.gates import GateResult
+from habeas.gates.rules import GateResult
 from habeas.services.alert_binding import overrides
 from habeas.services.alerts import operation_alerts
 from habeas.services.clearance import Clearance

@@ -1,51 +1,6 @@
 """The pure domain: standard library only, no clock, no I/O.
 
-Importing this package imports every concept module, so that every event class is registered for
-:func:`habeas.domain.events.event_from`.
+Each concept is a module of its own (``people``, ``legal``, ``custody``, ``manifests``...); importing this package
+imports none of them, so an entry point pays only for the concepts it uses. Event classes are found by their type
+when an entry is decoded (:data:`habeas.domain.events.HOMES`).
 """
-
-from habeas.domain import (
-    access_log,
-    agreements,
-    allegations,
-    commands,
-    corrections,
-    court_orders,
-    custody,
-    facilities,
-    handoffs,
-    headcounts,
-    identity,
-    incidents,
-    intake,
-    legal,
-    manifests,
-    medical,
-    moves,
-    notifications,
-    people,
-    return_overrides,
-)
-
-__all__ = [
-    "access_log",
-    "agreements",
-    "allegations",
-    "commands",
-    "corrections",
-    "court_orders",
-    "custody",
-    "facilities",
-    "handoffs",
-    "headcounts",
-    "identity",
-    "incidents",
-    "intake",
-    "legal",
-    "manifests",
-    "medical",
-    "moves",
-    "notifications",
-    "people",
-    "return_overrides",
-]

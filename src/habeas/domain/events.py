@@ -17,12 +17,14 @@ stream, public, None)`` must still rebuild the projections; it then gives the ev
 their defaults.
 
 Concrete events live beside their concept (``people``, ``legal``, ``custody``...) and register themselves here
-by their ``TYPE``; importing :mod:`habeas.domain` imports them all.
+by their ``TYPE``; :func:`event_class` imports a concept's module the first time one of its types is decoded
+(``HOMES`` says which), so reading a projection imports no event it does not decode.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,6 +102,63 @@ class EventType(StrEnum):
 
 _REGISTRY: dict[EventType, type[Event]] = {}
 
+# The concept module (under habeas.domain) that defines each event class. A class registers itself when its
+# module is imported; decoding an entry imports the module then, so a command that decodes nothing (a read of a
+# projection) does not pay for importing every concept at start-up. A test checks this table against the classes.
+HOMES: Mapping[EventType, str] = MappingProxyType({
+    EventType.PERSON_REGISTERED: "people",
+    EventType.PERSON_ADMISSION_RECORDED: "people",
+    EventType.PERSON_MERGED: "identity",
+    EventType.PERSON_ERASED: "corrections",
+    EventType.ALLEGATION_RECORDED: "allegations",
+    EventType.ALLEGATION_STATUS_CHANGED: "allegations",
+    EventType.CONVICTION_RECORDED: "allegations",
+    EventType.REMOVAL_ORDER_RECORDED: "legal",
+    EventType.PROTECTION_RECORDED: "legal",
+    EventType.STAY_RECORDED: "legal",
+    EventType.COURT_ORDER_RECORDED: "court_orders",
+    EventType.NOTICE_SERVED: "legal",
+    EventType.COUNSEL_RECORDED: "legal",
+    EventType.CONSULAR_RECORDED: "legal",
+    EventType.FACILITY_REGISTERED: "facilities",
+    EventType.UNIT_REGISTERED: "facilities",
+    EventType.AGENCY_REGISTERED: "facilities",
+    EventType.OFFICER_REGISTERED: "facilities",
+    EventType.CUSTODY_CHANGED: "custody",
+    EventType.ENTRY_CORRECTED: "corrections",
+    EventType.MANIFEST_CREATED: "manifest_events",
+    EventType.MANIFEST_PERSON_ADDED: "manifest_events",
+    EventType.MANIFEST_PERSON_STRUCK: "manifest_events",
+    EventType.MANIFEST_ALTERNATE_PROMOTED: "manifest_events",
+    EventType.MANIFEST_CLEARED: "manifest_events",
+    EventType.MANIFEST_CLEARANCE_LAPSED: "manifest_events",
+    EventType.MANIFEST_BOARDING_STARTED: "manifest_events",
+    EventType.MANIFEST_DEPARTED: "manifest_events",
+    EventType.MANIFEST_ARRIVED: "manifest_events",
+    EventType.MANIFEST_HANDED_OVER: "manifest_events",
+    EventType.MANIFEST_CLOSED: "manifest_events",
+    EventType.MANIFEST_HALTED: "manifest_events",
+    EventType.MANIFEST_RETURNED: "manifest_events",
+    EventType.MANIFEST_CANCELLED: "manifest_events",
+    EventType.GATE_EVALUATED: "manifest_events",
+    EventType.HEADCOUNT_RECORDED: "headcounts",
+    EventType.INCIDENT_OPENED: "incidents",
+    EventType.INCIDENT_RESOLVED: "incidents",
+    EventType.ACCESS_LOGGED: "incidents",
+    EventType.ACCESS_LOG_COMMITTED: "access_log",
+    EventType.NOTIFICATION_DUE: "notifications",
+    EventType.NOTIFICATION_SENT: "notifications",
+    EventType.HANDOFF_RECEIPT_ISSUED: "handoff_events",
+    EventType.HANDOFF_SIGNED: "handoff_events",
+    EventType.HANDOFF_COMPLETED: "handoff_events",
+    EventType.INTAKE_CAPACITY_OVERRIDE: "intake",
+    EventType.INTAKE_UNKNOWN_OVERRIDE: "intake",
+    EventType.AGREEMENT_RECORDED: "agreements",
+    EventType.AGREEMENT_INVOICE_ISSUED: "agreements",
+    EventType.FITNESS_TO_TRAVEL_RECORDED: "medical",
+    EventType.RETURN_REQUIRED_OVERRIDDEN: "return_overrides",
+})
+
 
 @dataclass(frozen=True, kw_only=True)
 class Event:
@@ -153,9 +212,14 @@ class Event:
 
 def event_class(event_type: str) -> type[Event]:
     try:
-        return _REGISTRY[EventType(event_type)]
-    except (ValueError, KeyError) as e:
+        known = EventType(event_type)
+    except ValueError as e:
         raise UnknownEventType(event_type) from e
+    cls = _REGISTRY.get(known)
+    if cls is None:
+        importlib.import_module(f"habeas.domain.{HOMES[known]}")  # registers the class (see HOMES)
+        cls = _REGISTRY[known]
+    return cls
 
 
 def event_from(type: str, stream: str, public: dict[str, Any], private: dict[str, Any] | None) -> Event:

@@ -227,7 +227,8 @@ def load_pack(name_or_path: str | Path) -> Policy:
     except UnicodeDecodeError as e:
         raise PolicyError(source, "(file)", f"not UTF-8 text: {e.reason} at byte {e.start}") from e
     try:
-        data = yaml.safe_load(text)
+        # The safe loader, libyaml's when PyYAML was built with it (every command checks the pack at start-up).
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else "(yaml)"

@@ -1,6 +1,4 @@
-"""The service layer: the door (:class:`Services`) and one module per concept."""
+"""The service layer: the door (:class:`habeas.services.door.Services`) and one module per concept.
 
-from habeas.services.door import Services
-from habeas.services.unit_of_work import Result
-
-__all__ = ["Result", "Services"]
+Importing the package imports none of them: an entry point imports the concepts it uses.
+"""

@@ -26,9 +26,10 @@ from habeas.domain.errors import InvalidField, UnknownRecord
 from habeas.domain.events import Event, EventType
 from habeas.domain.legal import StayRecorded
 from habeas.domain.manifest_events import GateCheck, GateOutcome, LapseCause, ManifestStatus
-from habeas.gates import GateResult, after_departure_alert, evaluate
 from habeas.gates.coverage import Coverage, coverage
+from habeas.gates.evaluate import after_departure_alert, evaluate
 from habeas.gates.policy import Packs, Policy
+from habeas.gates.rules import GateResult
 from habeas.gates.state import CourtOrderRecord, StayRecord
 from habeas.services import legal_state
 from habeas.services.manifests import manifest_state

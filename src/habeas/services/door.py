@@ -8,33 +8,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine
 
 from habeas.domain.actors import SYSTEM_CALLER, Caller
-from habeas.domain.commands import Command
-from habeas.domain.events import EventType
-from habeas.gates.policy import Packs, Policy
-from habeas.ledger.log import Appender, Ledger
-from habeas.ledger.note import NoteError
-from habeas.ledger.verify import VerifyReport, verify_log
-from habeas.services import (
-    access,
-    access_chain,
-    accounts,
-    alert_binding,
-    invariants,
-    locator,
-    logins,
-    public_log,
-    rebuild,
-    rebuild_apply,
-)
-from habeas.services.authority import authorise
-from habeas.services.unit_of_work import Projector, Reaction, Result, UnitOfWork
-from habeas.storage import privileges
 from habeas.storage.engine import connect, snapshot
+
+if TYPE_CHECKING:  # imported where used: a command that only reads starts without the write path
+    from habeas.domain.command import Command
+    from habeas.domain.events import EventType
+    from habeas.gates.policy import Packs, Policy
+    from habeas.ledger.log import Appender, Ledger
+    from habeas.ledger.verify import VerifyReport
+    from habeas.services import access, accounts, locator, rebuild, rebuild_apply
+    from habeas.services.unit_of_work import Projector, Reaction, Result, UnitOfWork
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -45,7 +33,7 @@ Reader = Connection
 Tx = Connection
 """The write transaction an ``after`` callback runs in."""
 
-Bound = Callable[[Command, UnitOfWork], Result]
+Bound = Callable[["Command", "UnitOfWork"], "Result"]
 """A handler with its dependencies injected: all it still needs is the command and the unit of work."""
 
 
@@ -66,6 +54,8 @@ class Door:
         officer_id: str | None = None,
     ) -> accounts.Principal:
         """Register a user of an agency on record (the password, if any, kept as an argon2id hash)."""
+        from habeas.services import accounts
+
         return accounts.add_user(
             self.engine, user_id=user_id, agency_id=agency_id, role=role, now=now, password=password,
             officer_id=officer_id,
@@ -75,27 +65,37 @@ class Door:
         self, *, user_id: str, name: str, now: datetime, valid_for: timedelta | None = None
     ) -> accounts.IssuedToken:
         """A new API token for the user: the secret is in the answer once; only its hash is kept."""
+        from habeas.services import accounts
+
         return accounts.create_token(self.engine, user_id=user_id, name=name, now=now, valid_for=valid_for)
 
     def login(self, *, user_id: str, password: str, now: datetime) -> accounts.Principal | None:
         """The user if the password is theirs; counts failures per account and raises
         :class:`logins.LoginLocked` while too many have failed."""
+        from habeas.services import logins
+
         return logins.login(self.engine, user_id=user_id, password=password, now=now)
 
     def list_users(self, *, agency_id: str | None = None) -> list[accounts.UserInfo]:
         """Users (of ``agency_id``, when given), with whether and by whom they were disabled."""
+        from habeas.services import accounts
+
         return self.read(accounts.list_users, agency_id=agency_id)
 
     def list_tokens(
         self, *, now: datetime, agency_id: str | None = None, user_id: str | None = None
     ) -> list[accounts.TokenInfo]:
         """Tokens (of ``agency_id``'s users, or of ``user_id``, when given) and their state at ``now``."""
+        from habeas.services import accounts
+
         return self.read(accounts.list_tokens, now=now, agency_id=agency_id, user_id=user_id)
 
     def revoke_token(
         self, *, token_id: str, now: datetime, by: str, agency_id: str | None = None, user_id: str | None = None
     ) -> accounts.TokenInfo:
         """Revoke a token: refused from the next request on (``agency_id``, ``user_id``: whose it must be)."""
+        from habeas.services import accounts
+
         return accounts.revoke_token(
             self.engine, token_id=token_id, now=now, by=by, agency_id=agency_id, user_id=user_id
         )
@@ -104,11 +104,15 @@ class Door:
         self, *, user_id: str, now: datetime, by: str, agency_id: str | None = None
     ) -> accounts.UserInfo:
         """Disable a user (of ``agency_id``, when given) and revoke their tokens, from the next request on."""
+        from habeas.services import accounts
+
         return accounts.disable_user(self.engine, user_id=user_id, now=now, by=by, agency_id=agency_id)
 
     def refuse_owner(self) -> None:
         """Refuse (:class:`~habeas.storage.privileges.PrivilegeError`) to go on connected as the tables' owner or a
         superuser, who could switch the append-only triggers off: `habeas serve` checks it before it starts."""
+        from habeas.storage import privileges
+
         privileges.refuse_owner(self.engine)
 
     def close(self) -> None:
@@ -149,6 +153,8 @@ class Services(Door):
         return handler
 
     def _uow(self, conn: Connection, appender: Appender, caller: Caller, now: datetime) -> UnitOfWork:
+        from habeas.services.unit_of_work import UnitOfWork
+
         return UnitOfWork(conn, appender, caller, now, self._project, self._reactions)
 
     def execute(
@@ -160,6 +166,9 @@ class Services(Door):
         ``after`` runs in the same transaction once the command is recorded (the HTTP layer stores the answer to
         an idempotent request there, so the answer exists exactly when the write does).
         """
+        from habeas.services import alert_binding, invariants
+        from habeas.services.authority import authorise
+
         handler = self._handler(cmd)
         now = self.clock()
 
@@ -188,6 +197,9 @@ class Services(Door):
         refusal of any of them rolls back all of them. Each runs in a savepoint of its own. A ``(command, caller)``
         pair names its own caller (a handover on the apron is recorded by both agencies' officers at once).
         ``progress`` hears how many are decided so far (a progress bar; the commit comes after the last)."""
+        from habeas.services import alert_binding, invariants
+        from habeas.services.authority import authorise
+
         items = [item if isinstance(item, tuple) else (item, caller) for item in cmds]
         handlers = [self._handler(cmd) for cmd, _ in items]
         now = self.clock()
@@ -213,41 +225,59 @@ class Services(Door):
     def record_reads(self, reads: Sequence[access.Read]) -> None:
         """Write who read whose personal data to the append-only access log, committed before the answer goes
         out (through the ledger's group commit: concurrent requests share one transaction)."""
+        from habeas.services import access
+
         access.record_reads(self.ledger, reads)
 
     def commit_access_log(self) -> bool:
         """Commit, in the ledger, access-log rows no commitment covers yet (rows an upgrade chained); False if none."""
+        from habeas.services import access
+
         return access.commit_access_log(self.ledger)
 
     def public_searcher(self, address: str, at: datetime) -> str:
         """How the access log names a public locator searcher at ``address`` on ``at``'s UTC day: a keyed hash,
         the key derived from the deployment's signing key (its one secret), so no second secret to keep."""
+        from habeas.services import access
+
         return access.public_searcher(self.ledger.signer.seed, address, at)
 
     def locate(self, query: locator.LocatorQuery) -> locator.LocatorResult:
         """The public locator's answer: every exact match, each with its leaf and proof."""
+        from habeas.services import locator
+
         return locator.locate(self.ledger, query)
 
     # -- the public log --------------------------------------------------------------------------------------
 
     def prove(self, seq: int, size: int | None = None) -> str:
         """The c2sp.org/tlog-proof of entry ``seq`` against the checkpoint at ``size`` (default: the latest)."""
+        from habeas.services import public_log
+
         return public_log.prove(self.ledger, seq, size)
 
     def checkpoint(self, size: int | None = None) -> str:
         """The latest signed checkpoint note, or the one signed at ``size``."""
+        from habeas.services import public_log
+
         return public_log.checkpoint(self.ledger, size)
 
     def vkey(self) -> str:
+        from habeas.services import public_log
+
         return public_log.vkey(self.ledger)
 
     def leaf(self, seq: int) -> bytes:
         return self.ledger.leaf(seq)
 
     def tile(self, level: int, index: int, width: int) -> bytes:
+        from habeas.services import public_log
+
         return public_log.tile(self.ledger, level, index, width)
 
     def entries_tile(self, index: int, width: int) -> bytes:
+        from habeas.services import public_log
+
         return public_log.entries_tile(self.ledger, index, width)
 
     # -- checks ----------------------------------------------------------------------------------------------
@@ -258,6 +288,10 @@ class Services(Door):
         """Verify the whole log (or, given a trusted checkpoint note, what came after it) with its own key, or
         with the verifier key ``vkey`` (raises :class:`public_log.BadVerifierKey` if it is not one, and
         :class:`public_log.BadTrustedCheckpoint` if ``trusted`` is not a checkpoint signed by it)."""
+        from habeas.ledger.note import NoteError
+        from habeas.ledger.verify import verify_log
+        from habeas.services import access_chain, public_log
+
         verifier = self.ledger.signer.verifier() if vkey is None else public_log.parse_verifier(vkey)
         # One snapshot for the log and the access log: a batch of reads commits rows and their commitment together.
         with connect(self.engine) as conn, snapshot(conn):
@@ -273,10 +307,14 @@ class Services(Door):
 
     def rebuild_check(self, progress: Callable[[int], None] | None = None) -> rebuild.RebuildReport:
         """Rebuild every projection from the log alone, with the same appliers, and compare with the live ones."""
+        from habeas.services import rebuild
+
         return rebuild.rebuild_check(self.ledger.engine, self._project, progress)
 
     def rebuild_apply(self, progress: Callable[[int], None] | None = None) -> rebuild_apply.RebuildApplyReport:
         """Replace the live projections with a rebuild from the log alone, in one transaction."""
+        from habeas.services import rebuild_apply
+
         return rebuild_apply.rebuild_apply(self.ledger.engine, self._project, progress)
 
     def size(self) -> int:
@@ -285,4 +323,6 @@ class Services(Door):
 
     def prove_consistency(self, old: int, new: int | None = None) -> list[bytes]:
         """The RFC 9162 consistency proof from tree size ``old`` to ``new`` (default: the latest checkpoint's)."""
+        from habeas.services import public_log
+
         return public_log.prove_consistency(self.ledger, old, new)

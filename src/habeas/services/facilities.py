@@ -16,8 +16,8 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, select
 
-from habeas.domain import commands as c
 from habeas.domain import facilities
+from habeas.domain.command import Command
 from habeas.domain.custody import CustodyStatus
 from habeas.domain.errors import InvalidField, UnknownRecord
 from habeas.domain.events import EventType, event_from
@@ -65,7 +65,7 @@ def officer_ref(conn: Connection, officer_id: str) -> OfficerRef | None:
 # -- handlers ----------------------------------------------------------------------------------------------------
 
 
-def register_agency(cmd: c.RegisterAgency, *, uow: UnitOfWork) -> Result:
+def register_agency(cmd: facilities.RegisterAgency, *, uow: UnitOfWork) -> Result:
     events = facilities.register_agency(
         cmd, already_registered=record_exists(uow.conn, EventType.AGENCY_REGISTERED, cmd.agency_id),
         now=uow.now,
@@ -73,7 +73,7 @@ def register_agency(cmd: c.RegisterAgency, *, uow: UnitOfWork) -> Result:
     return Result(uow.record(events))
 
 
-def register_officer(cmd: c.RegisterOfficer, *, uow: UnitOfWork) -> Result:
+def register_officer(cmd: facilities.RegisterOfficer, *, uow: UnitOfWork) -> Result:
     events = facilities.register_officer(
         cmd, already_registered=record_exists(uow.conn, EventType.OFFICER_REGISTERED, cmd.officer_id),
         agency_exists=record_exists(uow.conn, EventType.AGENCY_REGISTERED, cmd.agency_id), now=uow.now,
@@ -81,7 +81,7 @@ def register_officer(cmd: c.RegisterOfficer, *, uow: UnitOfWork) -> Result:
     return Result(uow.record(events))
 
 
-def register_facility(cmd: c.RegisterFacility, *, uow: UnitOfWork) -> Result:
+def register_facility(cmd: facilities.RegisterFacility, *, uow: UnitOfWork) -> Result:
     agency = cmd.operating_agency_id
     events = facilities.register_facility(
         cmd, already_registered=record_exists(uow.conn, EventType.FACILITY_REGISTERED, cmd.facility_id),
@@ -91,7 +91,7 @@ def register_facility(cmd: c.RegisterFacility, *, uow: UnitOfWork) -> Result:
     return Result(uow.record(events))
 
 
-def register_unit(cmd: c.RegisterUnit, *, uow: UnitOfWork) -> Result:
+def register_unit(cmd: facilities.RegisterUnit, *, uow: UnitOfWork) -> Result:
     parent = None if cmd.parent_unit_id is None else unit_ref(uow.conn, cmd.facility_id, cmd.parent_unit_id)
     events = facilities.register_unit(
         cmd, facility_exists=record_exists(uow.conn, EventType.FACILITY_REGISTERED, cmd.facility_id),
@@ -358,11 +358,11 @@ def capacity(conn: Connection, standard: CapacityStandard, facility_id: str | No
     return out
 
 
-HANDLERS: dict[type[c.Command], Handler] = {
-    c.RegisterFacility: register_facility,
-    c.RegisterUnit: register_unit,
-    c.RegisterAgency: register_agency,
-    c.RegisterOfficer: register_officer,
+HANDLERS: dict[type[Command], Handler] = {
+    facilities.RegisterFacility: register_facility,
+    facilities.RegisterUnit: register_unit,
+    facilities.RegisterAgency: register_agency,
+    facilities.RegisterOfficer: register_officer,
 }
 
 

@@ -22,9 +22,10 @@ from habeas.domain.errors import DomainError, HabeasError
 from habeas.domain.events import Event, event_from
 from habeas.ledger.entry import EntryError, parse_leaf
 from habeas.services.unit_of_work import Projector
-from habeas.storage import ledger_store, projections
+from habeas.storage import ledger_store
 from habeas.storage.engine import make_engine
-from habeas.storage.projections import projection_tables
+from habeas.storage.projections import catalog as projections
+from habeas.storage.projections.catalog import projection_tables
 from habeas.storage.projections.scope import apply_scope
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 from habeas.services.rebuild import replay
 from habeas.services.unit_of_work import Projector
 from habeas.storage import ledger_store
-from habeas.storage.projections import projection_tables
+from habeas.storage.projections.catalog import projection_tables
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,16 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection
 
 from habeas.domain.actors import Actor, Caller
 from habeas.domain.events import Event, EventType
 from habeas.ledger.entry import prepare_entry
-from habeas.ledger.log import Appender
 from habeas.services.codes import check_codes
-from habeas.storage.projections.scope import apply_scope
+
+if TYPE_CHECKING:
+    from habeas.ledger.log import Appender
 
 Projector = Callable[[Connection, Sequence[int], Sequence[Event]], None]
 """Brings the projections up to date with events just appended (seqs and events in log order)."""
@@ -60,6 +61,8 @@ class UnitOfWork:
 
         Returns the seqs of ``events`` only: entries a reaction records are its own.
         """
+        from habeas.storage.projections.scope import apply_scope  # here: a module that only reads never needs it
+
         prepared = []
         for e in events:
             body = e.public()

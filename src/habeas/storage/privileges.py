@@ -29,7 +29,7 @@ from sqlalchemy import Connection, Engine, text
 from habeas.domain.errors import HabeasError
 from habeas.storage.access import ACCESS_APPEND_ONLY, access_metadata
 from habeas.storage.engine import begin, connect
-from habeas.storage.projections import projection_tables
+from habeas.storage.projections.catalog import projection_tables
 from habeas.storage.schema import APPEND_ONLY_TABLES, NO_UPDATE_TABLES, ledger_head
 
 VERSION_TABLE = "alembic_version"  # as storage/migrate.py names it (not imported: migrate imports Alembic)

@@ -17,7 +17,7 @@ from habeas.domain.errors import (
 )
 from habeas.domain.handoffs import HandoffSignatureInvalid
 from habeas.domain.manifest_state import DepartureBlocked
-from habeas.gates import PolicyError
+from habeas.gates.policy import PolicyError
 from habeas.importers.tabular import ImportFileError
 from habeas.ledger.merkle import ProofError
 

@@ -174,3 +174,27 @@ def test_an_entry_written_before_a_field_was_added_decodes_with_its_default() ->
     older = {k: v for k, v in public.items() if k not in ("declared_capacity", "code")}
     event = event_from(type_, stream, older, private)
     assert (event.declared_capacity, event.code) == (None, None)  # type: ignore[attr-defined]
+
+
+def test_every_event_type_names_the_module_that_defines_it() -> None:
+    """HOMES is what `event_class` imports on first use: a wrong or missing line would fail only when that type is
+    first decoded in a process, so every line is checked against the class it finds."""
+    from habeas.domain.events import HOMES
+
+    assert set(HOMES) == set(EventType)
+    for t in EventType:
+        assert event_class(t.value).__module__ == f"habeas.domain.{HOMES[t]}", t
+
+
+def test_an_event_decodes_in_a_process_that_imported_no_concept() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from habeas.domain.events import EventType, event_class\n"
+        "assert 'habeas.domain.manifest_events' not in sys.modules\n"
+        "print(event_class('manifest.departed').__name__, 'habeas.domain.manifest_events' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert proc.stdout.split() == ["ManifestDeparted", "True"]

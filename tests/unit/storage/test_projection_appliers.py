@@ -10,7 +10,6 @@ import pytest
 
 from habeas.domain.events import EventType
 from habeas.domain.incidents import IncidentOpened
-from habeas.storage import projections
 from habeas.storage.projections import (
     access,
     agreements,
@@ -25,6 +24,7 @@ from habeas.storage.projections import (
     notifications,
     people,
 )
+from habeas.storage.projections import catalog as projections
 from habeas.storage.projections.rows import Batched, InsertRow, UpdateRow
 
 CONCEPTS = (
