@@ -27,6 +27,14 @@ from benchmarks.run import run_all
 
 DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
+# Sections with a main of their own: ``--only NAME [their options]`` runs benchmarks/MODULE.py's main with
+# ``--out`` (and ``--quick``) and whatever options follow.
+SECTIONS = {
+    "commands": "commands",  # the command path beside eventsourcing's application path
+    "rebuild": "rebuild_bench",  # rebuild --check entries/s
+    "ice-air": "ice_air",  # a real year of ICE Air flights replayed through Services
+}
+
 
 def _postgres_reachable(url: str) -> str | None:
     import psycopg
@@ -82,8 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller sizes, one repetition (a smoke run)")
     parser.add_argument(
         "--only",
-        choices=("sqlite", "postgres", "gates", "locator", "bulk", "cli"),
-        help="one backend only, or the gates section only, or the locator under load only",
+        choices=("sqlite", "postgres", "gates", "locator", "bulk", "cli", *SECTIONS),
+        help="one backend only, or the gates section only, or the locator under load only, or one section with "
+        "its own options (`--only ice-air --help` lists them; they follow --only)",
     )
     parser.add_argument("--pg-url", default=os.environ.get("HABEAS_BENCH_POSTGRES_URL", DEFAULT_PG))
     parser.add_argument("--out", type=Path, default=Path("bench-out"), help="where results.json goes")
@@ -99,7 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     loc.add_argument("--seconds", type=int, help="length of each wrk run (default 30; 5 with --quick)")
     loc.add_argument("--backend", choices=("sqlite", "postgres"), help="the locator on one backend only")
     loc.add_argument("--workers", type=int, help="pass --workers to habeas serve (default: its own default)")
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if args.only in SECTIONS:  # a section with its own main and options (issue 12's)
+        import importlib
+
+        section = importlib.import_module(f"benchmarks.{SECTIONS[args.only]}")
+        return int(section.main(["--out", str(args.out), *(["--quick"] if args.quick else []), *extra]))
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
 
     out = Console() if sys.stdout.isatty() else Console(width=160)
     if args.report is not None:

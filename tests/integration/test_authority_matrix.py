@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, select
 
-import habeas.services.door as door_module
+import habeas.services.authority as authority_module  # the door imports authorise from here at each command
 from habeas.bootstrap import init, open_services
 from habeas.demo import operation
 from habeas.demo import world as w
@@ -90,7 +90,7 @@ def walked(db: Db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     services.execute(c.RegisterAgency(agency_id=THIRD, occurred_at=w.SETUP_AT, name="Third state", country="MX",
                                       kind="immigration"))
     walked: collections.Counter[str] = collections.Counter()
-    real = door_module.authorise
+    real = authority_module.authorise
 
     def walking(conn: Connection, cmd: Any, caller: Caller) -> None:
         name = type(cmd).__name__
@@ -99,9 +99,9 @@ def walked(db: Db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
             walked[name] += 1
         real(conn, cmd, caller)
 
-    monkeypatch.setattr(door_module, "authorise", walking)
+    monkeypatch.setattr(authority_module, "authorise", walking)
     operation.run(services, ground_pack=pack)
-    monkeypatch.setattr(door_module, "authorise", real)
+    monkeypatch.setattr(authority_module, "authorise", real)
     try:
         yield services, walked
     finally:

@@ -1,13 +1,39 @@
 """`habeas --help` imports none of what the commands need: the listing comes from main.LAZY, so it answers at
-once (the time itself is measured in benchmarks/cli_start.py, not here)."""
+once; nor does a group's help (`habeas person --help`): a command module imports what its options need, and the
+rest when a command runs (the time itself is measured in benchmarks/cli_start.py, not here)."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from habeas.cli import main
+
+# What a help page must not import: the database, the migrations, the API, and everything that opens them.
+HEAVY = ("sqlalchemy", "alembic", "fastapi")
+HEAVY_HABEAS = ("habeas.bootstrap", "habeas.services", "habeas.storage")
+
+
+def _imported_by(args: list[str]) -> list[str]:
+    """The heavy modules `habeas ARGS` imports, run in a fresh interpreter (standalone, as the installed command
+    runs: a help page exits)."""
+    probe = (
+        "import sys, habeas.cli.main as m\n"
+        "try:\n"
+        f"    m.app({args!r}, prog_name='habeas')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(sorted(n for n in sys.modules if n.split('.')[0] in {HEAVY!r} "
+        f"or n.startswith({HEAVY_HABEAS!r})))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert "Usage: habeas" in proc.stdout, proc.stdout + proc.stderr
+    found: list[str] = ast.literal_eval(proc.stdout.strip().splitlines()[-1])
+    return found
 
 
 def test_the_listing_imports_no_database_domain_or_services() -> None:
@@ -18,6 +44,36 @@ def test_the_listing_imports_no_database_domain_or_services() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("name", [row.name for row in main.LAZY])
+def test_a_commands_help_imports_no_database_services_or_api(name: str) -> None:
+    """`habeas NAME --help` loads NAME's module for its options and help, and nothing a command runs with (the
+    root's settings, which open the database, are not resolved for a help page)."""
+    assert _imported_by([name, "--help"]) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["person", "add", "--help"], ["facility", "unit", "add", "--help"], ["manifest", "board", "--help"],
+     ["legal", "add", "court-order", "--help"], ["custody"], ["facility", "unit"]],
+    ids=["command", "nested command", "generated command", "sub-group's command", "bare group", "bare sub-group"],
+)
+def test_a_help_page_below_a_group_imports_none_either(args: list[str]) -> None:
+    assert _imported_by(args) == []
+
+
+def test_the_values_spelt_for_the_help_are_the_services_own() -> None:
+    """Token lifetimes, the demo's groupings and the import size limit are spelt in the CLI so that its help
+    imports no services and no importer."""
+    from habeas.cli import account_cmds, demo_cmd, import_cmds
+    from habeas.demo.runner import Grouping
+    from habeas.importers.tabular import DEFAULT_MAX_BYTES
+    from habeas.services.accounts import MAX_TOKEN_LIFETIME, TOKEN_LIFETIME
+
+    assert (TOKEN_LIFETIME.days, MAX_TOKEN_LIFETIME.days) == (account_cmds.TOKEN_DAYS, account_cmds.MAX_DAYS)
+    assert [(g.name, g.value) for g in demo_cmd.Transactions] == [(g.name, g.value) for g in Grouping]
+    assert import_cmds.DEFAULT_MAX_BYTES == DEFAULT_MAX_BYTES
 
 
 def test_every_listed_command_loads_and_is_named_as_listed() -> None:

@@ -8,19 +8,24 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
-from typing import Annotated
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
-from habeas.bootstrap import open_reader, utc_now
-from habeas.cli.console import out
+from habeas.cli.console import DataTable, out
 from habeas.cli.context import settings_of
 from habeas.domain.actors import Role
 from habeas.domain.errors import HabeasError
-from habeas.services.accounts import MAX_TOKEN_LIFETIME, OPERATOR, TOKEN_LIFETIME
-from habeas.services.door import Door
+
+if TYPE_CHECKING:
+    from habeas.services.door import Door
+
+# habeas.services.accounts' TOKEN_LIFETIME and MAX_TOKEN_LIFETIME in days, spelt here so that the help imports no
+# services (tests/unit/test_cli_start.py holds them equal).
+TOKEN_DAYS = 30
+MAX_DAYS = 365
 
 user_app = typer.Typer(
     help="API users: one agency and one role each. Disabled users are kept (the logs name them) but refused.\n\n"
@@ -29,23 +34,31 @@ user_app = typer.Typer(
     no_args_is_help=True,
 )
 token_app = typer.Typer(
-    help=f"API tokens: shown once, stored hashed, expiring after {TOKEN_LIFETIME.days} days unless told otherwise; "
+    help=f"API tokens: shown once, stored hashed, expiring after {TOKEN_DAYS} days unless told otherwise; "
     "a revoked token is refused from its next request on.\n\n"
     "Example: `habeas token create ana --days 7`, `habeas token list --user ana`, `habeas token revoke 3f9a...`",
     no_args_is_help=True,
 )
 
 ROLES = ", ".join(r.value for r in Role)
-MAX_DAYS = MAX_TOKEN_LIFETIME.days
 
 
 @contextmanager
 def _door(ctx: typer.Context) -> Iterator[Door]:
+    from habeas.bootstrap import open_reader
+
     door = open_reader(settings_of(ctx))
     try:
         yield door
     finally:
         door.close()
+
+
+def _now() -> datetime:
+    """Now, in UTC: when a change is recorded (bootstrap's clock, imported when a command runs)."""
+    from habeas.bootstrap import utc_now
+
+    return utc_now()
 
 
 @user_app.command("add")
@@ -76,8 +89,9 @@ def user_add_cmd(
         if secret != getpass.getpass("again: "):
             raise HabeasError("the two passwords differ; nothing was saved")
     with _door(ctx) as door:
-        door.add_user(user_id=user_id, agency_id=agency, role=role, now=utc_now(), password=secret, officer_id=officer)
-    out.print(f"user {user_id}: {role} of agency {agency}" + (f", records as officer {officer}" if officer else ""))
+        door.add_user(user_id=user_id, agency_id=agency, role=role, now=_now(), password=secret, officer_id=officer)
+    shown = f"user {user_id}: {role} of agency {agency}" + (f", records as officer {officer}" if officer else "")
+    out.print(escape(shown))
 
 
 @user_app.command("list")
@@ -91,7 +105,7 @@ def user_list_cmd(
     """
     with _door(ctx) as door:
         users = door.list_users(agency_id=agency)
-    table = Table()
+    table = DataTable()
     for col in ("user", "agency", "role", "officer", "created", "state"):
         table.add_column(col)
     for u in users:
@@ -112,9 +126,11 @@ def user_disable_cmd(
 
     Example: habeas user disable ana
     """
+    from habeas.services.accounts import OPERATOR
+
     with _door(ctx) as door:
-        done = door.disable_user(user_id=user_id, now=utc_now(), by=OPERATOR)
-    out.print(f"user {done.user_id} disabled since {done.disabled_at}; their tokens are revoked")
+        done = door.disable_user(user_id=user_id, now=_now(), by=OPERATOR)
+    out.print(f"user {escape(done.user_id)} disabled since {done.disabled_at}; their tokens are revoked")
 
 
 @token_app.command("create")
@@ -124,7 +140,7 @@ def token_create_cmd(
     name: Annotated[str, typer.Option("--name", help="What the token is for (shown in listings).")] = "cli",
     days: Annotated[
         int, typer.Option("--days", help=f"Expire after this many days, 1 to {MAX_DAYS}.", show_default=True)
-    ] = TOKEN_LIFETIME.days,
+    ] = TOKEN_DAYS,
 ) -> None:
     """Create an API token for a user and print it once (only its hash is stored).
 
@@ -136,7 +152,7 @@ def token_create_cmd(
     if not 1 <= days <= MAX_DAYS:
         raise HabeasError(f"--days {days}: a token lives 1 to {MAX_DAYS} days")
     with _door(ctx) as door:
-        issued = door.issue_token(user_id=user_id, name=name, now=utc_now(), valid_for=timedelta(days=days))
+        issued = door.issue_token(user_id=user_id, name=name, now=_now(), valid_for=timedelta(days=days))
     out.print(issued.secret, soft_wrap=True)
     typer.echo(f"token {issued.token_id} for {user_id} (expires {issued.expires_at}); it is not shown again", err=True)
 
@@ -152,8 +168,8 @@ def token_list_cmd(
     Example: habeas token list --user ana
     """
     with _door(ctx) as door:
-        tokens = door.list_tokens(now=utc_now(), agency_id=agency, user_id=user)
-    table = Table()
+        tokens = door.list_tokens(now=_now(), agency_id=agency, user_id=user)
+    table = DataTable()
     for col in ("token", "user", "agency", "name", "created", "expires", "state"):
         table.add_column(col)
     for t in tokens:
@@ -172,6 +188,8 @@ def token_revoke_cmd(
 
     Example: habeas token revoke 3f9a0c1d2e4b5a69
     """
+    from habeas.services.accounts import OPERATOR
+
     with _door(ctx) as door:
-        done = door.revoke_token(token_id=token_id, now=utc_now(), by=OPERATOR)
-    out.print(f"token {done.token_id} of {done.user_id} revoked since {done.revoked_at}")
+        done = door.revoke_token(token_id=token_id, now=_now(), by=OPERATOR)
+    out.print(f"token {escape(done.token_id)} of {escape(done.user_id)} revoked since {done.revoked_at}")

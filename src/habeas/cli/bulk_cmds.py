@@ -12,32 +12,31 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table
+from rich.text import Text
 
 from habeas.cli.common import (
     AsOption,
     AtOption,
     at_or_now,
     authority,
+    new_id,
     opened,
     parse_caller,
     parse_custodian,
     reading,
 )
-from habeas.cli.console import err, out
-from habeas.cli.import_cmds import ENV_MAX_BYTES, _max_bytes  # the same size limit as a facility register
-from habeas.domain.commands import RegisterPerson
+from habeas.cli.console import DataTable, err, out
+from habeas.cli.import_cmds import DEFAULT_MAX_BYTES, ENV_MAX_BYTES, _max_bytes  # a register's size limit
 from habeas.domain.errors import HabeasError
-from habeas.domain.manifest_intake import left_out
-from habeas.importers.people import PeopleRowsError, load_people
-from habeas.importers.tabular import DEFAULT_MAX_BYTES
-from habeas.services import bulk
-from habeas.services.bulk import Admitted, Registered, manifest_intake_plan, register_people
-from habeas.services.ids import new_id
+
+if TYPE_CHECKING:
+    from habeas.domain.identity import RegisterPerson
+    from habeas.services.bulk import Admitted, Registered
 
 __all__ = ["admit_manifest", "person_import_cmd"]
 
@@ -84,6 +83,9 @@ def person_import_cmd(
 
     Example: habeas person import data/synthetic-people-261/SYNTHETIC-people-261.csv --as o-diaz@ice
     """
+    from habeas.importers.people import PeopleRowsError, load_people
+    from habeas.services.bulk import register_people
+
     started = time.perf_counter()
     occurred_at = at_or_now(at)
     caller = parse_caller(actor)
@@ -92,7 +94,7 @@ def person_import_cmd(
                              max_bytes=_max_bytes(max_bytes))
     if parsed.errors:
         for e in parsed.errors:
-            err.print(f"[bold red]row error[/] {e}", soft_wrap=True, highlight=False)
+            err.print(f"[bold red]row error[/] {escape(str(e))}", soft_wrap=True, highlight=False)
         raise PeopleRowsError(parsed.path, parsed.errors)
     rows = parsed.require_importable()
     commands = [r.command if r.command.person_id else _with_new_id(r.command) for r in rows]
@@ -111,14 +113,14 @@ def _with_new_id(cmd: RegisterPerson) -> RegisterPerson:
     return replace(cmd, person_id=new_id("p"))
 
 
-def _import_summary(rows_read: int, blank: int, registered: Sequence[Registered], seconds: float) -> Table:
-    table = Table(title="Import summary", title_justify="left")
+def _import_summary(rows_read: int, blank: int, registered: Sequence[Registered], seconds: float) -> DataTable:
+    table = DataTable(title="Import summary", title_justify="left")
     table.add_column("")
     table.add_column("count", justify="right")
     table.add_row("rows read", f"{rows_read:,}")
     if blank:
         table.add_row("blank rows skipped", f"{blank:,}")
-    table.add_row("[bold]people registered[/]", f"[bold]{len(registered):,}[/]")
+    table.add_row(Text("people registered", style="bold"), Text(f"{len(registered):,}", style="bold"))
     table.add_row("  with a likely duplicate (warned, not merged)", f"{sum(1 for r in registered if r.warnings):,}")
     seqs = [s for r in registered for s in r.seqs]
     if seqs:
@@ -169,6 +171,10 @@ def admit_manifest(
     ``one_person``: the options given that make sense for one person only (PERSON, --unit, an override, --id),
     refused rather than ignored. ``facility``: only where the manifest's leg names no destination.
     """
+    from habeas.domain.manifest_intake import left_out
+    from habeas.services import bulk
+    from habeas.services.bulk import manifest_intake_plan
+
     if one_person:
         raise HabeasError(f"--manifest admits everyone on the manifest, each into a unit the rules choose: leave out "
                           f"{', '.join(one_person)} (or admit one person without --manifest)")
@@ -186,14 +192,14 @@ def admit_manifest(
         )
     out.print(_units_table(plan.facility_id, admitted))
     for person, why in left_out(plan):
-        err.print(f"[yellow]left out:[/] {person}: {why}", soft_wrap=True)
+        err.print(f"[yellow]left out:[/] {escape(person)}: {escape(why)}", soft_wrap=True)
     seqs = [s for a in admitted for s in a.seqs]
-    out.print(f"admitted {len(admitted):,} people from manifest {manifest} at {plan.facility_id} in one transaction "
-              f"(entries {seqs[0]}..{seqs[-1]}; {time.perf_counter() - started:.1f} s)", soft_wrap=True)
+    out.print(f"admitted {len(admitted):,} people from manifest {escape(manifest)} at {escape(plan.facility_id)} in "
+              f"one transaction (entries {seqs[0]}..{seqs[-1]}; {time.perf_counter() - started:.1f} s)", soft_wrap=True)
 
 
-def _units_table(facility_id: str, admitted: Sequence[Admitted]) -> Table:
-    table = Table(title=f"Admitted at {facility_id}, by unit", title_justify="left")
+def _units_table(facility_id: str, admitted: Sequence[Admitted]) -> DataTable:
+    table = DataTable(title=f"Admitted at {escape(facility_id)}, by unit", title_justify="left")
     table.add_column("unit")
     table.add_column("people", justify="right")
     table.add_column("first", overflow="fold")
@@ -203,6 +209,6 @@ def _units_table(facility_id: str, admitted: Sequence[Admitted]) -> Table:
         by_unit.setdefault(a.unit_id, []).append(a.person_id)
     for unit, people in by_unit.items():
         table.add_row(unit, f"{len(people):,}", people[0], people[-1])
-    table.add_row("[bold]total[/]", f"[bold]{len(admitted):,}[/]", "", "")
+    table.add_row(Text("total", style="bold"), Text(f"{len(admitted):,}", style="bold"), "", "")
     return table
 

@@ -8,15 +8,17 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
-from habeas.bootstrap import open_reader, open_services
 from habeas.cli.console import err, out
 from habeas.cli.context import settings_of
-from habeas.domain.actors import SYSTEM_CALLER, Caller
-from habeas.domain.command import Command
 from habeas.domain.errors import HabeasError
 
-if TYPE_CHECKING:  # a read command never opens the write path
+# A command's module is imported for its help too (`habeas person --help`): what a command runs with, the
+# database, the services and the domain's commands, is imported when it runs, and named here for types only.
+if TYPE_CHECKING:
+    from habeas.domain.actors import Caller
+    from habeas.domain.command import Command
     from habeas.domain.custody import Authority, Custodian
     from habeas.services.door import Door, Services
     from habeas.services.unit_of_work import Result
@@ -76,6 +78,8 @@ def _pair(text: str, option: str) -> tuple[str, str]:
 
 def parse_caller(text: str | None) -> Caller:
     """``--as OFFICER@AGENCY``: who records the entry; without it, the system."""
+    from habeas.domain.actors import SYSTEM_CALLER, Caller
+
     if text is None:
         return SYSTEM_CALLER
     officer, agency = _pair(text, "--as")
@@ -104,10 +108,19 @@ def country(text: str) -> str:
     return text.strip().upper()
 
 
+def new_id(prefix: str) -> str:
+    """A new record's id (``prefix-<random>``), for a command given no --id."""
+    from habeas.services import ids
+
+    return ids.new_id(prefix)
+
+
 @contextmanager
 def opened(ctx: typer.Context) -> Iterator[Services]:
     """The services over the settings' ledger (the signing key is needed) and the deployment's packs (``habeas
     --pack``); closed on leaving."""
+    from habeas.bootstrap import open_services
+
     services = open_services(settings_of(ctx))
     try:
         yield services
@@ -124,7 +137,7 @@ def execute(ctx: typer.Context, cmd: Command, actor: str | None) -> Result:
 
 def recorded(what: str, record_id: str, result: Result, *, new_person: str = "<new id>") -> None:
     entries = ", ".join(str(s) for s in result.seqs)
-    out.print(f"recorded {what} [bold]{record_id}[/] (entry {entries})", soft_wrap=True)
+    out.print(f"recorded {escape(what)} [bold]{escape(record_id)}[/] (entry {entries})", soft_wrap=True)
     show_warnings(result.warnings, new_person)
 
 
@@ -138,8 +151,9 @@ def show_warnings(warnings: Sequence[object], new_person: str) -> None:
             continue
         reason = w.reason.value
         err.print(
-            f"[yellow]warning:[/] may be the same person as {w.other_person_id} ({reason.replace('_', ' ')}); "
-            f"nothing merged: if it is, `habeas person merge {w.other_person_id} {new_person} --basis {reason}`",
+            f"[yellow]warning:[/] may be the same person as {escape(w.other_person_id)} "
+            f"({reason.replace('_', ' ')}); nothing merged: if it is, "
+            f"`habeas person merge {escape(w.other_person_id)} {escape(new_person)} --basis {reason}`",
             soft_wrap=True,
         )
 
@@ -147,6 +161,8 @@ def show_warnings(warnings: Sequence[object], new_person: str) -> None:
 @contextmanager
 def reading(ctx: typer.Context) -> Iterator[Door]:
     """Read-only access to the projections and the ledger (``.read(query, ...)``); no signing key needed."""
+    from habeas.bootstrap import open_reader
+
     reader = open_reader(settings_of(ctx))
     try:
         yield reader

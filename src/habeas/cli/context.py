@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,7 +13,24 @@ if TYPE_CHECKING:  # imported when a command runs, not for `habeas --help`
 
 @dataclass
 class Context:
-    settings: Settings
+    """The root command's options, resolved into :class:`habeas.bootstrap.Settings` when first asked for (the root
+    asks before any command runs; a help page asks for nothing, and imports no database)."""
+
+    db: str | None = None
+    key: str | None = None
+    pack: str | None = None
+    _settings: Settings | None = field(default=None, init=False, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from habeas.bootstrap import Settings, load_packs
+
+            settings = Settings.resolve(self.db, self.key, self.pack)
+            # The deployment's policy pack is configuration: a bad --pack or HABEAS_POLICY_PACK is refused here.
+            load_packs(settings.pack)
+            self._settings = settings
+        return self._settings
 
 
 DbOption = Annotated[

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from habeas.cli.common import (
     AsOption,
@@ -20,11 +20,11 @@ from habeas.cli.common import (
     reading,
     recorded,
 )
-from habeas.cli.console import out
-from habeas.domain import commands as c
+from habeas.cli.console import DataTable, out
 from habeas.domain.errors import HabeasError
-from habeas.services.custody import custody_answer
-from habeas.services.unit_of_work import Result
+
+if TYPE_CHECKING:
+    from habeas.services.unit_of_work import Result
 
 custody_app = typer.Typer(
     help=(
@@ -62,11 +62,13 @@ def show_cmd(
 
     Example: habeas custody show p-3f2a --proof > p-3f2a.proof   (check it with the leaf: habeas log leaf SEQ)
     """
+    from habeas.services.custody import custody_answer
+
     with reading(ctx) as services:
         answer = services.read(custody_answer, person)
     if proof and answer.seq is None:
         raise HabeasError(f"person {person!r} has never been in custody: there is no custody entry to prove")
-    table = Table(title=f"Custody of {person}: {answer.status.replace('_', ' ')}", title_justify="left")
+    table = DataTable(title=f"Custody of {escape(person)}: {answer.status.replace('_', ' ')}", title_justify="left")
     table.add_column("question", style="bold")
     table.add_column("answer")
     table.add_column("entry", justify="right")
@@ -74,7 +76,7 @@ def show_cmd(
         table.add_row(a.question, a.answer, "" if a.seq is None else str(a.seq))
     out.print(table)
     if answer.merged_into:
-        out.print(f"[yellow]this record was merged into {answer.merged_into}[/]", soft_wrap=True)
+        out.print(f"[yellow]this record was merged into {escape(answer.merged_into)}[/]", soft_wrap=True)
     if proof:
         assert answer.seq is not None
         with opened(ctx) as services:  # the log's proofs are read through the signing key's ledger
@@ -107,6 +109,8 @@ def admit_cmd(
     Example: habeas custody admit p-3f2a --facility f-krome --unit b1 --custodian o-diaz@ice --authority ice
     --basis ina_236
     """
+    from habeas.domain import commands as c
+
     auth = authority(authority_agency, basis, record)
     assert auth is not None
     cmd = c.AdmitToCustody(person_id=person, occurred_at=at_or_now(at), facility_id=facility, unit_id=unit,
@@ -131,6 +135,8 @@ def depart_cmd(
 
     Example: habeas custody depart p-3f2a --leg flt-0315 --custodian o-escort@ice
     """
+    from habeas.domain import commands as c
+
     cmd = c.DepartOnLeg(person_id=person, occurred_at=at_or_now(at), leg_id=leg, custodian=parse_custodian(custodian),
                         authority=authority(authority_agency, basis, record), receipt_id=receipt)
     _done(person, execute(ctx, cmd, actor))
@@ -154,6 +160,8 @@ def arrive_cmd(
 
     Example: habeas custody arrive p-3f2a --facility f-cecot --unit m3 --custodian o-guard@dgcp
     """
+    from habeas.domain import commands as c
+
     cmd = c.ArriveAtFacility(person_id=person, occurred_at=at_or_now(at), facility_id=facility, unit_id=unit,
                              custodian=parse_custodian(custodian), authority=authority(authority_agency, basis, record),
                              receipt_id=receipt)
@@ -177,6 +185,8 @@ def hand_over_cmd(
 
     Example: habeas custody hand-over p-3f2a --country SV --custodian o-guard@dgcp --authority ice --basis ina_241
     """
+    from habeas.domain import commands as c
+
     auth = authority(authority_agency, basis, record)
     assert auth is not None
     cmd = c.HandOver(person_id=person, occurred_at=at_or_now(at), country=country(to_country),
@@ -196,6 +206,8 @@ def release_cmd(
 
     Example: habeas custody release p-3f2a --reason court_order
     """
+    from habeas.domain import commands as c
+
     _done(person, execute(ctx, c.Release(person_id=person, occurred_at=at_or_now(at), reason=reason), actor))
 
 
@@ -212,5 +224,7 @@ def remove_cmd(
 
     Example: habeas custody remove p-3f2a --country MX
     """
+    from habeas.domain import commands as c
+
     cmd = c.Remove(person_id=person, occurred_at=at_or_now(at), country=country(to_country), reason=reason)
     _done(person, execute(ctx, cmd, actor))

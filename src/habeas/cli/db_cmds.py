@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import sys
 from contextlib import closing
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
-from habeas.bootstrap import Settings, grant_runtime_role, open_services, schema_revision, upgrade_database
 from habeas.cli.common import opened
 from habeas.cli.console import err
 from habeas.cli.context import settings_of
 from habeas.domain.errors import HabeasError
-from habeas.services.rebuild import RebuildError
+
+if TYPE_CHECKING:
+    from habeas.bootstrap import Settings
 
 db_app = typer.Typer(
     help=(
@@ -39,10 +41,12 @@ def upgrade_cmd(ctx: typer.Context) -> None:
 
     Example: `habeas --db postgresql://habeas@db/habeas db upgrade`
     """
+    from habeas.bootstrap import upgrade_database
+
     settings = settings_of(ctx)
     report = upgrade_database(settings)
     if report.stamped:
-        err.print(f"[dim]{settings.db_url} was made before migrations: stamped 0001_baseline first[/]")
+        err.print(f"[dim]{escape(settings.db_url)} was made before migrations: stamped 0001_baseline first[/]")
     if report.before == report.after:
         sys.stdout.write(f"OK: the database is at {report.after} (head); nothing to do\n")
     else:
@@ -54,6 +58,8 @@ def upgrade_cmd(ctx: typer.Context) -> None:
 def _commit_access_log(settings: Settings) -> None:
     """Have the ledger commit to access-log rows the upgrade chained (rows from before the chain), if the signing
     key is here; otherwise the next read commits them, and `habeas log verify` says so meanwhile."""
+    from habeas.bootstrap import open_services
+
     if not settings.key_path.exists():
         return
     with closing(open_services(settings)) as services:
@@ -78,6 +84,8 @@ def grant_cmd(
     Example: `habeas --db postgresql://owner@db/habeas db grant habeas_app`, then
     `HABEAS_DATABASE_URL=<the URL printed> habeas serve`
     """
+    from habeas.bootstrap import grant_runtime_role
+
     granted = grant_runtime_role(settings_of(ctx), role, new_password=new_password)
     sys.stdout.write(granted.url + "\n")
     if granted.created:
@@ -99,6 +107,8 @@ def current_cmd(
 
     Example: `habeas db current` prints `0001_baseline (head)`.
     """
+    from habeas.bootstrap import schema_revision
+
     found, target = schema_revision(settings_of(ctx))
     if found == target:
         sys.stdout.write(f"{found} (head)\n")
@@ -115,6 +125,8 @@ def rebuild_apply_cmd(ctx: typer.Context) -> None:
     Example: `habeas rebuild --check` names a difference; `habeas rebuild --apply` rewrites the projections from
     the log; `habeas rebuild --check` then passes.
     """
+    from habeas.services.rebuild import RebuildError
+
     with opened(ctx) as services:
         try:
             with Progress("rebuilding", BarColumn(), MofNCompleteColumn(), console=err, transient=True,

@@ -6,27 +6,33 @@ from __future__ import annotations
 import shutil
 import time
 from datetime import timedelta
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
-from habeas.bootstrap import Settings, init, open_services
-from habeas.cli.console import out
-from habeas.demo import operation
-from habeas.demo import world as w
-from habeas.demo.synthetic import SYNTHETIC
+from habeas.cli.console import DataTable, out
 from habeas.domain.errors import HabeasError
-from habeas.services import reports
-from habeas.services.alert_binding import overrides
-from habeas.services.incidents import incident_list
-from habeas.services.manifests import alerts
-from habeas.services.notifications import missed_notifications
+
+if TYPE_CHECKING:
+    from habeas.demo import operation
+    from habeas.services import reports
 
 MARKER = ".habeas-demo"
 WIDTH = 120
+
+
+class Transactions(StrEnum):
+    """habeas.demo.runner.Grouping, spelt here so that `habeas demo --help` imports neither the demo nor the
+    services (tests/unit/test_cli_start.py holds the two equal)."""
+
+    MIXED = "mixed"
+    COMMAND = "command"
+    PERSON = "person"
+    STEP = "step"
 
 
 def _fresh_dir(path: Path) -> None:
@@ -43,22 +49,22 @@ def _n(x: object) -> str:
     return f"{x:,}" if isinstance(x, int) else str(x)
 
 
-def _step_table(outcome: operation.Outcome) -> Table:
-    t = Table(title="Steps (every entry decided by the domain and recorded by its command handler)")
+def _step_table(outcome: operation.Outcome) -> DataTable:
+    t = DataTable(title="Steps (every entry decided by the domain and recorded by its command handler)")
     for col, right in (("#", True), ("step", False), ("people", True), ("commands", True), ("entries", True),
                        ("transactions", True), ("s", True)):
         t.add_column(col, justify="right" if right else "left")
     for i, s in enumerate(outcome.steps, 1):
         t.add_row(str(i), s.label, _n(s.people) if s.people else "", _n(s.commands), _n(s.entries),
                   _n(s.transactions), f"{s.seconds:.1f}")
-    t.add_row("", "[bold]total[/]", _n(outcome.people), _n(sum(s.commands for s in outcome.steps)),
+    t.add_row("", Text("total", style="bold"), _n(outcome.people), _n(sum(s.commands for s in outcome.steps)),
               _n(sum(s.entries for s in outcome.steps)), _n(sum(s.transactions for s in outcome.steps)),
               f"{sum(s.seconds for s in outcome.steps):.1f}")
     return t
 
 
-def _custody_table(outcome: operation.Outcome) -> Table:
-    t = Table(title="Custody after each move, read from the projections: status × custodian × authority × place")
+def _custody_table(outcome: operation.Outcome) -> DataTable:
+    t = DataTable(title="Custody after each move, read from the projections: status × custodian × authority × place")
     for col in ("step", "status", "custodian", "legal authority: basis", "place", "country", "people"):
         t.add_column(col, justify="right" if col in ("people", "step") else "left", no_wrap=True)
     numbers = {s.label: i for i, s in enumerate(outcome.steps, 1)}
@@ -69,8 +75,8 @@ def _custody_table(outcome: operation.Outcome) -> Table:
     return t
 
 
-def _capacity_table(rows: list[reports.CapacityRow]) -> Table:
-    t = Table(title="Capacity: declared, and computed from the registered floor area (per unit, rounded down)")
+def _capacity_table(rows: list[reports.CapacityRow]) -> DataTable:
+    t = DataTable(title="Capacity: declared, and computed from the registered floor area (per unit, rounded down)")
     for col in ("facility", "units", "floor m²", "declared", "bunks", "CPT\n4 m²", "ICRC\n3.4 m²",
                 "m² a person\nat declared", "held\nnow"):
         t.add_column(col, justify="left" if col == "facility" else "right")
@@ -88,8 +94,10 @@ def _print_catch(con: Console, k: operation.Catch) -> None:
         con.print(f"      {line}", soft_wrap=True)
 
 
-def _count_table(rows: list[reports.CountRow]) -> Table:
-    t = Table(
+def _count_table(rows: list[reports.CountRow]) -> DataTable:
+    from habeas.demo import world as w
+
+    t = DataTable(
         title=f"Reconciliation: expected against counted at each checkpoint of journey {w.JOURNEY}, each leg "
         "against its own manifest",
         caption=f"air = {w.MANIFEST} ({w.AIR_LEG}); bus N = {w.BUS_MANIFESTS[0][:-1]}N "
@@ -104,8 +112,8 @@ def _count_table(rows: list[reports.CountRow]) -> Table:
     return t
 
 
-def _allegation_table(rows: list[reports.AllegationRow]) -> Table:
-    t = Table(title="Allegations against convictions (separate records; nothing turns one into the other)")
+def _allegation_table(rows: list[reports.AllegationRow]) -> DataTable:
+    t = DataTable(title="Allegations against convictions (separate records; nothing turns one into the other)")
     for col in ("nationality", "organisation alleged", "people", "status alleged", "adjudicated",
                 "people with any conviction"):
         t.add_column(col, justify="left" if col in ("nationality", "organisation alleged") else "right")
@@ -120,15 +128,25 @@ def demo_cmd(
         Path, typer.Option("--dir", help="Folder for the demo database and key (replaced on each run).")
     ] = Path("habeas-demo"),
     transactions: Annotated[
-        operation.Grouping,
+        Transactions,
         typer.Option(
             "--transactions",
             help="Commands a transaction: mixed (a person's records per person, a group move at once), "
             "person, step, or command (one each, as Services.execute).",
         ),
-    ] = operation.Grouping.MIXED,
+    ] = Transactions.MIXED,
 ) -> None:
     """Run the seed operation (261 synthetic people, Texas to El Salvador) through the command handlers."""
+    from habeas.bootstrap import Settings, init, open_services
+    from habeas.demo import operation
+    from habeas.demo import world as w
+    from habeas.demo.synthetic import SYNTHETIC
+    from habeas.services import reports
+    from habeas.services.alert_binding import overrides
+    from habeas.services.incidents import incident_list
+    from habeas.services.manifests import alerts
+    from habeas.services.notifications import missed_notifications
+
     started = time.perf_counter()
     con = out if out.is_terminal else Console(highlight=False, width=WIDTH)
     _fresh_dir(directory)
@@ -156,7 +174,7 @@ def demo_cmd(
     services = open_services(settings, extra_packs=(str(ground_pack),))
     try:
         outcome = operation.run(
-            services, ground_pack=ground_pack, grouping=transactions,
+            services, ground_pack=ground_pack, grouping=operation.Grouping(transactions.value),
             on_step=lambda s: con.print(f"  {s.label}: {_n(s.entries)} entries ({s.seconds:.1f} s)", soft_wrap=True),
             on_catch=lambda k: _print_catch(con, k),
         )

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
+from rich.text import Text
 
-from habeas.bootstrap import write_key
-from habeas.cli.common import AsOption, AtOption, IdOption, at_or_now, country, execute, reading, recorded
-from habeas.cli.console import out
+from habeas.cli.common import AsOption, AtOption, IdOption, at_or_now, country, execute, new_id, reading, recorded
+from habeas.cli.console import DataTable, out
 from habeas.domain.errors import HabeasError, InvalidField
 from habeas.domain.facilities import (
     AgeGroup,
@@ -27,10 +27,6 @@ from habeas.domain.facilities import (
 )
 from habeas.domain.people import Sex
 from habeas.domain.values import MAX_BIGINT
-from habeas.services.codes import country_exists
-from habeas.services.facilities import facility_view, list_agencies, list_facilities, list_officers
-from habeas.services.ids import new_id
-from habeas.services.keys import new_officer_key
 
 facility_app = typer.Typer(
     help=(
@@ -139,12 +135,14 @@ def facility_show_cmd(ctx: typer.Context, facility_id: Annotated[str, typer.Argu
 
     Example: habeas facility show ice-krome
     """
+    from habeas.services.facilities import facility_view
+
     with reading(ctx) as services:
         f = services.read(facility_view, facility_id)
-    out.print(f"[bold]{f.name}[/]  {f.facility_id}  (registered at entry {f.seq})", soft_wrap=True)
+    out.print(f"[bold]{escape(f.name)}[/]  {escape(f.facility_id)}  (registered at entry {f.seq})", soft_wrap=True)
     if f.retracted:
         out.print("[red]this registration was retracted[/]")
-    facts = Table(show_header=False, box=None)
+    facts = DataTable(show_header=False, box=None)
     facts.add_column(style="bold")
     facts.add_column()
     place = ", ".join(p for p in (f.address, f.city, f.region, f.postal_code, f.country) if p)
@@ -157,7 +155,7 @@ def facility_show_cmd(ctx: typer.Context, facility_id: Annotated[str, typer.Argu
     ):
         facts.add_row(label, value or "")
     out.print(facts)
-    table = Table(title="Units: declared beds beside capacity by floor area", title_justify="left")
+    table = DataTable(title="Units: declared beds beside capacity by floor area", title_justify="left")
     for col in ("unit", "label", "area m²", "declared beds", "CPT 4 m²", "ICRC 3.4 m²", "held now", "for", "entry"):
         table.add_column(col, justify="right" if col not in ("unit", "label", "for") else "left")
     for u in f.units:
@@ -167,7 +165,7 @@ def facility_show_cmd(ctx: typer.Context, facility_id: Annotated[str, typer.Argu
     if not f.units:
         out.print("no units registered: capacity by floor area unknown")
         return
-    table.add_row("[bold]total[/]", "", str(f.floor_area_m2), str(f.declared_beds), str(f.capacity_cpt),
+    table.add_row(Text("total", style="bold"), "", str(f.floor_area_m2), str(f.declared_beds), str(f.capacity_cpt),
                   str(f.capacity_icrc), str(f.held_now), "", "")
     out.print(table)
 
@@ -185,13 +183,16 @@ def facility_list_cmd(
 
     Example: habeas facility list --type IGSA --limit 0
     """
+    from habeas.services.codes import country_exists
+    from habeas.services.facilities import list_facilities
+
     wanted = None if country_code is None else country(country_code)
     if wanted is not None and not country_exists(wanted):  # a filter no facility can match: say so, not "0"
         raise InvalidField("--country", country_code, "no country has this ISO 3166-1 code; e.g. US or USA")
     with reading(ctx) as services:
         found = services.read(list_facilities, country=wanted, facility_type=facility_type)
     shown = found if limit <= 0 else found[:limit]
-    table = Table()
+    table = DataTable()
     for col in ("facility", "name", "type", "code", "region", "country", "declared capacity", "entry"):
         table.add_column(col)
     for f in shown:
@@ -227,9 +228,11 @@ def agency_list_cmd(ctx: typer.Context) -> None:
 
     Example: habeas agency list
     """
+    from habeas.services.facilities import list_agencies
+
     with reading(ctx) as services:
         agencies = services.read(list_agencies)
-    table = Table()
+    table = DataTable()
     for col in ("agency", "name", "country", "kind", "officers", "entry"):
         table.add_column(col)
     for a in agencies:
@@ -260,6 +263,9 @@ def officer_add_cmd(
     Example: habeas officer add --id o-diaz --agency ice --name "R. Díaz" --role deportation_officer
     --generate-key o-diaz.key
     """
+    from habeas.bootstrap import write_key
+    from habeas.services.keys import new_officer_key
+
     oid = officer_id or new_id("o")
     if (public_key is None) == (generate_key is None):
         raise HabeasError("give exactly one of --public-key BASE64 or --generate-key PATH")
@@ -282,7 +288,8 @@ def officer_add_cmd(
         except BaseException:
             generate_key.unlink()
             raise
-        out.print(f"private key written to {generate_key} (0600); keep it with the officer", soft_wrap=True)
+        out.print(f"private key written to {escape(str(generate_key))} (0600); keep it with the officer",
+                  soft_wrap=True)
     recorded("officer", oid, result)
     out.print(f"public key {base64.b64encode(key).decode()}", soft_wrap=True)
 
@@ -296,9 +303,11 @@ def officer_list_cmd(
 
     Example: habeas officer list --agency ice
     """
+    from habeas.services.facilities import list_officers
+
     with reading(ctx) as services:
         officers = services.read(list_officers, agency_id=agency)
-    table = Table()
+    table = DataTable()
     for col in ("officer", "agency", "role", "public key", "entry"):
         table.add_column(col)
     for o in officers:

@@ -10,20 +10,20 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-from rich.table import Table
+from rich.text import Text
 
 from habeas.cli.common import AsOption, AtOption, at_or_now, opened, parse_caller
-from habeas.cli.console import err, out
+from habeas.cli.console import DataTable, err, out
 from habeas.domain.errors import AlreadyExists, HabeasError, shown
 from habeas.domain.values import MAX_BIGINT
-from habeas.importers.cells import NoteKind
-from habeas.importers.facilities import FacilityImport, ImportRowsError, load_facilities
-from habeas.importers.facility_register import register_facilities
-from habeas.importers.tabular import DEFAULT_MAX_BYTES
+
+if TYPE_CHECKING:
+    from habeas.importers.facilities import FacilityImport
 
 import_app = typer.Typer(
     help="Import registers from files.\n\nExample: `habeas import facilities ice-facility-list-2017-11-06-main.csv`",
@@ -32,11 +32,16 @@ import_app = typer.Typer(
 
 NOTE_EXAMPLES = 5
 ENV_MAX_BYTES = "HABEAS_IMPORT_MAX_BYTES"
+# habeas.importers.tabular.DEFAULT_MAX_BYTES, spelt here so that the help imports no importer (and no zipfile);
+# tests/unit/test_cli_start.py holds the two equal.
+DEFAULT_MAX_BYTES = 100_000_000
 MAX_DIGITS = len(str(MAX_BIGINT))
 ERRORS_SHOWN = 20
 
 
 def _print_notes(parsed: FacilityImport, all_notes: bool) -> None:
+    from habeas.importers.cells import NoteKind
+
     by_kind: dict[NoteKind, list[str]] = defaultdict(list)
     for n in parsed.notes:
         by_kind[n.kind].append(f"row {n.row_number}, {n.column} {n.value!r}: {n.meaning}")
@@ -55,15 +60,15 @@ def _print_notes(parsed: FacilityImport, all_notes: bool) -> None:
             out.print(f"  ... and {len(lines) - len(shown):,} more (--all-notes lists every one)", soft_wrap=True)
 
 
-def _summary(parsed: FacilityImport, redacted: int, appended: list[int], seconds: float) -> Table:
+def _summary(parsed: FacilityImport, redacted: int, appended: list[int], seconds: float) -> DataTable:
     s = parsed.summary()
-    table = Table(title="Import summary", title_justify="left")
+    table = DataTable(title="Import summary", title_justify="left")
     table.add_column("")
     table.add_column("count", justify="right")
     table.add_row("rows read", f"{s.rows_read:,}")
     if s.blank_rows:
         table.add_row("blank rows skipped", f"{s.blank_rows:,}")
-    table.add_row("[bold]facilities imported[/]", f"[bold]{len(appended):,}[/]")
+    table.add_row(Text("facilities imported", style="bold"), Text(f"{len(appended):,}", style="bold"))
     table.add_row("  with a declared capacity", f"{s.with_capacity:,}")
     table.add_row("  DETLOC redacted: id from a hash of the row", f"{redacted:,}")
     for kind, n in s.notes_by_kind.items():
@@ -102,6 +107,9 @@ def facilities_cmd(
 
     Example: habeas import facilities data/ice-facilities-2017/ice-facility-list-2017-11-06-main.csv
     """
+    from habeas.importers.facilities import ImportRowsError, load_facilities
+    from habeas.importers.facility_register import register_facilities
+
     started = time.perf_counter()
     occurred_at = at_or_now(at)
     caller = parse_caller(actor)
@@ -113,7 +121,7 @@ def facilities_cmd(
     _print_notes(parsed, all_notes)
     if parsed.errors:
         for e in parsed.errors[:ERRORS_SHOWN]:
-            err.print(f"[bold red]row error[/] {e}", soft_wrap=True, markup=True)
+            err.print(f"[bold red]row error[/] {escape(str(e))}", soft_wrap=True, markup=True)
         if len(parsed.errors) > ERRORS_SHOWN:
             err.print(f"... and {len(parsed.errors) - ERRORS_SHOWN} more row errors")
         raise ImportRowsError(parsed.path, parsed.errors)

@@ -1,9 +1,14 @@
 """Commands imported when they run, so that `habeas --help` answers at once.
 
-A command module brings in what its command needs (SQLAlchemy, the domain, the services, Alembic, FastAPI...),
-most of a second of imports between them. `habeas --help` needs none of it: the group lists the commands from
-:data:`Lazy` rows (a name, where the command lives, the line the listing shows) and imports a command's module
-only when that command is run or its own help is asked for.
+A command runs with SQLAlchemy, the domain, the services, Alembic or FastAPI: most of a second of imports between
+them. `habeas --help` needs none of it: the group lists the commands from :data:`Lazy` rows (a name, where the
+command lives, the line the listing shows) and imports a command's module only when that command is run or its
+own help is asked for.
+
+A command's own help (`habeas person --help`) imports its module, so a command module imports at its top only
+what its options and help need: Typer, Rich, and the pure domain modules whose enums are option types. What a
+command runs with (habeas.bootstrap, the services, the domain's other commands, the importers) it imports when it
+runs; the root's settings, which open the database, are not resolved for a help page (cli/main.py).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,17 +14,18 @@ from habeas.cli.common import (
     at_or_now,
     country,
     execute,
+    new_id,
     optional_time,
     parse_date,
     parse_time,
     recorded,
 )
-from habeas.domain import commands as c
 from habeas.domain.allegations import AdjudicationOutcome, AllegationStatus
-from habeas.domain.court_orders import ClassCriteria, CourtOrderDirective, CourtOrderScope, OrderForm
+from habeas.domain.court_orders import CourtOrderDirective, OrderForm
 from habeas.domain.legal import NoticeContent, ProtectionKind
-from habeas.domain.periods import Period
-from habeas.services.ids import new_id
+
+if TYPE_CHECKING:
+    from habeas.domain.periods import Period
 
 legal_app = typer.Typer(
     help="Legal records, allegations and convictions.\n\nExample: `habeas legal add protection p-3f2a "
@@ -44,6 +45,8 @@ ToOption = Annotated[str | None, typer.Option("--to", help="End of the period, e
 
 
 def _period(at: str | None, start: str | None, end: str | None) -> Period:
+    from habeas.domain.periods import Period
+
     return Period(
         active_from=parse_time(start, "--from") if start else at_or_now(at), active_to=optional_time(end, "--to")
     )
@@ -67,6 +70,8 @@ def removal_order_cmd(
 
     Example: habeas legal add removal-order p-3f2a --authority "IJ Krome" --basis ina_240 --destination SV --final
     """
+    from habeas.domain import commands as c
+
     rid = record_id or new_id("ro")
     cmd = c.RecordRemovalOrder(
         order_id=rid, person_id=person, occurred_at=at_or_now(at), authority=authority, legal_basis=basis,
@@ -92,6 +97,8 @@ def protection_cmd(
 
     Example: habeas legal add protection p-3f2a --kind cat_deferral --country SV --granted-by "IJ Miami"
     """
+    from habeas.domain import commands as c
+
     rid = record_id or new_id("pr")
     cmd = c.RecordProtection(
         protection_id=rid, person_id=person, occurred_at=at_or_now(at), kind=kind, country=country(protected_from),
@@ -118,6 +125,8 @@ def stay_cmd(
 
     Example: habeas legal add stay p-3f2a --granted-by "D.D.C." --to 2025-04-01
     """
+    from habeas.domain import commands as c
+
     rid = record_id or new_id("st")
     cmd = c.RecordStay(
         stay_id=rid, person_id=person, occurred_at=at_or_now(at), granted_by=granted_by,
@@ -170,6 +179,9 @@ def court_order_cmd(
     Example: habeas legal add court-order --court D.D.C. --docket 25-cv-766 --form oral --directive halt_removal
     --nationality VE --legal-basis aea_1798 --any-third-country --detained-before 2025-03-15T23:59:00Z
     """
+    from habeas.domain import commands as c
+    from habeas.domain.court_orders import ClassCriteria, CourtOrderScope
+
     criteria = None
     dates = (optional_time(detained_from, "--detained-from"), optional_time(detained_before, "--detained-before"))
     if (nationality or destination or any_third_country or legal_basis or facility or field_office or district
@@ -206,6 +218,8 @@ def notice_cmd(
 
     Example: habeas legal add notice p-3f2a --language es --content third_country_removal --copy-to-counsel
     """
+    from habeas.domain import commands as c
+
     rid = record_id or new_id("nt")
     cmd = c.RecordNotice(
         notice_id=rid, person_id=person, served_at=at_or_now(at), language=language.strip().lower(),
@@ -232,6 +246,8 @@ def counsel_cmd(
 
     Example: habeas legal add counsel p-3f2a --name "A. Lawyer" --appearance-filed
     """
+    from habeas.domain import commands as c
+
     rid = record_id or new_id("cn")
     cmd = c.RecordCounsel(
         counsel_id=rid, person_id=person, occurred_at=at_or_now(at), name=name, appearance_filed=appearance_filed,
@@ -257,6 +273,8 @@ def consular_cmd(
     Example: habeas legal add consular p-3f2a --country SV --offered 2025-03-14T10:00:00Z
     --requested 2025-03-14T10:05:00Z
     """
+    from habeas.domain import commands as c
+
     rid = record_id or new_id("cs")
     cmd = c.RecordConsularNotification(
         notification_id=rid, person_id=person, country=country(consulate), mandatory=mandatory,
@@ -287,6 +305,8 @@ def fitness_cmd(
 
     Example: habeas legal add fitness p-3f2a --fit --assessed-by clin-7 --valid-until 2025-03-20T00:00:00Z
     """
+    from habeas.domain import commands as c
+
     rid = record_id or new_id("fa")
     cmd = c.RecordFitnessToTravel(
         assessment_id=rid, person_id=person, occurred_at=at_or_now(at), fit=fit, assessed_by=assessed_by,
@@ -311,6 +331,8 @@ def allegation_cmd(
     Example: habeas legal add allegation p-3f2a --organisation "Tren de Aragua" --source "ICE I-213"
     --evidence doc-17
     """
+    from habeas.domain import commands as c
+
     rid = record_id or new_id("al")
     cmd = c.RecordAllegation(
         allegation_id=rid, person_id=person, occurred_at=at_or_now(at), organisation=organisation, source=source,
@@ -334,6 +356,8 @@ def allegation_status_cmd(
     Example: habeas legal add allegation-status al-1 --to adjudicated --outcome not_sustained
     --decided-by "IJ Miami"
     """
+    from habeas.domain import commands as c
+
     cmd = c.ChangeAllegationStatus(
         allegation_id=allegation, occurred_at=at_or_now(at), to_status=to, outcome=outcome, decided_by=decided_by
     )
@@ -357,6 +381,8 @@ def conviction_cmd(
     Example: habeas legal add conviction p-3f2a --court "Dade County Court" --jurisdiction US
     --offence "driving without a licence" --convicted-on 2019-06-01
     """
+    from habeas.domain import commands as c
+
     rid = record_id or new_id("cv")
     cmd = c.RecordConviction(
         conviction_id=rid, person_id=person, occurred_at=at_or_now(at), court=court,

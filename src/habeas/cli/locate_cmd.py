@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from habeas.cli.common import opened
-from habeas.cli.console import out
+from habeas.cli.console import DataTable, out
 from habeas.domain.errors import HabeasError, InvalidField
-from habeas.services import access, locator
-from habeas.services.accounts import OPERATOR
+
+if TYPE_CHECKING:
+    from habeas.services import locator
 
 REQUEST = "habeas locate"
 NO_MATCH = (
@@ -36,6 +36,8 @@ def _option(parameter: str) -> str:
 
 def _in_options(text: str) -> str:
     """The service's message names the API's parameters (a_number); here they are options (--a-number)."""
+    from habeas.services import locator
+
     return re.sub("|".join(locator.PARAMETERS), lambda m: _option(m.group(0)), text)
 
 
@@ -46,9 +48,9 @@ def _agency(ref: locator.AgencyRef | None) -> str:
     return ", ".join(p for p in (named, ref.country) if p)
 
 
-def _table(found: locator.Located) -> Table:
+def _table(found: locator.Located) -> DataTable:
     f, t = found.facility, found.transferred_to
-    table = Table(show_header=False)
+    table = DataTable(show_header=False)
     table.add_column("question", style="bold")
     table.add_column("answer", overflow="fold")
     place = "" if f is None else ", ".join(p for p in (f.address, f.city, f.region, f.postal_code, f.country) if p)
@@ -94,6 +96,9 @@ def locate_cmd(
     Example: habeas locate --given-names "José Ángel" --surnames "García Pérez" --date-of-birth 1990-05-17
     --country-of-birth SLV
     """
+    from habeas.services import access, locator
+    from habeas.services.accounts import OPERATOR
+
     try:
         query = locator.query_of(
             a_number=a_number, given_names=given_names, surnames=surnames, date_of_birth=date_of_birth,

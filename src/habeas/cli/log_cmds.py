@@ -8,15 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from habeas.bootstrap import read_key
 from habeas.cli.common import opened
 from habeas.cli.console import err
 from habeas.cli.context import settings_of
 from habeas.domain.errors import HabeasError
 from habeas.domain.values import MAX_BIGINT
-from habeas.services import public_log
 
 log_app = typer.Typer(
     help=(
@@ -39,6 +38,9 @@ def _write(text: str) -> None:
 @log_app.command("key")
 def key_cmd(ctx: typer.Context) -> None:
     """Print the verifier key line (name+keyid+base64 key) that checkpoints are signed with."""
+    from habeas.bootstrap import read_key
+    from habeas.services import public_log
+
     _write(public_log.vkey_of(read_key(settings_of(ctx).key_path)) + "\n")
 
 
@@ -57,6 +59,8 @@ def checkpoint_cmd(
 @log_app.command("checkpoints")
 def checkpoints_cmd(ctx: typer.Context) -> None:
     """One line per stored checkpoint: size, time signed (UTC), root hash (base64)."""
+    from habeas.services import public_log
+
     with opened(ctx) as services:
         stored = services.read(public_log.checkpoints)
     for cp in stored:
@@ -108,6 +112,8 @@ def verify_cmd(
 ) -> None:
     """Recompute every leaf, tile and checkpoint, and the access log's chain against the ledger's commitments to
     it; exit 0 if both hold, 1 naming the first bad index or access-log row."""
+    from habeas.services import public_log
+
     if vkey is not None:
         _check_vkey(vkey)
     trusted = None
@@ -141,7 +147,7 @@ def verify_cmd(
         )
         return
     for p in report.problems[:10]:
-        err.print(f"[bold red]FAIL[/] {p}")
+        err.print(f"[bold red]FAIL[/] {escape(str(p))}")
     first = report.first_bad_index
     raise HabeasError(
         "the log does not verify" + (f": first bad index {first}" if first is not None else f": {report.problems[0]}")
@@ -149,6 +155,8 @@ def verify_cmd(
 
 
 def _check_vkey(vkey: str) -> None:
+    from habeas.services import public_log
+
     try:
         public_log.parse_verifier(vkey)
     except public_log.BadVerifierKey as e:

@@ -10,6 +10,7 @@ from typing import Annotated, Any, cast
 
 import typer
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from habeas.cli.console import err, one_line, out
 from habeas.cli.context import Context, DbOption, KeyOption, PackOption, settings_of
@@ -83,11 +84,34 @@ LAZY = (
 )
 
 
+HELP_ONLY = "habeas.help_only"  # in the root context's meta: the command line asks for a help page only
+
+
+def _help_only(ctx: Any, command: Any, args: list[str]) -> bool:
+    """Whether `habeas COMMAND ARGS` only shows a help page: a help option among ARGS, or a group named without one
+    of its commands (`habeas custody`, `habeas facility unit`). (A value that is itself "--help" reads as help
+    here: the settings are then resolved when the command first uses them, rather than before it runs.)"""
+    if any(arg in ctx.help_option_names for arg in args):
+        return True
+    while isinstance(command, TyperGroup):
+        if not args:
+            return bool(command.no_args_is_help)
+        command, args = command.get_command(ctx, args[0]), args[1:]
+    return False
+
+
 class _OneLineErrors(LazyGroup):
     """Our refusals become one line on stderr and exit 1, inside the command itself: the installed `habeas`
     and an in-process ``CliRunner`` behave the same. Anything else is a bug and keeps its traceback."""
 
     LAZY = LAZY
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        # The root's callback runs after the command is found and before it reads its own arguments: tell it
+        # whether they ask only for a help page (which needs no settings, and so no database).
+        name, command, rest = super().resolve_command(ctx, args)
+        ctx.meta[HELP_ONLY] = _help_only(ctx, command, rest)
+        return name, command, rest
 
     def invoke(self, ctx: Any) -> Any:  # Any: Typer's Context is click's, vendored or not by Typer's version
         try:
@@ -119,13 +143,10 @@ app = typer.Typer(
 
 @app.callback()
 def _main(ctx: typer.Context, db: DbOption = None, key: KeyOption = None, pack: PackOption = None) -> None:
-    from habeas.bootstrap import Settings, load_packs
-
-    settings = Settings.resolve(db, key, pack)
-    # The deployment's policy pack is configuration: a bad --pack or HABEAS_POLICY_PACK stops every command
-    # before it runs.
-    load_packs(settings.pack)
-    ctx.obj = Context(settings)
+    ctx.obj = Context(db, key, pack)
+    if not ctx.meta.get(HELP_ONLY, False):
+        # Resolved now: a bad --pack or HABEAS_POLICY_PACK stops every command before it runs.
+        settings_of(ctx)
 
 
 @app.command("init")
@@ -142,9 +163,9 @@ def init_cmd(
 
     settings = settings_of(ctx)
     signer = init(settings, origin)
-    out.print(f"database  {settings.db_url}")
-    out.print(f"key       {settings.key_path} (private; keep it safe)")
-    out.print(f"verifier  {vkey_of(signer)}  (also in {vkey_path(settings.key_path)})", soft_wrap=True)
+    out.print(f"database  {escape(settings.db_url)}")
+    out.print(f"key       {escape(str(settings.key_path))} (private; keep it safe)")
+    out.print(f"verifier  {vkey_of(signer)}  (also in {escape(str(vkey_path(settings.key_path)))})", soft_wrap=True)
 
 
 @app.command("permissions")

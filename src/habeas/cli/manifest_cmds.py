@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
-from habeas.bootstrap import load_packs
 from habeas.cli.common import AsOption, AtOption, at_or_now, country, execute, parse_time, reading, recorded
-from habeas.cli.console import out
+from habeas.cli.console import DataTable, out
 from habeas.cli.context import settings_of
-from habeas.domain import manifests as mf
+from habeas.domain.manifest_events import CancelReason, HaltReason, ReturnReason, StrikeReason
 from habeas.domain.moves import Leg, TransportMode
-from habeas.gates.rules import GateResult
-from habeas.services.alert_binding import overrides
-from habeas.services.alerts import operation_alerts
-from habeas.services.clearance import Clearance
-from habeas.services.manifests import alerts, list_manifests, manifest_view
+
+if TYPE_CHECKING:
+    from habeas.domain.manifest_commands import ManifestCommand
+    from habeas.gates.rules import GateResult
+    from habeas.services.clearance import Clearance
 
 manifest_app = typer.Typer(
     help=(
@@ -66,6 +65,8 @@ def create_cmd(
     as_: AsOption = None,
 ) -> None:
     """Create a manifest for one leg (draft), with the people aboard and the alternates."""
+    from habeas.domain import manifest_commands as mf
+
     leg = Leg(
         leg_id=leg_id, mode=mode, carrier=carrier, vehicle=vehicle, origin=origin,
         origin_country=country(origin_country), destination=destination,
@@ -88,6 +89,8 @@ def add_cmd(
     at: AtOption = None, as_: AsOption = None,
 ) -> None:
     """Add a person (a cleared manifest goes back to draft: it needs clearing again)."""
+    from habeas.domain import manifest_commands as mf
+
     cmd = mf.AddToManifest(manifest_id=manifest_id, occurred_at=at_or_now(at), person_id=person, alternate=alternate)
     recorded(f"{person} on manifest", manifest_id, execute(ctx, cmd, as_))
 
@@ -95,11 +98,13 @@ def add_cmd(
 @manifest_app.command("strike")
 def strike_cmd(
     ctx: typer.Context, manifest_id: ManifestArg, person: PersonArg,
-    reason: Annotated[mf.StrikeReason, typer.Option("--reason", help="Why the person is struck.")],
+    reason: Annotated[StrikeReason, typer.Option("--reason", help="Why the person is struck.")],
     note: Annotated[str | None, typer.Option("--note", help="Free text (private).")] = None,
     at: AtOption = None, as_: AsOption = None,
 ) -> None:
     """Take a person (aboard or alternate) off the manifest, with a reason code."""
+    from habeas.domain import manifest_commands as mf
+
     cmd = mf.StrikeFromManifest(
         manifest_id=manifest_id, occurred_at=at_or_now(at), person_id=person, reason=reason, note=note
     )
@@ -113,13 +118,16 @@ def promote_cmd(
     at: AtOption = None, as_: AsOption = None,
 ) -> None:
     """Move an alternate aboard; the manifest needs clearing again."""
+    from habeas.domain import manifest_commands as mf
+
     cmd = mf.PromoteAlternate(manifest_id=manifest_id, occurred_at=at_or_now(at), person_id=person)
     recorded("alternate promoted on manifest", manifest_id, execute(ctx, cmd, as_))
 
 
-def _gate_table(outcome: Clearance) -> Table:
-    table = Table(
-        title=f"Gates of manifest {outcome.manifest_id} ({outcome.policy}, at {outcome.evaluated_at.isoformat()})",
+def _gate_table(outcome: Clearance) -> DataTable:
+    table = DataTable(
+        title=f"Gates of manifest {escape(outcome.manifest_id)} ({escape(outcome.policy)}, at "
+        f"{outcome.evaluated_at.isoformat()})",
         title_justify="left",
     )
     for col in ("person", "result", "gate", "reason", "rests on"):
@@ -145,6 +153,9 @@ def clear_cmd(
 ) -> None:
     """Run every gate of the deployment's pack for the leg (`habeas --pack`, HABEAS_POLICY_PACK) for everyone
     aboard at the scheduled departure; exit 1 if anyone is blocked."""
+    from habeas.domain import manifest_commands as mf
+    from habeas.services.clearance import Clearance
+
     cmd = mf.ClearManifest(manifest_id=manifest_id, occurred_at=at_or_now(at))
     result = execute(ctx, cmd, as_)
     outcome = result.value
@@ -152,14 +163,20 @@ def clear_cmd(
     out.print(_gate_table(outcome))
     entries = f"entries {result.seqs[0]}-{result.seqs[-1]}"
     if outcome.cleared:
-        out.print(f"manifest {manifest_id} cleared: {len(outcome.results)} people ({entries})")
+        out.print(f"manifest {escape(manifest_id)} cleared: {len(outcome.results)} people ({entries})")
         return
-    out.print(f"manifest {manifest_id} NOT cleared: blocked {', '.join(outcome.blocked)} ({entries})")
+    out.print(f"manifest {escape(manifest_id)} NOT cleared: blocked {escape(', '.join(outcome.blocked))} ({entries})")
     sys.exit(1)
 
 
-def _transition(name: str, cmd_type: type[mf.ManifestCommand], help_text: str) -> None:
+def _transition(name: str, command_name: str, help_text: str) -> None:
+    """``habeas manifest NAME``: the transition ``command_name`` (a class of habeas.domain.manifest_commands, named
+    so that the help imports none of them)."""
+
     def command(ctx: typer.Context, manifest_id: ManifestArg, at: AtOption = None, as_: AsOption = None) -> None:
+        from habeas.domain import manifest_commands
+
+        cmd_type: type[ManifestCommand] = getattr(manifest_commands, command_name)
         cmd = cmd_type(manifest_id=manifest_id, occurred_at=at_or_now(at))
         recorded(f"manifest {name}", manifest_id, execute(ctx, cmd, as_))
 
@@ -167,10 +184,10 @@ def _transition(name: str, cmd_type: type[mf.ManifestCommand], help_text: str) -
     manifest_app.command(name)(command)
 
 
-_transition("board", mf.BeginBoarding, "Begin boarding (refused while a gate blocks anyone aboard).")
-_transition("depart", mf.Depart, "Wheels-up (refused while a gate blocks anyone aboard).")
-_transition("arrive", mf.Arrive, "Arrived at the leg's destination.")
-_transition("close", mf.CloseManifest, "Close (refused while an incident is open).")
+_transition("board", "BeginBoarding", "Begin boarding (refused while a gate blocks anyone aboard).")
+_transition("depart", "Depart", "Wheels-up (refused while a gate blocks anyone aboard).")
+_transition("arrive", "Arrive", "Arrived at the leg's destination.")
+_transition("close", "CloseManifest", "Close (refused while an incident is open).")
 
 
 @manifest_app.command("hand-over")
@@ -180,6 +197,8 @@ def hand_over_cmd(
     at: AtOption = None, as_: AsOption = None,
 ) -> None:
     """The receiving custodian signed for the people."""
+    from habeas.domain import manifest_commands as mf
+
     cmd = mf.HandOverManifest(manifest_id=manifest_id, occurred_at=at_or_now(at), receipt_id=receipt)
     recorded("manifest handed over", manifest_id, execute(ctx, cmd, as_))
 
@@ -187,10 +206,12 @@ def hand_over_cmd(
 @manifest_app.command("halt")
 def halt_cmd(
     ctx: typer.Context, manifest_id: ManifestArg,
-    reason: Annotated[mf.HaltReason, typer.Option("--reason", help="Why.")], record: RecordOption = None,
+    reason: Annotated[HaltReason, typer.Option("--reason", help="Why.")], record: RecordOption = None,
     at: AtOption = None, as_: AsOption = None,
 ) -> None:
     """Halt the manifest where it is."""
+    from habeas.domain import manifest_commands as mf
+
     cmd = mf.HaltManifest(manifest_id=manifest_id, occurred_at=at_or_now(at), reason=reason, record_id=record)
     recorded("manifest halted", manifest_id, execute(ctx, cmd, as_))
 
@@ -198,10 +219,12 @@ def halt_cmd(
 @manifest_app.command("return")
 def return_cmd(
     ctx: typer.Context, manifest_id: ManifestArg,
-    reason: Annotated[mf.ReturnReason, typer.Option("--reason", help="Why.")], record: RecordOption = None,
+    reason: Annotated[ReturnReason, typer.Option("--reason", help="Why.")], record: RecordOption = None,
     at: AtOption = None, as_: AsOption = None,
 ) -> None:
     """Bring the people back (a court order, a stay, refused entry...)."""
+    from habeas.domain import manifest_commands as mf
+
     cmd = mf.ReturnManifest(manifest_id=manifest_id, occurred_at=at_or_now(at), reason=reason, record_id=record)
     recorded("manifest returned", manifest_id, execute(ctx, cmd, as_))
 
@@ -209,10 +232,12 @@ def return_cmd(
 @manifest_app.command("cancel")
 def cancel_cmd(
     ctx: typer.Context, manifest_id: ManifestArg,
-    reason: Annotated[mf.CancelReason, typer.Option("--reason", help="Why.")], record: RecordOption = None,
+    reason: Annotated[CancelReason, typer.Option("--reason", help="Why.")], record: RecordOption = None,
     at: AtOption = None, as_: AsOption = None,
 ) -> None:
     """Cancel the manifest before it goes."""
+    from habeas.domain import manifest_commands as mf
+
     cmd = mf.CancelManifest(manifest_id=manifest_id, occurred_at=at_or_now(at), reason=reason, record_id=record)
     recorded("manifest cancelled", manifest_id, execute(ctx, cmd, as_))
 
@@ -220,16 +245,19 @@ def cancel_cmd(
 @manifest_app.command("show")
 def show_cmd(ctx: typer.Context, manifest_id: ManifestArg) -> None:
     """The manifest: leg, status, who is aboard, the alternates, and each person's latest gate results."""
+    from habeas.services.manifests import manifest_view
+
     with reading(ctx) as services:
         v = services.read(manifest_view, manifest_id)
     leg = v.leg
-    out.print(f"manifest {v.manifest_id}  journey {v.journey_id} leg {v.leg_index}  status {v.status} since {v.since}")
+    out.print(f"manifest {escape(v.manifest_id)}  journey {escape(v.journey_id)} leg {v.leg_index}  status {v.status} "
+              f"since {v.since}")
     out.print(
-        f"{leg.mode.value} {leg.carrier} {leg.vehicle}: {leg.origin} ({leg.origin_country}) → {leg.destination} "
-        f"({leg.destination_country}), departs {leg.scheduled_departure.isoformat()}",
+        escape(f"{leg.mode.value} {leg.carrier} {leg.vehicle}: {leg.origin} ({leg.origin_country}) → "
+               f"{leg.destination} ({leg.destination_country}), departs {leg.scheduled_departure.isoformat()}"),
         soft_wrap=True,
     )
-    table = Table(title=f"{len(v.people)} aboard, {len(v.alternates)} alternates, {len(v.struck)} struck",
+    table = DataTable(title=f"{len(v.people)} aboard, {len(v.alternates)} alternates, {len(v.struck)} struck",
                   title_justify="left")
     for col in ("person", "role", "gates", "blocking", "entry"):
         table.add_column(col)
@@ -247,9 +275,11 @@ def show_cmd(ctx: typer.Context, manifest_id: ManifestArg) -> None:
 @manifest_app.command("list")
 def list_cmd(ctx: typer.Context) -> None:
     """Every manifest and its status."""
+    from habeas.services.manifests import list_manifests
+
     with reading(ctx) as services:
         rows = services.read(list_manifests)
-    table = Table()
+    table = DataTable()
     for col in ("manifest", "journey", "leg", "status", "to", "departs", "aboard", "entry"):
         table.add_column(col)
     for r in rows:
@@ -262,6 +292,11 @@ def alerts_cmd(ctx: typer.Context, at: AtOption = None) -> None:
     """Return-required alerts (a court order or stay that reaches people already departed: it holds them until
     they are back, or `habeas legal override` lets them go on), then open incidents, missed notifications and
     capacity, as of --at (default now; capacity by the deployment pack's standard)."""
+    from habeas.bootstrap import load_packs
+    from habeas.services.alert_binding import overrides
+    from habeas.services.alerts import operation_alerts
+    from habeas.services.manifests import alerts
+
     when = at_or_now(at)
     standard = load_packs(settings_of(ctx).pack)[0].capacity_standard
     with reading(ctx) as services:
@@ -272,7 +307,7 @@ def alerts_cmd(ctx: typer.Context, at: AtOption = None) -> None:
         out.print("no alerts")
         return
     if returns:
-        table = Table(title="Return required", title_justify="left")
+        table = DataTable(title="Return required", title_justify="left")
         for col in ("manifest", "record", "record entry", "people covered", "to decide", "overridden", "raised",
                     "entry"):
             table.add_column(col)
@@ -285,7 +320,7 @@ def alerts_cmd(ctx: typer.Context, at: AtOption = None) -> None:
             )
         out.print(table)
     if others:
-        table = Table(title="Incidents, notifications, capacity", title_justify="left")
+        table = DataTable(title="Incidents, notifications, capacity", title_justify="left")
         for col in ("kind", "subject", "what", "entry"):
             table.add_column(col)
         for o in others:

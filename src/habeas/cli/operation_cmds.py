@@ -6,14 +6,11 @@ from __future__ import annotations
 import base64
 import binascii
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
-from habeas.bootstrap import load_packs, read_key
-from habeas.cli import bulk_cmds
 from habeas.cli.common import (
     AsOption,
     AtOption,
@@ -22,23 +19,19 @@ from habeas.cli.common import (
     authority,
     country,
     execute,
+    new_id,
     parse_custodian,
     reading,
     recorded,
 )
-from habeas.cli.console import err, one_line, out
+from habeas.cli.console import DataTable, err, one_line, out
 from habeas.cli.context import settings_of
-from habeas.domain import commands as c
 from habeas.domain.errors import HabeasError
-from habeas.domain.handoff_events import ItemKind
-from habeas.domain.handoffs import ReceiptItem, receipt_bytes
 from habeas.domain.incidents import Checkpoint
-from habeas.domain.intake import CapacityOverride, IntakeCapacityOverride, IntakeUnknownOverride, NoUnitAvailable
-from habeas.services.facilities import capacity
-from habeas.services.handoffs import CompleteHandoff, IssueHandoff, handoff_receipt, handoff_view, officer_key
-from habeas.services.ids import new_id
-from habeas.services.incidents import RecordHeadcount
-from habeas.services.intake import AdmitAtIntake
+
+if TYPE_CHECKING:
+    from habeas.domain.handoffs import ReceiptItem
+    from habeas.domain.intake import NoUnitAvailable
 
 headcount_app = typer.Typer(help="Headcounts: expected against counted; a difference opens an incident.",
                             no_args_is_help=True)
@@ -86,6 +79,8 @@ def headcount_record_cmd(
 
     Example: habeas headcount record m-1 --checkpoint arrival --counted p-1 --counted p-2
     """
+    from habeas.services.incidents import RecordHeadcount
+
     hid = record_id or new_id("hc")
     result = execute(ctx, RecordHeadcount(headcount_id=hid, manifest_id=manifest, checkpoint=checkpoint,
                                           occurred_at=at_or_now(at), counted_person_ids=tuple(counted),
@@ -93,9 +88,9 @@ def headcount_record_cmd(
     recorded("headcount", hid, result)
     count = result.value
     if count.incident_id is not None:
-        err.print(f"[red]discrepancy:[/] missing {', '.join(count.missing) or '-'}; unexpected "
-                  f"{', '.join(count.unexpected) or '-'}; counted twice {', '.join(count.duplicates) or '-'}: "
-                  f"incident {count.incident_id} opened", soft_wrap=True)
+        told = (f"missing {', '.join(count.missing) or '-'}; unexpected {', '.join(count.unexpected) or '-'}; "
+                f"counted twice {', '.join(count.duplicates) or '-'}: incident {count.incident_id} opened")
+        err.print(f"[red]discrepancy:[/] {escape(told)}", soft_wrap=True)
     else:
         out.print(f"{count.counted_count} of {count.expected_count} counted: reconciled")
 
@@ -104,6 +99,9 @@ def headcount_record_cmd(
 
 
 def _item(text: str, n: int) -> ReceiptItem:
+    from habeas.domain.handoff_events import ItemKind
+    from habeas.domain.handoffs import ReceiptItem
+
     parts = text.split(":", 3)
     if len(parts) < 3:
         raise HabeasError(f"--item {text!r} is not PERSON:KIND:DESCRIPTION[:QUANTITY] (kind: property, medicine, "
@@ -134,6 +132,8 @@ def handoff_issue_cmd(
     actor: AsOption = None,
 ) -> None:
     """Issue a receipt for both officers to sign. Example: see `habeas handoff --help`."""
+    from habeas.services.handoffs import IssueHandoff
+
     auth = authority(authority_agency, basis, record)
     assert auth is not None
     rid = record_id or new_id("hr")
@@ -143,7 +143,7 @@ def handoff_issue_cmd(
         authority=auth, manifest_id=manifest, items=tuple(_item(t, n) for n, t in enumerate(items or (), 1)),
     ), actor)
     recorded("handoff receipt", rid, result)
-    out.print(f"both officers sign it: habeas handoff sign {rid} --key OFFICER.key", soft_wrap=True)
+    out.print(f"both officers sign it: habeas handoff sign {escape(rid)} --key OFFICER.key", soft_wrap=True)
 
 
 @handoff_app.command("sign")
@@ -157,6 +157,10 @@ def handoff_sign_cmd(
 
     Example: habeas handoff sign hr-1 --key o-us.key --out us.sig
     """
+    from habeas.bootstrap import read_key
+    from habeas.domain.handoffs import receipt_bytes
+    from habeas.services.handoffs import handoff_receipt, officer_key
+
     signer = read_key(key)
     with reading(ctx) as services:
         signed = services.read(handoff_receipt, receipt)
@@ -166,8 +170,9 @@ def handoff_sign_cmd(
         ]
     signature = base64.b64encode(signer.sign(receipt_bytes(signed))).decode()
     if not roles:
-        err.print(f"[yellow]warning:[/] {key} is not the registered key of {signed.releasing.officer_id} or "
-                  f"{signed.receiving.officer_id}: the handoff will refuse this signature", soft_wrap=True)
+        told = (f"{key} is not the registered key of {signed.releasing.officer_id} or {signed.receiving.officer_id}: "
+                "the handoff will refuse this signature")
+        err.print(f"[yellow]warning:[/] {escape(told)}", soft_wrap=True)
     else:
         err.print(f"signed as the {' and '.join(roles)} officer", soft_wrap=True)
     if out_path is not None:
@@ -184,6 +189,8 @@ def handoff_complete_cmd(
     actor: AsOption = None,
 ) -> None:
     """Complete the handoff: custody passes for everyone on the receipt only if both signatures verify."""
+    from habeas.services.handoffs import CompleteHandoff
+
     result = execute(ctx, CompleteHandoff(receipt_id=receipt,
                                           releasing_signature=_signature(releasing_sig, "--releasing-sig"),
                                           receiving_signature=_signature(receiving_sig, "--receiving-sig")), actor)
@@ -193,9 +200,11 @@ def handoff_complete_cmd(
 @handoff_app.command("show")
 def handoff_show_cmd(ctx: typer.Context, receipt: Annotated[str, typer.Argument()]) -> None:
     """The receipt, its status and its signatures. Example: habeas handoff show hr-1"""
+    from habeas.services.handoffs import handoff_view
+
     with reading(ctx) as services:
         view = services.read(handoff_view, receipt)
-    table = Table(title=f"Handoff {receipt}: {view.status}", title_justify="left")
+    table = DataTable(title=f"Handoff {escape(receipt)}: {view.status}", title_justify="left")
     table.add_column("field", style="bold")
     table.add_column("value")
     for name, value in (
@@ -247,13 +256,19 @@ def intake_admit_cmd(
     habeas intake admit --manifest m-1 --custodian o-sv@dgcp --commitment-authority DGCP --receipt hr-1
     """
     if manifest is not None:  # a bus or a plane: habeas.cli.bulk_cmds
+        from habeas.cli.bulk_cmds import admit_manifest
+
         given = {"PERSON": person, "--unit": unit, "--override-reason": override_reason, "--id": record_id}
-        bulk_cmds.admit_manifest(
+        admit_manifest(
             ctx, manifest, custodian=custodian, commitment=commitment, facility=facility,
             authority_agency=authority_agency, basis=basis, record=record, receipt=receipt, at=at, actor=actor,
             one_person=[k for k, v in given.items() if v is not None],
         )
         return
+    from habeas.domain import commands as c
+    from habeas.domain.intake import CapacityOverride, IntakeCapacityOverride, IntakeUnknownOverride, NoUnitAvailable
+    from habeas.services.intake import AdmitAtIntake
+
     if person is None or facility is None:
         raise HabeasError("name the PERSON and --facility, or --manifest ID for everyone on an arrived manifest")
     if (override_reason is None) != (override_by is None):
@@ -272,15 +287,16 @@ def intake_admit_cmd(
     except NoUnitAvailable as refused:
         _no_unit(refused)
     recorded("admission", aid, result)
-    out.print(f"housed in unit {result.value}")
+    out.print(f"housed in unit {escape(str(result.value))}")
     for w in result.warnings:
         if isinstance(w, IntakeCapacityOverride):
-            err.print(f"[yellow]over capacity:[/] unit {w.unit_id} now holds {w.occupancy} of a computed "
-                      f"{w.capacity} ({w.standard}); override by {w.authorised_by}: {w.reason}", soft_wrap=True)
+            told = (f"unit {w.unit_id} now holds {w.occupancy} of a computed {w.capacity} ({w.standard}); override by "
+                    f"{w.authorised_by}: {w.reason}")
+            err.print(f"[yellow]over capacity:[/] {escape(told)}", soft_wrap=True)
         elif isinstance(w, IntakeUnknownOverride):
             missing = ", ".join(str(m) for m in w.missing)
-            err.print(f"[yellow]housed in unit {w.unit_id} though not recorded:[/] {missing}; override by "
-                      f"{w.authorised_by}: {w.reason}", soft_wrap=True)
+            err.print(f"[yellow]housed in unit {escape(w.unit_id)} though not recorded:[/] "
+                      f"{escape(f'{missing}; override by {w.authorised_by}: {w.reason}')}", soft_wrap=True)
 
 
 def _no_unit(refused: NoUnitAvailable) -> NoReturn:
@@ -302,11 +318,14 @@ def intake_capacity_cmd(
     """Occupancy against computed and declared capacity, by the standard of the deployment's policy pack (`habeas
     --pack`, HABEAS_POLICY_PACK), the one intake and clearance judge by. Example: habeas intake capacity
     --facility f-sv"""
+    from habeas.bootstrap import load_packs
+    from habeas.services.facilities import capacity
+
     policy = load_packs(settings_of(ctx).pack)[0]
     with reading(ctx) as services:
         rows = services.read(capacity, policy.capacity_standard, facility)
-    table = Table(title=f"Capacity ({policy.capacity_standard}, the standard of policy pack {policy.name})",
-                  title_justify="left")
+    table = DataTable(title=escape(f"Capacity ({policy.capacity_standard}, the standard of policy pack {policy.name})"),
+                      title_justify="left")
     for col in ("facility", "floor m²", "computed", "declared", "held", "overrides"):
         table.add_column(col)
     for f in rows:

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
 
 from habeas.cli.common import (
     AsOption,
@@ -19,21 +19,17 @@ from habeas.cli.common import (
     at_or_now,
     country,
     execute,
+    new_id,
     parse_custodian,
     parse_time,
     reading,
     recorded,
 )
-from habeas.cli.console import out
-from habeas.domain.agreements import Agreement, InvoiceIssued, RecordAgreement
+from habeas.cli.console import DataTable, out
 from habeas.domain.errors import HabeasError
 from habeas.domain.incidents import AccessPurpose, IncidentKind, LogAccess, ResolveIncident
 from habeas.domain.notifications import RecordNotificationSent
 from habeas.domain.periods import Period
-from habeas.services.agreements import IssueInvoice
-from habeas.services.ids import new_id
-from habeas.services.incidents import RecordIncident, incident_list
-from habeas.services.notifications import missed_notifications, notification_list
 
 incident_app = typer.Typer(help="Incidents in transit and in custody; open until resolved with a reason.",
                            no_args_is_help=True)
@@ -76,6 +72,8 @@ def incident_open_cmd(
 
     Example: habeas incident open --kind injury --person p-1 --facility f-sv --serious
     """
+    from habeas.services.incidents import RecordIncident
+
     iid = record_id or new_id("inc")
     result = execute(ctx, RecordIncident(incident_id=iid, kind=kind, person_ids=tuple(people),
                                          occurred_at=at_or_now(at), manifest_id=manifest, facility_id=facility,
@@ -105,9 +103,11 @@ def incident_list_cmd(
     manifest: Annotated[str | None, typer.Option("--manifest")] = None,
 ) -> None:
     """Incidents, oldest first. Example: habeas incident list --open"""
+    from habeas.services.incidents import incident_list
+
     with reading(ctx) as services:
         rows = services.read(incident_list, open_only=open_only, manifest_id=manifest)
-    table = Table(title="Incidents", title_justify="left")
+    table = DataTable(title="Incidents", title_justify="left")
     for col in ("incident", "kind", "people", "manifest", "opened", "status", "entry"):
         table.add_column(col)
     for r in rows:
@@ -173,11 +173,13 @@ def notification_list_cmd(
     now_text: Annotated[str | None, typer.Option("--now", help="Judge deadlines at this time (default now).")] = None,
 ) -> None:
     """Notifications and their deadlines. Example: habeas notification list --missed"""
+    from habeas.services.notifications import missed_notifications, notification_list
+
     now = datetime.now(UTC) if now_text is None else parse_time(now_text, "--now")
     with reading(ctx) as services:
         rows = services.read(notification_list, person)
         missed = {o.notification_id for o in services.read(missed_notifications, now)}
-    table = Table(title="Notifications", title_justify="left")
+    table = DataTable(title="Notifications", title_justify="left")
     for col in ("notification", "person", "to", "reason", "due", "sent", "status", "entry"):
         table.add_column(col)
     for r in rows:
@@ -210,6 +212,8 @@ def agreement_add_cmd(
 ) -> None:
     """Record an agreement. Example: habeas agreement add --id ag-1 --sending US --receiving SV --from 2025-03-01
     --category migration --per-diem 20 --quota 300"""
+    from habeas.domain.agreements import Agreement, RecordAgreement
+
     term = Period(active_from=parse_time(active_from, "--from"),
                   active_to=None if active_to is None else parse_time(active_to, "--to"))
     agreement = Agreement(agreement_id=agreement_id, sending_state=country(sending), receiving_state=country(receiving),
@@ -230,6 +234,9 @@ def agreement_invoice_cmd(
 ) -> None:
     """Invoice a closed period by person-days (one per midnight held). Example: habeas agreement invoice ag-1
     --from 2025-03-01 --to 2025-04-01"""
+    from habeas.domain.agreements import InvoiceIssued
+    from habeas.services.agreements import IssueInvoice
+
     iid = record_id or new_id("inv")
     period = Period(active_from=parse_time(active_from, "--from"), active_to=parse_time(active_to, "--to"))
     result = execute(ctx, IssueInvoice(agreement_id=agreement_id, invoice_id=iid, period=period), actor)
@@ -239,6 +246,6 @@ def agreement_invoice_cmd(
     minimum = " (guaranteed minimum)" if issued.minimum_applied else ""
     people = len(issued.lines)
     out.print(f"{issued.person_days} person-days, {people} {'person' if people == 1 else 'people'}: "
-              f"{issued.amount} {issued.currency}{minimum}")
+              f"{issued.amount} {escape(issued.currency)}{minimum}")
 
 

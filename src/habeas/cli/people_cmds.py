@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
+from rich.markup import escape
+from rich.text import Text
 
 from habeas.cli.bulk_cmds import person_import_cmd
 from habeas.cli.common import (
@@ -15,18 +16,18 @@ from habeas.cli.common import (
     at_or_now,
     country,
     execute,
+    new_id,
     reading,
     recorded,
 )
-from habeas.cli.console import out
-from habeas.domain.commands import ErasePerson, MergePersons, RegisterPerson
-from habeas.domain.corrections import ErasureReason
+from habeas.cli.console import DataTable, out
+from habeas.domain.corrections import ErasePerson, ErasureReason
 from habeas.domain.errors import HabeasError
-from habeas.domain.identity import IdentityMatch
+from habeas.domain.identity import IdentityMatch, MergePersons, RegisterPerson
 from habeas.domain.people import Identifier, IdentifierKind, PartialDate, PersonName, Sex
-from habeas.services.ids import new_id
-from habeas.services.people import find_people, person_view
-from habeas.services.records import RecordView
+
+if TYPE_CHECKING:
+    from habeas.services.records import RecordView
 
 person_app = typer.Typer(
     help=(
@@ -90,8 +91,8 @@ def add_cmd(
     recorded("person", pid, execute(ctx, cmd, actor), new_person=pid)
 
 
-def _records_table(title: str, rows: tuple[RecordView, ...], fields: tuple[str, ...]) -> Table:
-    table = Table(title=title, title_justify="left")
+def _records_table(title: str, rows: tuple[RecordView, ...], fields: tuple[str, ...]) -> DataTable:
+    table = DataTable(title=title, title_justify="left")
     for col in ("entry", "kind", "id", "status", "from", "to", *fields):
         table.add_column(col)
     for r in rows:
@@ -122,14 +123,16 @@ def show_cmd(ctx: typer.Context, person_id: Annotated[str, typer.Argument(help="
 
     Example: habeas person show p-3f2a9c1e4b7d
     """
+    from habeas.services.people import person_view
+
     with reading(ctx) as services:
         v = services.read(person_view, person_id)
-    out.print(f"[bold]person {v.person_id}[/]  (registered at entry {v.seq})", soft_wrap=True)
+    out.print(f"[bold]person {escape(v.person_id)}[/]  (registered at entry {v.seq})", soft_wrap=True)
     if v.merged_into:
-        out.print(f"[yellow]merged into {v.merged_into}[/]: use that record", soft_wrap=True)
+        out.print(f"[yellow]merged into {escape(v.merged_into)}[/]: use that record", soft_wrap=True)
     if v.merged_from:
-        out.print(f"records merged into this one: {', '.join(v.merged_from)}", soft_wrap=True)
-    facts = Table(show_header=False, box=None)
+        out.print(f"records merged into this one: {escape(', '.join(v.merged_from))}", soft_wrap=True)
+    facts = DataTable(show_header=False, box=None)
     facts.add_column(style="bold")
     facts.add_column()
     if v.erased:
@@ -147,7 +150,7 @@ def show_cmd(ctx: typer.Context, person_id: Annotated[str, typer.Argument(help="
     facts.add_row("country of birth", v.country_of_birth or "")
     facts.add_row("languages", ", ".join(v.languages))
     for a in v.custody.answers():
-        facts.add_row(a.question, a.answer + ("" if a.seq is None else f"  [dim](entry {a.seq})[/]"))
+        facts.add_row(a.question, Text.assemble(a.answer, ("" if a.seq is None else f"  (entry {a.seq})", "dim")))
     out.print(facts)
     if v.admissions:
         out.print(_records_table("Admissions (Mandela rule 7)", v.admissions, ("facility_id", "commitment_authority")))
@@ -176,9 +179,11 @@ def find_cmd(
     Example: habeas person find --name "jose garcia"   (finds José García Pérez)
     Example: habeas person find --a-number A-123-456-789
     """
+    from habeas.services.people import find_people
+
     with reading(ctx) as services:
         found = services.read(find_people, name=name, identifier=identifier, dob=dob)
-    table = Table()
+    table = DataTable()
     for col in ("person", "entry", "name", "date of birth", "nationality", "note"):
         table.add_column(col)
     for m in found:

@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
 from habeas.cli.common import opened
@@ -41,5 +42,5 @@ def rebuild_cmd(
         sys.stdout.write(f"OK: {report.entries} entries rebuild the projections exactly ({rows})\n")
         return
     for d in report.differences[:10]:
-        err.print(f"[bold red]DIFF[/] {d}")
+        err.print(f"[bold red]DIFF[/] {escape(str(d))}")
     raise HabeasError(f"the projections differ from the ledger: first difference in {report.differences[0]}")

@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from habeas.bootstrap import ENV_PACK, open_services
 from habeas.cli.console import out
 from habeas.cli.context import settings_of
 from habeas.domain.errors import HabeasError
@@ -50,8 +49,9 @@ def serve_cmd(
     """
     import uvicorn
 
-    # Here, not at the top: the API's modules would slow every other command's start.
+    # Here, not at the top: the API's modules would slow every other command's start (and its help).
     from habeas.api.client_address import ENV_TRUSTED, TrustedProxies
+    from habeas.bootstrap import ENV_PACK, open_services
 
     trusted = TrustedProxies.parse(trusted_proxy) if trusted_proxy else TrustedProxies.from_environment()
     settings = settings_of(ctx)
