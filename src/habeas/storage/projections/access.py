@@ -3,11 +3,14 @@ visitors and notes are private and never projected)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Connection, Index, String, Table
+from collections.abc import Sequence
 
-from habeas.domain.events import Event, EventType
+from sqlalchemy import BigInteger, Column, Index, String, Table
+
+from habeas.domain.events import EventType
 from habeas.domain.incidents import AccessLogged
-from habeas.storage.projections.rows import Applier, InsertRow
+from habeas.storage.projections.batch import Batch
+from habeas.storage.projections.rows import Applier, Batched, InsertRow, Recorded
 from habeas.storage.projections.schema import metadata
 
 access = Table(
@@ -27,13 +30,12 @@ access = Table(
 )
 
 
-
-def _no_projection(conn: Connection, seq: int, event: Event) -> None:
+def _no_projection(batch: Batch, items: Sequence[Recorded]) -> None:
     """The read-access log's commitments project nothing: `log verify` reads them from the log itself
     (services/access_chain.py)."""
 
 
 APPLIERS: dict[EventType, Applier] = {
     EventType.ACCESS_LOGGED: InsertRow(AccessLogged, access, person_id="stream"),
-    EventType.ACCESS_LOG_COMMITTED: _no_projection,
+    EventType.ACCESS_LOG_COMMITTED: Batched(_no_projection),
 }

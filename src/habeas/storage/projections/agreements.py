@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
 
 from habeas.domain.agreements import AgreementRecorded, InvoiceIssued
-from habeas.domain.events import Event, EventType
-from habeas.storage.projections.rows import Applier, InsertRow
+from habeas.domain.events import EventType
+from habeas.storage.projections.rows import Applier, InsertRow, count
 from habeas.storage.projections.schema import metadata
 
 agreement = Table(
@@ -43,11 +43,6 @@ invoice = Table(
 )
 
 
-def _people(event: Event) -> int:
-    assert isinstance(event, InvoiceIssued)
-    return len(event.lines)
-
-
 APPLIERS: dict[EventType, Applier] = {
     EventType.AGREEMENT_RECORDED: InsertRow(
         AgreementRecorded, agreement, agreement_id="agreement.agreement_id",
@@ -58,6 +53,6 @@ APPLIERS: dict[EventType, Applier] = {
     ),
     EventType.AGREEMENT_INVOICE_ISSUED: InsertRow(
         InvoiceIssued, invoice, agreement_id="stream", period_from="period.active_from",
-        period_to="period.active_to", people=_people,  # the domain refuses an open invoice period
+        period_to="period.active_to", people=count("lines"),  # the domain refuses an open invoice period
     ),
 }

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy.schema import CreateTable
 
 from habeas.domain.events import Event, EventType
 from habeas.storage.projections import (
@@ -24,10 +25,14 @@ from habeas.storage.projections import (
     people,
     scope,
 )
-from habeas.storage.projections.rows import Applier, Batched
+from habeas.storage.projections.batch import Batch
+from habeas.storage.projections.rows import Applier, Recorded
 from habeas.storage.projections.schema import metadata, record
 
-__all__ = ["APPLIERS", "TABLES", "apply_many", "create_projections", "dump", "metadata", "projection_tables"]
+__all__ = [
+    "APPLIERS", "APPLIER_INDEXES", "TABLES", "apply_many", "apply_recorded", "create_for_replay", "create_projections",
+    "dump", "dump_table", "metadata", "projection_tables", "replay_page",
+]
 
 # Every projection table, named here rather than gathered from whatever happened to be imported.
 TABLES: tuple[Table, ...] = (
@@ -64,40 +69,64 @@ def create_projections(engine_or_conn: Engine | Connection) -> None:
     metadata.create_all(engine_or_conn, tables=TABLES)
 
 
+# The one index the appliers look rows up by beyond a primary key (a correction finds its record by seq); the
+# others serve queries.
+APPLIER_INDEXES = frozenset({"ix_p_record_seq"})
+
+
+def create_for_replay(engine: Engine) -> None:
+    """The projection tables in scratch space for a rebuild to fill and compare: without the indexes only
+    queries use, which a replay would otherwise keep up to date row by row for nothing."""
+    with engine.begin() as conn:
+        for table in TABLES:
+            conn.execute(CreateTable(table))
+            for index in table.indexes:
+                if index.name in APPLIER_INDEXES:
+                    index.create(conn)
+
+
 def apply_many(
     conn: Connection, seqs: Sequence[int], events: Sequence[Event], appliers: Mapping[EventType, Applier]
 ) -> None:
-    """Bring the projections up to date with entries just appended, in order, in the caller's transaction.
+    """Bring the projections up to date with entries just appended, in order, in the caller's transaction."""
+    batch = Batch(conn)
+    apply_recorded(batch, [Recorded.of(seq, event) for seq, event in zip(seqs, events, strict=True)], appliers)
+    batch.flush()
 
-    A run of consecutive events whose applier is :class:`Batched` (a clearance records one gate.evaluated a
-    person) is handed to it at once, so it can write its rows in a few statements instead of one a row.
-    """
-    run: list[tuple[int, Event]] = []
-    batched: Batched | None = None
-    for seq, event in zip(seqs, events, strict=True):
-        applier = appliers.get(event.TYPE)
+
+def apply_recorded(batch: Batch, items: Sequence[Recorded], appliers: Mapping[EventType, Applier]) -> None:
+    """Queue the rows of ``items`` (in log order) in ``batch``: each run of consecutive entries with the same
+    applier goes to it at once. The batch keeps each table's writes in order, so what it sends equals applying
+    the entries one by one."""
+    start = 0
+    while start < len(items):
+        applier = appliers.get(items[start].type)
         if applier is None:
-            raise LookupError(f"no projection applier for {event.TYPE.value!r}")
-        if batched is not None and applier is not batched:
-            batched.many(conn, run)
-            run, batched = [], None
-        if isinstance(applier, Batched):
-            run.append((seq, event))
-            batched = applier
-        else:
-            applier(conn, seq, event)
-    if batched is not None:
-        batched.many(conn, run)
+            raise LookupError(f"no projection applier for {items[start].type.value!r}")
+        end = start + 1
+        while end < len(items) and appliers.get(items[end].type) is applier:
+            end += 1
+        applier.many(batch, items[start:end])
+        start = end
+
+
+def replay_page(batch: Batch, items: Sequence[Recorded], appliers: Mapping[EventType, Applier]) -> None:
+    """A rebuild's page of entries read back from the log: the projections, then who may see what, as the unit
+    of work applied them when they were appended."""
+    apply_recorded(batch, items, appliers)
+    scope.scope_many(batch, items)
 
 
 def dump(conn: Connection) -> dict[str, list[tuple[Any, ...]]]:
-    """Every projection row, in primary-key order, as plain values: what a rebuild is compared on."""
-    out: dict[str, list[tuple[Any, ...]]] = {}
-    for table in projection_tables():
-        pk = list(table.primary_key.columns)
-        rows = conn.execute(select(table).order_by(*pk))
-        out[table.name] = [tuple(_plain(v) for v in row) for row in rows]
-    return out
+    """Every projection row, in primary-key order, as plain values (what tests compare)."""
+    return {table.name: dump_table(conn, table) for table in projection_tables()}
+
+
+def dump_table(conn: Connection, table: Table) -> list[tuple[Any, ...]]:
+    """One table's rows, in primary-key order, as plain values (what a rebuild reads of a table it found to differ,
+    to name the rows)."""
+    rows = conn.execute(select(table).order_by(*table.primary_key.columns))
+    return [tuple(_plain(v) for v in row) for row in rows]
 
 
 def _plain(v: Any) -> Any:

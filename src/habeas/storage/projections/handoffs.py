@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Integer, String, Table, Text
 
-from habeas.domain.events import Event, EventType
+from habeas.domain.events import EventType
 from habeas.domain.handoff_events import HandoffCompleted, HandoffReceiptIssued, HandoffSigned
-from habeas.storage.projections.rows import Applier, InsertRow, UpdateRow, const
+from habeas.storage.projections.rows import Applier, InsertRow, UpdateRow, const, count
 from habeas.storage.projections.schema import metadata
 
 ISSUED = "issued"
@@ -47,24 +47,15 @@ handoff_signature = Table(
 )
 
 
-def _item_count(event: Event) -> int:
-    assert isinstance(event, HandoffReceiptIssued)
-    return len(event.items)
-
-
-def _signature(event: Event) -> str:
-    return str(event.public()["signature"])
-
-
 APPLIERS: dict[EventType, Applier] = {
     EventType.HANDOFF_RECEIPT_ISSUED: InsertRow(
         HandoffReceiptIssued, handoff, receipt_id="stream", status=const(ISSUED), at="occurred_at",
-        item_count=_item_count, releasing_agency="releasing.agency_id", releasing_officer="releasing.officer_id",
+        item_count=count("items"), releasing_agency="releasing.agency_id", releasing_officer="releasing.officer_id",
         receiving_agency="receiving.agency_id", receiving_officer="receiving.officer_id",
         authority_agency="authority.agency_id", authority_basis="authority.legal_basis",
         authority_record="authority.record_id", later=("completed_seq",),
     ),
-    EventType.HANDOFF_SIGNED: InsertRow(HandoffSigned, handoff_signature, receipt_id="stream", signature=_signature),
+    EventType.HANDOFF_SIGNED: InsertRow(HandoffSigned, handoff_signature, receipt_id="stream"),  # signature: base64
     EventType.HANDOFF_COMPLETED: UpdateRow(
         HandoffCompleted, handoff, key=("receipt_id", "stream"), seq_column="completed_seq", status=const(COMPLETED)
     ),

@@ -4,36 +4,46 @@ changes in place."""
 
 from __future__ import annotations
 
-from operator import attrgetter
+from collections.abc import Sequence
 
-from sqlalchemy import Connection, and_, update
+from sqlalchemy import and_, bindparam, update
 
 from habeas.domain.allegations import AllegationStatus, AllegationStatusChanged
-from habeas.domain.events import Event, EventType
-from habeas.storage.projections.rows import Applier, const
+from habeas.domain.court_orders import CourtOrderRecorded
+from habeas.domain.events import EventType
+from habeas.storage.projections.batch import Batch
+from habeas.storage.projections.rows import Applier, Batched, Recorded, const, path
 from habeas.storage.projections.schema import KIND, RecordRow, record
 
 _RECORD = RecordRow()
 
+_SET_STATUS = (
+    update(record)
+    .where(and_(record.c.kind == KIND[EventType.ALLEGATION_RECORDED], record.c.record_id == bindparam("k_id")))
+    .values(status=bindparam("v_status"), updated_seq=bindparam("v_seq"))
+)
 
-def _allegation_status(conn: Connection, seq: int, event: Event) -> None:
-    assert isinstance(event, AllegationStatusChanged)
-    conn.execute(
-        update(record)
-        .where(and_(record.c.kind == KIND[EventType.ALLEGATION_RECORDED], record.c.record_id == event.allegation_id))
-        .values(status=event.to_status.value, updated_seq=seq)
-    )
+
+def _allegation_status(batch: Batch, items: Sequence[Recorded]) -> None:
+    rows = []
+    for r in items:
+        event = r.event
+        assert isinstance(event, AllegationStatusChanged)
+        rows.append({"k_id": event.allegation_id, "v_status": event.to_status.value, "v_seq": r.seq})
+    batch.add(record, _SET_STATUS, rows)
 
 
 APPLIERS: dict[EventType, Applier] = {
     EventType.ALLEGATION_RECORDED: RecordRow(status=const(AllegationStatus.ALLEGED)),
-    EventType.ALLEGATION_STATUS_CHANGED: _allegation_status,
+    EventType.ALLEGATION_STATUS_CHANGED: Batched(_allegation_status),
     EventType.CONVICTION_RECORDED: _RECORD,
     EventType.REMOVAL_ORDER_RECORDED: _RECORD,
     EventType.PROTECTION_RECORDED: _RECORD,
     EventType.STAY_RECORDED: _RECORD,
     # A court order is a subject of its own: it names the people it covers.
-    EventType.COURT_ORDER_RECORDED: RecordRow(personal=False, status=attrgetter("directive")),
+    EventType.COURT_ORDER_RECORDED: RecordRow(
+        personal=False, status=path(CourtOrderRecorded, "directive", where="p_record.status")
+    ),
     EventType.NOTICE_SERVED: _RECORD,
     EventType.COUNSEL_RECORDED: _RECORD,
     EventType.CONSULAR_RECORDED: _RECORD,

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from operator import itemgetter
 
 from sqlalchemy import (
     BigInteger,
@@ -31,11 +32,18 @@ from sqlalchemy import (
     update,
 )
 
-from habeas.domain.events import Event, EventType, event_from
-from habeas.domain.manifest_events import GateEvaluated, ManifestChanged, ManifestCreated, ManifestStatus
+from habeas.domain.events import EventType, event_from
+from habeas.domain.manifest_events import (
+    GateEvaluated,
+    GateOutcome,
+    ManifestChanged,
+    ManifestCreated,
+    ManifestStatus,
+)
 from habeas.domain.manifest_state import Manifest, apply_manifest
 from habeas.domain.values import format_utc, parse_utc
-from habeas.storage.projections.rows import Applier, Batched, body_json, plain
+from habeas.storage.projections.batch import Batch, Row, insert_new, upsert
+from habeas.storage.projections.rows import Applier, Batched, Recorded, plain
 from habeas.storage.projections.schema import RecordRow, metadata
 
 ABOARD, ALTERNATE, STRUCK = "aboard", "alternate", "struck"
@@ -132,127 +140,181 @@ def load_manifest(conn: Connection, manifest_id: str, *, with_results: bool = Tr
     return state
 
 
-def _write_people(conn: Connection, m: Manifest) -> None:
-    conn.execute(delete(manifest_person).where(manifest_person.c.manifest_id == m.manifest_id))
-    rows = [
-        {"manifest_id": m.manifest_id, "person_id": p, "role": role}
-        for role, people in ((ABOARD, m.people), (ALTERNATE, m.alternates), (STRUCK, m.struck))
-        for p in people
-    ]
-    if rows:
-        conn.execute(manifest_person.insert(), rows)
+_INSERT_MANIFEST = manifest.insert()
+_UPDATE_MANIFEST = (
+    update(manifest)
+    .where(manifest.c.manifest_id == bindparam("k_id"))
+    .values({c: bindparam(f"v_{c}") for c in ("status", "since", "people", "alternates", "struck", "cleared_at",
+                                               "updated_seq")})
+)
+_DROP_PEOPLE = delete(manifest_person).where(manifest_person.c.manifest_id == bindparam("k_id"))
+_INSERT_PEOPLE = manifest_person.insert()
+_UPSERT_RESULT = upsert(gate_result)
+_RAISE_ALERT = insert_new(alert)  # an alert is raised once for each key: the first entry that raises it keeps it
+_STATUS = select(manifest.c.status).where(manifest.c.manifest_id == bindparam("k_id"))
+_PENDING, _STATUSES = "manifests", "manifest_statuses"
 
 
-def _apply_created(conn: Connection, seq: int, event: Event) -> None:
-    assert isinstance(event, ManifestCreated)
-    m = apply_manifest(None, event)
-    conn.execute(
-        manifest.insert().values(
-            manifest_id=m.manifest_id, journey_id=m.journey_id, leg_index=m.leg_index, status=m.status.value,
-            since=format_utc(m.since), destination_country=m.leg.destination_country,
-            scheduled_departure=format_utc(m.leg.scheduled_departure),
-            created_body=body_json(event.public()), people=plain(m.people), alternates=plain(m.alternates),
-            struck=plain(m.struck), cleared_at=None, seq=seq, updated_seq=seq,
-        )
-    )
-    _write_people(conn, m)
+@dataclass
+class _Pending:
+    """A manifest a batch has changed: its state now, and what its row needs at the flush."""
+
+    state: Manifest
+    created: tuple[int, str] | None  # (seq, created_body) when the batch created it: the row is inserted
+    people_changed: bool
+    updated_seq: int
 
 
-def _apply_changed(conn: Connection, seq: int, event: Event) -> None:
-    assert isinstance(event, ManifestChanged)
-    before = load_manifest(conn, event.stream, with_results=False)
-    after = apply_manifest(before, event)
-    conn.execute(
-        update(manifest)
-        .where(manifest.c.manifest_id == after.manifest_id)
-        .values(
-            status=after.status.value, since=format_utc(after.since), people=plain(after.people),
-            alternates=plain(after.alternates), struck=plain(after.struck),
-            cleared_at=None if after.cleared_at is None else format_utc(after.cleared_at), updated_seq=seq,
-        )
-    )
-    assert before is not None
-    if (before.people, before.alternates, before.struck) != (after.people, after.alternates, after.struck):
-        _write_people(conn, after)
+def _pending(batch: Batch) -> dict[str, _Pending]:
+    found: dict[str, _Pending] | None = batch.state.get(_PENDING)
+    if found is None:
+        found = batch.state[_PENDING] = {}
+        batch.before_flush(_PENDING, _write_manifests)
+    return found
 
 
-def apply_gates_many(conn: Connection, items: Sequence[tuple[int, Event]]) -> None:
+def _status(batch: Batch, manifest_id: str) -> ManifestStatus:
+    """The manifest's status as of the entry being applied: from the batch if it changed it, else its row."""
+    pending: _Pending | None = batch.state.get(_PENDING, {}).get(manifest_id)
+    if pending is not None:
+        return pending.state.status
+    statuses: dict[str, ManifestStatus] = batch.state.setdefault(_STATUSES, {})
+    if manifest_id not in statuses:
+        status = batch.conn.execute(_STATUS, {"k_id": manifest_id}).scalar()
+        if status is None:
+            raise LookupError(f"gate.evaluated for unknown manifest {manifest_id!r}")
+        statuses[manifest_id] = ManifestStatus(status)
+    found: ManifestStatus = statuses[manifest_id]
+    return found
+
+
+def _write_manifests(batch: Batch) -> None:
+    """Queue each changed manifest's row as its last entry left it, and its people where they changed."""
+    pending: dict[str, _Pending] = batch.state.get(_PENDING, {})
+    inserts: list[Row] = []
+    updates: list[Row] = []
+    dropped: list[Row] = []
+    people: list[Row] = []
+    for manifest_id, p in pending.items():
+        m = p.state
+        values = {
+            "status": m.status.value, "since": format_utc(m.since), "people": plain(m.people),
+            "alternates": plain(m.alternates), "struck": plain(m.struck),
+            "cleared_at": None if m.cleared_at is None else format_utc(m.cleared_at), "updated_seq": p.updated_seq,
+        }
+        if p.created is not None:
+            seq, created_body = p.created
+            inserts.append({
+                "manifest_id": manifest_id, "journey_id": m.journey_id, "leg_index": m.leg_index,
+                "destination_country": m.leg.destination_country,
+                "scheduled_departure": format_utc(m.leg.scheduled_departure), "created_body": created_body,
+                "seq": seq, **values,
+            })
+        else:
+            updates.append({"k_id": manifest_id, **{f"v_{c}": v for c, v in values.items()}})
+        if p.created is None and p.people_changed:
+            dropped.append({"k_id": manifest_id})
+        if p.created is not None or p.people_changed:
+            people.extend(
+                {"manifest_id": manifest_id, "person_id": person, "role": role}
+                for role, group in ((ABOARD, m.people), (ALTERNATE, m.alternates), (STRUCK, m.struck))
+                for person in group
+            )
+    batch.add(manifest, _INSERT_MANIFEST, inserts)
+    batch.add(manifest, _UPDATE_MANIFEST, updates)
+    batch.add(manifest_person, _DROP_PEOPLE, dropped)
+    batch.add(manifest_person, _INSERT_PEOPLE, people)
+
+
+def _apply_created(batch: Batch, items: Sequence[Recorded]) -> None:
+    pending = _pending(batch)
+    for r in items:
+        event = r.event
+        assert isinstance(event, ManifestCreated)
+        pending[r.stream] = _Pending(apply_manifest(None, event), (r.seq, r.body_json()), True, r.seq)
+
+
+def _apply_changed(batch: Batch, items: Sequence[Recorded]) -> None:
+    pending = _pending(batch)
+    for r in items:
+        event = r.event
+        assert isinstance(event, ManifestChanged)
+        p = pending.get(r.stream)
+        if p is None:
+            before = load_manifest(batch.conn, r.stream, with_results=False)
+            after = apply_manifest(before, event)
+            assert before is not None
+            p = pending[r.stream] = _Pending(after, None, False, r.seq)
+        else:
+            before, after = p.state, apply_manifest(p.state, event)
+            p.state, p.updated_seq = after, r.seq
+        if (before.people, before.alternates, before.struck) != (after.people, after.alternates, after.struck):
+            p.people_changed = True
+
+
+def _gate_rows(r: Recorded) -> tuple[Row, list[tuple[str, str, int | None, str, str]]]:
+    """The ``p_gate_result`` row of a gate.evaluated and its blocking checks (gate, outcome, record seq, record,
+    reason code), from the event when live and from the body otherwise."""
+    if r.live:
+        event = r.event
+        assert isinstance(event, GateEvaluated)
+        person_id, policy, at = event.person_id, event.policy, format_utc(event.occurred_at)
+        checks = [(c.gate, c.outcome.value, c.rests_on_seq, c.rests_on_record, c.reason_code) for c in event.checks]
+        blocking = [c for c, check in zip(checks, event.checks, strict=True) if check.blocks]
+        blocks = not event.checks or any(check.blocks for check in event.checks)
+    else:
+        body = r.body
+        person_id, policy, at = body["person_id"], body["policy"], body["occurred_at"]
+        checks = [
+            (c["gate"], c["outcome"], c.get("rests_on_seq"), c.get("rests_on_record"), c["reason_code"])
+            for c in body["checks"]
+        ]
+        blocking = [c for c in checks if c[1] != _PASS]  # GateCheck.blocks: any outcome but a pass
+        blocks = not checks or bool(blocking)
+    row = {
+        "manifest_id": r.stream, "person_id": person_id, "policy": policy, "evaluated_at": at,
+        "blocks": int(blocks), "body": r.body_json(), "seq": r.seq,
+    }
+    return row, [(g, o, q, rec, code) for g, o, q, rec, code in blocking if rec is not None]
+
+
+_PASS = GateOutcome.PASS.value
+
+
+def apply_gates_many(batch: Batch, items: Sequence[Recorded]) -> None:
     """Apply consecutive ``gate.evaluated`` entries: the rows one applied at a time would leave, in a few statements.
 
-    Each person's ``p_gate_result`` row is the last entry's for that manifest and person (updated if there,
-    inserted if not, one executemany each); alerts are raised in entry order, once for each key.
+    Each person's ``p_gate_result`` row is the last entry's for that manifest and person (an upsert); a
+    return-required alert is raised for a blocking court-order or stay gate recorded while the manifest is in
+    flight, once for each key (the first entry keeps it).
     """
-    statuses: dict[str, Any] = {}
-    latest: dict[tuple[str, str], dict[str, Any]] = {}
-    alerts: dict[tuple[str, str, str], dict[str, Any]] = {}
-    for seq, event in items:
-        assert isinstance(event, GateEvaluated)
-        if event.stream not in statuses:
-            status = conn.execute(select(manifest.c.status).where(manifest.c.manifest_id == event.stream)).scalar()
-            if status is None:
-                raise LookupError(f"gate.evaluated for unknown manifest {event.stream!r}")
-            statuses[event.stream] = status
-        latest[(event.stream, event.person_id)] = {
-            "manifest_id": event.stream,
-            "person_id": event.person_id,
-            "policy": event.policy,
-            "evaluated_at": format_utc(event.occurred_at),
-            "blocks": int(not event.checks or any(c.blocks for c in event.checks)),
-            "body": body_json(event.public()),
-            "seq": seq,
-        }
-        if ManifestStatus(statuses[event.stream]) not in IN_FLIGHT:
+    results, alerts = [], []
+    for r in items:
+        row, blocking = _gate_rows(r)
+        results.append(row)
+        if _status(batch, r.stream) not in IN_FLIGHT:  # (an unknown manifest is refused here)
             continue
-        for check in event.checks:
-            if check.gate in RETURN_GATES and check.blocks and check.rests_on_record is not None:
-                alerts.setdefault(
-                    (event.stream, check.rests_on_record, event.person_id),
-                    {
-                        "manifest_id": event.stream, "record_id": check.rests_on_record,
-                        "person_id": event.person_id, "kind": "return_required", "gate": check.gate,
-                        "outcome": check.outcome.value, "reason_code": check.reason_code,
-                        "record_seq": check.rests_on_seq, "raised_at": format_utc(event.occurred_at), "seq": seq,
-                    },
-                )
-    existing: set[tuple[str, str]] = set()
-    for manifest_id in statuses:
-        people = [p for m, p in latest if m == manifest_id]
-        for k in range(0, len(people), _CHUNK):
-            existing.update(
-                (manifest_id, p)
-                for p in conn.execute(
-                    select(gate_result.c.person_id).where(
-                        gate_result.c.manifest_id == manifest_id, gate_result.c.person_id.in_(people[k : k + _CHUNK])
-                    )
-                ).scalars()
-            )
-    values = ("policy", "evaluated_at", "blocks", "body", "seq")
-    updates = [
-        {"k_manifest": m, "k_person": p, **{f"v_{c}": row[c] for c in values}}
-        for (m, p), row in latest.items()
-        if (m, p) in existing
-    ]
-    if updates:
-        key = (gate_result.c.manifest_id == bindparam("k_manifest"), gate_result.c.person_id == bindparam("k_person"))
-        conn.execute(update(gate_result).where(*key).values({c: bindparam(f"v_{c}") for c in values}), updates)
-    inserts = [row for key, row in latest.items() if key not in existing]
-    if inserts:
-        conn.execute(gate_result.insert(), inserts)
-    for (m, r, p), row in alerts.items():
-        if conn.execute(
-            select(alert.c.seq).where(alert.c.manifest_id == m, alert.c.record_id == r, alert.c.person_id == p)
-        ).first() is None:
-            conn.execute(alert.insert().values(**row))
+        for gate, outcome, record_seq, record_id, reason_code in blocking:
+            if gate in RETURN_GATES:
+                alerts.append({
+                    "manifest_id": r.stream, "record_id": record_id, "person_id": row["person_id"],
+                    "kind": "return_required", "gate": gate, "outcome": outcome, "reason_code": reason_code,
+                    "record_seq": record_seq, "raised_at": row["evaluated_at"], "seq": r.seq,
+                })
+    batch.add(gate_result, _UPSERT_RESULT[batch.dialect], results, key=itemgetter("manifest_id", "person_id"))
+    batch.add(
+        alert, _RAISE_ALERT[batch.dialect], alerts, key=itemgetter("manifest_id", "record_id", "person_id"),
+        keep_first=True,
+    )
 
 
-_CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
-
+_CHANGED = Batched(_apply_changed)
 
 APPLIERS: dict[EventType, Applier] = {
-    EventType.MANIFEST_CREATED: _apply_created,
+    EventType.MANIFEST_CREATED: Batched(_apply_created),
     EventType.GATE_EVALUATED: Batched(apply_gates_many),
     **{
-        t: _apply_changed
+        t: _CHANGED
         for t in EventType
         if t.value.startswith("manifest.") and t is not EventType.MANIFEST_CREATED
     },
