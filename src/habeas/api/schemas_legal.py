@@ -169,7 +169,7 @@ class CourtOrderIn(RequestModel):
     docket: str = Field(min_length=1, max_length=100)
     form: OrderForm = OrderForm.WRITTEN
     directive: CourtOrderDirective
-    person_ids: list[str] = Field(default=[], max_length=1000)
+    person_ids: list[Id] = Field(default=[], max_length=1000)
     criteria: ClassCriteriaIn | None = None
     confirms_order_id: Id | None = Field(default=None, description="the oral order this confirms")
     active_from: Instant | None = Field(default=None, description="default issued_at")

@@ -119,6 +119,17 @@ def test_court_orders_name_only_people_in_view(api_world: ApiWorld) -> None:
     assert empty.json()["errors"][0]["pointer"] == "#/criteria"
 
 
+def test_a_court_orders_person_ids_are_ids(api_world: ApiWorld) -> None:
+    """Found by schemathesis on PostgreSQL: a NUL in a named id reached the database (which refuses NUL in text)
+    and answered 500. A named person is an id like any other, refused with a 422 pointing at it."""
+    legal = api_world.client(Role.LEGAL)
+    order = {"court": "D.D.C.", "docket": "25-cv-766", "form": "oral", "directive": "halt_removal", "issued_at": AT}
+    for bad in ("p\x00-1", "", "p 1"):
+        answer = legal.post("/court-orders", json={**order, "person_ids": ["p-1", bad]})
+        assert answer.status_code == 422, (bad, answer.text)
+        assert answer.json()["errors"][0]["pointer"] == "#/person_ids/1"
+
+
 def test_corrections_amend_and_retract_entries_in_view(api_world: ApiWorld) -> None:
     pid = register(api_world.client(Role.COORDINATOR))
     legal = api_world.client(Role.LEGAL)
