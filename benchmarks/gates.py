@@ -11,12 +11,19 @@
    One instrumented run then splits the time into loading, evaluating and recording; one cProfile run gives
    the hotspots (``profile-gates-<backend>-<n>.txt``).
 3. **The demo**: ``python -m habeas demo --dir <tmp>`` as a subprocess, wall time, median of the runs.
+
+Issue 12's targets (``ClearManifest`` of 261 people ≤ 50 ms, of 10,000 ≤ 2 s) are printed with PASS/FAIL beside
+the pure evaluation of as many people measured in the same run (the limit: no database, no ledger). Run alone
+with ``python -m benchmarks.gates [--quick] [--sizes 261,10000] [--backends sqlite,postgres]``, or as part of
+``python -m benchmarks --only gates``.
 """
 
 from __future__ import annotations
 
+import argparse
 import cProfile
 import io
+import json
 import os
 import pstats
 import shutil
@@ -78,6 +85,9 @@ DEPARTS = datetime(2025, 3, 15, 9, 0, tzinfo=UTC)
 YEAR = Period(active_from=T0 - timedelta(days=30), active_to=T0 + timedelta(days=365))
 SETUP_BATCH = 100  # people per setup transaction
 DEMO_TARGET_S = 60.0
+# Issue 12: people on one manifest -> the most a ClearManifest may take, in seconds.
+CLEARANCE_TARGETS_S = {261: 0.050, 10_000: 2.0}
+DEFAULT_PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def _leg() -> Leg:
@@ -533,6 +543,31 @@ def run_gates(
         out["demo"] = bench_demo(demo_runs, root, console) if demo_runs else None
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    out["targets"] = clearance_targets(out)
+    return out
+
+
+def clearance_targets(gates: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 12's ClearManifest targets, each beside the pure evaluation of as many people in the same run; a
+    size the run did not measure (``--quick``) is listed as not measured rather than left out."""
+    pure = {r["people"]: r for r in gates["pure"]}
+    out = []
+    for backend in dict.fromkeys(r["backend"] for r in gates["clearance"]):
+        for n, limit in CLEARANCE_TARGETS_S.items():
+            row = next((r for r in gates["clearance"] if r["backend"] == backend and r["people"] == n), None)
+            p = pure.get(n)
+            out.append({
+                "target": f"ClearManifest of {n:,} people",
+                "backend": backend,
+                "value": None if row is None else row["seconds"],
+                "unit": " s",
+                "required": f"≤ {limit:g} s",
+                "result": "NOT RUN" if row is None else "PASS" if row["seconds"] <= limit else "FAIL",
+                "pure_seconds": None if p is None else p["seconds"],
+                "pure_us_per_person": None if p is None else p["us_per_person"],
+                "times_pure": None if row is None or p is None else row["seconds"] / p["seconds"],
+                "loadavg_1m": None if row is None else row["loadavg_1m"],
+            })
     return out
 
 
@@ -603,9 +638,72 @@ def print_gate_tables(gates: dict[str, Any], console: Console) -> None:
             f"[bold]{r['backend']} {r['people']:,}[/] hotspots (cProfile, tottime share): "
             + "; ".join(r["hotspots"][:4])
         )
+    _print_clearance_targets(gates, console)
     d = gates.get("demo")
     if d:
         console.print(
             f"[bold]habeas demo[/] (SQLite, subprocess): median {d['seconds']:.1f} s of {d['runs']} "
             f"(min {d['min_seconds']:.1f}, max {d['max_seconds']:.1f}), load {d['loadavg_1m']:.1f}. {d['summary']}"
         )
+
+
+def _print_clearance_targets(gates: dict[str, Any], console: Console) -> None:
+    targets = gates.get("targets") or clearance_targets(gates)
+    if not targets:
+        return
+    t = Table(title="Targets (issue 12): ClearManifest beside pure evaluation, same run", title_justify="left")
+    for col in ("target", "backend", "measured", "required", "result", "pure evaluation (limit)", "÷ pure", "load 1m"):
+        t.add_column(col, justify="left" if col in ("target", "backend", "result") else "right")
+    for r in targets:
+        colour = {"PASS": "green", "FAIL": "red"}.get(r["result"], "yellow")
+        pure = (
+            "—" if r["pure_seconds"] is None
+            else f"{r['pure_seconds']:.3f} s ({r['pure_us_per_person']:.0f} µs/person)"
+        )
+        t.add_row(
+            r["target"],
+            r["backend"],
+            "—" if r["value"] is None else f"{r['value']:.3f} s",
+            r["required"],
+            f"[{colour}]{r['result']}[/]",
+            pure,
+            "—" if r["times_pure"] is None else f"{r['times_pure']:.1f}×",
+            "—" if r["loadavg_1m"] is None else f"{r['loadavg_1m']:.1f}",
+        )
+    console.print(t)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The gates section alone: pure evaluation, ClearManifest on each backend, the targets; no demo unless
+    ``--demo-runs``."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.gates", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="261 people on SQLite only, one repetition")
+    parser.add_argument("--sizes", help="people on one manifest, comma-separated (default 261,10000)")
+    parser.add_argument("--backends", help="comma-separated: sqlite,postgres (default both)")
+    parser.add_argument("--reps", type=int, help="timed clearances a size (default 3; 1 with --quick)")
+    parser.add_argument("--demo-runs", type=int, default=0, help="`habeas demo` runs as well (default none)")
+    parser.add_argument("--pg-url", default=os.environ.get("HABEAS_BENCH_POSTGRES_URL", DEFAULT_PG))
+    parser.add_argument("--out", type=Path, default=Path("bench-out"), help="where results-gates-only.json goes")
+    parser.add_argument("--workdir", type=Path, default=None, help="SQLite files go here (default: temp)")
+    args = parser.parse_args(argv)
+    sizes = [int(x) for x in args.sizes.split(",")] if args.sizes else [261] if args.quick else [261, 10_000]
+    default_backends = "sqlite" if args.quick else "sqlite,postgres"
+    backends = (args.backends or default_backends).split(",")
+    reps = args.reps or (1 if args.quick else 3)
+    args.out.mkdir(parents=True, exist_ok=True)
+    log = Console(stderr=True)
+    started = os.getloadavg()[0]
+    gates = run_gates(
+        sizes=sizes, reps=reps, demo_runs=args.demo_runs, backends=backends, pg_url=args.pg_url, out_dir=args.out,
+        workdir=args.workdir, console=log,
+    )
+    gates["loadavg_1m_at_start"] = started
+    path = args.out / "results-gates-only.json"
+    path.write_text(json.dumps(gates, indent=2, default=str) + "\n")
+    print_gate_tables(gates, Console() if sys.stdout.isatty() else Console(width=160))
+    log.print(f"results written to {path}; 1-minute load at start {started:.1f} on {os.cpu_count()} CPUs")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -38,16 +38,34 @@ def blocking(results: Iterable[GateResult]) -> list[GateResult]:
     return [r for r in results if r.blocks]
 
 
+def checks(results: Mapping[str, Sequence[GateResult]]) -> dict[str, tuple[GateCheck, ...]]:
+    """The public form of everyone's results (:meth:`GateResult.check`). Equal checks are made once and shared:
+    on a manifest most gates give everyone the same answer resting on the same record (the agreement, the
+    destination's capacity, no stay, no order), and a check is immutable, so sharing it changes nothing recorded."""
+    made: dict[tuple[object, ...], GateCheck] = {}
+    out: dict[str, tuple[GateCheck, ...]] = {}
+    for person_id, rs in results.items():
+        row = []
+        for r in rs:
+            key = (r.gate, r.outcome, r.reason.code, r.rests_on_seq, r.rests_on_record)
+            found = made.get(key)
+            if found is None:
+                found = made[key] = r.check()
+            row.append(found)
+        out[person_id] = tuple(row)
+    return out
+
+
 def evaluate_manifest(
     people: Mapping[str, PersonLegalState], leg: Leg, policy: Policy, at: datetime
 ) -> dict[str, tuple[GateCheck, ...]]:
     """The ``results`` argument of :func:`habeas.domain.manifests.clear_manifest`, for everyone aboard."""
-    out: dict[str, tuple[GateCheck, ...]] = {}
+    results: dict[str, list[GateResult]] = {}
     for person_id, state in people.items():
         if state.person_id != person_id:
             raise InvalidField("people", person_id, f"state is for {state.person_id!r}")
-        out[person_id] = tuple(r.check() for r in evaluate(state, leg, policy, at))
-    return out
+        results[person_id] = evaluate(state, leg, policy, at)
+    return checks(results)
 
 
 # --- after departure ------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from habeas.gates.state import CourtOrderRecord, NoticeRecord, PersonLegalState
 
 PASS, FAIL, UNKNOWN = GateOutcome.PASS, GateOutcome.FAIL, GateOutcome.UNKNOWN
 G = GateName
+_NAMES = {g: g.value for g in GateName}  # ``.value`` is a descriptor call a result: a lookup is a fraction of it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,7 +53,7 @@ class GateResult:
     def check(self) -> GateCheck:
         """The public form the manifest records (``gate.evaluated``): no reason text, no personal data."""
         return GateCheck(
-            gate=self.gate.value,
+            gate=_NAMES[self.gate],
             outcome=self.outcome,
             reason_code=self.reason.code,
             rests_on_seq=self.rests_on_seq,

@@ -27,15 +27,14 @@ from habeas.domain.events import Event, EventType
 from habeas.domain.legal import StayRecorded
 from habeas.domain.manifest_events import GateCheck, GateOutcome, LapseCause, ManifestStatus
 from habeas.gates.coverage import Coverage, coverage
-from habeas.gates.evaluate import after_departure_alert, evaluate
+from habeas.gates.evaluate import after_departure_alert, checks, evaluate
 from habeas.gates.policy import Packs, Policy
 from habeas.gates.rules import GateResult
 from habeas.gates.state import CourtOrderRecord, StayRecord
 from habeas.services import legal_state
-from habeas.services.manifests import manifest_state
 from habeas.services.records import event_at
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork
-from habeas.storage.projections.manifests import ABOARD, manifest, manifest_person
+from habeas.storage.projections.manifests import ABOARD, load_manifest, manifest, manifest_person
 from habeas.storage.projections.schema import record_key
 
 S = ManifestStatus
@@ -70,13 +69,19 @@ class Clearance:
     cleared: bool
 
 
+def manifest_state(conn: Connection, manifest_id: str) -> mf.Manifest | None:
+    """The manifest without its people's earlier gate results: no decision here reads them (clearing records new
+    ones; a lapse and a re-check turn on the status), and reading them decodes one entry a person aboard."""
+    return load_manifest(conn, manifest_id, with_results=False)
+
+
 def _evaluate(conn: Connection, m: mf.Manifest, policy: Policy, at: datetime) -> dict[str, list[GateResult]]:
     states = legal_state.manifest_legal_states(conn, m.people, m.leg, at)
     return {p: evaluate(s, m.leg, policy, at) for p, s in states.items()}
 
 
 def _checks(results: dict[str, list[GateResult]]) -> dict[str, tuple[GateCheck, ...]]:
-    return {p: tuple(r.check() for r in rs) for p, rs in results.items()}
+    return checks(results)
 
 
 def clear_manifest(cmd: mf.ClearManifest, *, uow: UnitOfWork, packs: Packs) -> Result:

@@ -1,6 +1,8 @@
 """The gates' view of people and destinations (:mod:`habeas.gates.state`), loaded from the projections.
 
-Every record is rebuilt from its row's public body and its entry's private payload, which holds what the record
+A manifest's people are read set-wise: one statement a table for all of them, whatever their number (the ids are
+one bound parameter), then their states are built in memory. Every record is rebuilt (the fields the gates use)
+from its row's public body and its entry's private payload, which holds what the record
 says (both as amended, if amended; retracted rows are left out), and keeps its seq, so a gate result can name the
 entry it rests on. A record whose private payload was erased is known to exist but not what it says: the
 collection it belongs to is then "not checked" (``None``) and the gate answers ``unknown``, which blocks (a stay
@@ -23,27 +25,28 @@ kind the gates need, the value stays ``None`` ("not checked") and the gate answe
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
-from collections.abc import Iterable, Sequence
+import types
+import typing
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import ColumnElement, Connection, Text, bindparam, func, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
+from habeas.domain.codec import decode, field_types
+from habeas.domain.corrections import CorrectionAction
 from habeas.domain.court_orders import CourtOrderRecorded, PersonFacts
 from habeas.domain.custody import CustodyStatus
-from habeas.domain.events import Event, EventType, event_from
-from habeas.domain.legal import (
-    ConsularRecorded,
-    CounselRecorded,
-    NoticeServed,
-    ProtectionRecorded,
-    RemovalOrderRecorded,
-    StayRecorded,
-)
-from habeas.domain.medical import FitnessToTravelRecorded
+from habeas.domain.errors import InvalidField
+from habeas.domain.events import Event, EventType, event_class, event_from
+from habeas.domain.legal import StayRecorded
 from habeas.domain.moves import Leg
 from habeas.domain.periods import Period
 from habeas.domain.values import parse_utc
@@ -61,60 +64,201 @@ from habeas.gates.state import (
     RemovalOrderRecord,
     StayRecord,
 )
-from habeas.services.held import Held, held_facts
-from habeas.services.records import private_payloads
+from habeas.ledger.entry import parse_leaf
+from habeas.services.held import Held, _course, _facility_areas  # its rules, read here set-wise (see _held)
+from habeas.storage.projections.corrections import correction
 from habeas.storage.projections.custody import custody
 from habeas.storage.projections.people import person, person_key
 from habeas.storage.projections.schema import KIND, record
 from habeas.storage.projections.schema import metadata as projection_metadata
+from habeas.storage.schema import ledger_entry, ledger_private
 
 COURT_ORDER = KIND[EventType.COURT_ORDER_RECORDED]
 R = TypeVar("R")
-_PERSONAL = (
-    EventType.REMOVAL_ORDER_RECORDED,
-    EventType.PROTECTION_RECORDED,
-    EventType.STAY_RECORDED,
-    EventType.NOTICE_SERVED,
-    EventType.COUNSEL_RECORDED,
-    EventType.CONSULAR_RECORDED,
-    EventType.FITNESS_TO_TRAVEL_RECORDED,
-)
-_TYPE_OF_KIND = {KIND[t]: t for t in (*_PERSONAL, EventType.COURT_ORDER_RECORDED)}
+T = EventType
+# The personal records the gates read, and of each only the fields they use: decoding whole events (every field,
+# then the event's own checks) cost most of a clearance's loading, for fields no gate reads.
+_USED: dict[EventType, tuple[str, ...]] = {
+    T.REMOVAL_ORDER_RECORDED: ("order_id", "period", "legal_basis", "destination_country", "final"),
+    T.PROTECTION_RECORDED: ("protection_id", "period", "kind", "country"),
+    T.STAY_RECORDED: ("stay_id", "period", "country"),
+    T.NOTICE_SERVED: ("notice_id", "occurred_at", "language", "content_type", "copy_to_counsel"),
+    T.COUNSEL_RECORDED: ("counsel_id", "period"),
+    T.CONSULAR_RECORDED: ("notification_id", "country", "offered_at", "requested_at", "sent_at"),
+    T.FITNESS_TO_TRAVEL_RECORDED: ("occurred_at", "fit", "valid_until"),
+}
+_PERSONAL = tuple(_USED)
+_TYPE_OF_KIND = {KIND[t]: t for t in _PERSONAL}
+_REQUIRED = object()  # a field with no default: an entry without it is damaged
 
 
-@dataclass(frozen=True)
-class _Row:
+# -- reading a set of people in one statement a table ------------------------------------------------------------
+
+
+def _among(column: ColumnElement[Any], conn: Connection, ids: Sequence[str]) -> ColumnElement[bool]:
+    """``column IN (the ids)``, the ids bound as **one** parameter: a JSON array read by ``json_each`` on SQLite,
+    a text array ``unnest``-ed on PostgreSQL. One statement reads any number of people (no chunk of 500 a
+    statement, no bound-parameter limit), and its text, so SQLAlchemy's cached compilation, never changes."""
+    values = list(ids)
+    if conn.dialect.name == "postgresql":
+        return column.in_(select(func.unnest(bindparam("ids", values, ARRAY(Text), unique=True)).column_valued()))
+    if conn.dialect.name == "sqlite":
+        each = func.json_each(bindparam("ids", json.dumps(values), Text, unique=True)).table_valued("value")
+        return column.in_(select(each.c.value))
+    return column.in_(values)
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    """A personal record as the gates read it: its type, whom it concerns, its entry and the fields they use
+    (:data:`_USED`), decoded as :func:`habeas.domain.events.event_from` decodes them."""
+
+    type: EventType
+    person_id: str
     seq: int
-    stream: str
-    event: Event
+    fields: dict[str, Any]
 
 
-def _event(kind: str, stream: str, body: str, private: dict[str, Any] | None) -> Event:
-    return event_from(_TYPE_OF_KIND[kind].value, stream, json.loads(body), private)
+def _default(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return _REQUIRED
 
 
-def _record_query(*where: Any) -> Any:
-    return (
-        select(record.c.kind, record.c.person_id, record.c.record_id, record.c.seq, record.c.body)
-        .where(record.c.retracted.is_(False), *where)
-        .order_by(record.c.seq)
+Decoder = Callable[[Any, str], Any]
+
+
+@functools.cache
+def _decoder(tp: Any) -> Decoder:
+    """``codec.decode`` of one field type, its branch chosen once (as ``codec.encoder`` does for encoding): a
+    value of the expected JSON shape takes the short way (``str`` and ``bool`` as they are, a datetime by
+    ``parse_utc``, an enum by its value, a dataclass field by field); anything else goes to ``codec.decode``,
+    which answers as it always has (the value, or its named error)."""
+    args = typing.get_args(tp) if typing.get_origin(tp) in (typing.Union, types.UnionType) else ()
+    inner = next((a for a in args if a is not type(None)), tp) if len(args) == 2 and type(None) in args else tp
+    optional = inner is not tp
+
+    def slow(value: Any, name: str) -> Any:
+        return decode(value, tp, name)
+
+    if inner in (str, bool):
+        return lambda v, n: v if type(v) is inner or (optional and v is None) else slow(v, n)
+    if inner is datetime:
+        return lambda v, n: parse_utc(v) if type(v) is str else None if optional and v is None else slow(v, n)
+    if isinstance(inner, type) and issubclass(inner, Enum):
+        members = {m.value: m for m in inner if type(m.value) is str}
+        return lambda v, n: members[v] if type(v) is str and v in members else None if optional and v is None else (
+            slow(v, n)
+        )
+    if isinstance(inner, type) and dataclasses.is_dataclass(inner):
+        cls, hints = inner, field_types(inner)
+        fields = {f.name: _decoder(hints[f.name]) for f in dataclasses.fields(cls)}
+        required = frozenset(f.name for f in dataclasses.fields(cls) if _default(f) is _REQUIRED)
+
+        def of_fields(v: Any, n: str) -> Any:
+            if type(v) is dict and required <= v.keys() <= fields.keys():
+                return cls(**{k: decoded(v[k], k) for k, decoded in fields.items() if k in v})
+            return None if optional and v is None else slow(v, n)
+
+        return of_fields
+    return slow
+
+
+@functools.cache
+def _plan(event_type: EventType) -> tuple[tuple[str, Decoder, bool, Any], ...]:
+    """For each used field of the type: its name, decoder, whether it is private, and its default."""
+    cls = event_class(event_type.value)
+    hints, private = field_types(cls), frozenset(cls.private_names())
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    return tuple((n, _decoder(hints[n]), n in private, _default(fields[n])) for n in _USED[event_type])
+
+
+def _decoded(event_type: EventType, public: dict[str, Any], private: dict[str, Any] | None) -> dict[str, Any]:
+    """The used fields from the public body and the private payload (``None``, erased: the fields' defaults)."""
+    out: dict[str, Any] = {}
+    for name, decoded, is_private, default in _plan(event_type):
+        source = private if is_private else public
+        if source is not None and name in source:
+            out[name] = decoded(source[name], name)
+        elif default is _REQUIRED:
+            raise InvalidField(event_type.value, [name], "missing fields")
+        else:
+            out[name] = default
+    return out
+
+
+def _latest_amendments(conn: Connection, records: Any) -> dict[int, bytes | None]:
+    """For each amended record among the seqs ``records`` selects: its latest amendment's private payload, which
+    carries the replacement's private part (``None``: erased)."""
+    latest: dict[int, tuple[int, bytes | None]] = {}
+    found = conn.execute(
+        select(correction.c.corrected_seq, correction.c.seq, ledger_private.c.payload)
+        .outerjoin_from(correction, ledger_private, ledger_private.c.seq == correction.c.seq)
+        .where(correction.c.action == CorrectionAction.AMEND.value, correction.c.corrected_seq.in_(records))
     )
+    for corrected, seq, payload in found:
+        if int(corrected) not in latest or int(seq) > latest[int(corrected)][0]:
+            latest[int(corrected)] = (int(seq), None if payload is None else bytes(payload))
+    return {corrected: payload for corrected, (_, payload) in latest.items()}
 
 
-def _row(r: Any, payloads: dict[int, dict[str, Any]]) -> _Row:
-    stream = r.person_id if r.person_id is not None else r.record_id
-    return _Row(int(r.seq), stream, _event(r.kind, stream, r.body, payloads.get(int(r.seq))))
+def _records(conn: Connection, ids: Sequence[str], types: Sequence[EventType]) -> dict[str, list[_Record]]:
+    """Each person's records of ``types`` (retracted ones left out), in log order, with what they say as it now
+    stands (as amended; an erased payload gives the fields' defaults). Two statements whatever the number."""
+    mine = (
+        record.c.retracted.is_(False),
+        record.c.kind.in_([KIND[t] for t in types]),
+        _among(record.c.person_id, conn, ids),
+    )
+    found = conn.execute(
+        select(record.c.kind, record.c.person_id, record.c.seq, record.c.body, ledger_private.c.payload)
+        .outerjoin_from(record, ledger_private, ledger_private.c.seq == record.c.seq)
+        .where(*mine)
+        .order_by(record.c.seq)
+    ).all()
+    amended = _latest_amendments(conn, select(record.c.seq).where(*mine)) if found else {}
+    out: dict[str, list[_Record]] = {p: [] for p in ids}
+    for kind, person_id, seq, body, own in found:
+        held = amended[int(seq)] if int(seq) in amended else None if own is None else bytes(own)
+        payload: Any = None if held is None else parse_leaf(held)
+        if payload is not None and int(seq) in amended:
+            payload = payload.get("replacement_private")
+        private = payload if isinstance(payload, dict) else None
+        t = _TYPE_OF_KIND[kind]
+        out[person_id].append(_Record(t, person_id, int(seq), _decoded(t, json.loads(body), private)))
+    return out
 
 
-def _loaded(conn: Connection, found: Iterable[Any]) -> list[_Row]:
-    """The rows, each with its private payload (the kinds that have one: court orders are all public)."""
-    rows = list(found)
-    payloads = private_payloads(conn, [int(r.seq) for r in rows if r.kind != COURT_ORDER])
-    return [_row(r, payloads) for r in rows]
+def _held(conn: Connection, ids: Sequence[str]) -> dict[str, Held]:
+    """:func:`habeas.services.held.held_facts` with one statement for everyone's custody entries (``held_facts``
+    reads a chunk of 500 people a statement), then the facilities they name."""
+    steps: dict[str, list[tuple[str, str, str | None, datetime]]] = {p: [] for p in ids}
+    found = conn.execute(
+        select(ledger_entry.c.stream, ledger_entry.c.leaf)
+        .where(_among(ledger_entry.c.stream, conn, ids), ledger_entry.c.type == EventType.CUSTODY_CHANGED.value)
+        .order_by(ledger_entry.c.seq)
+    )
+    for stream, leaf in found:
+        body = parse_leaf(bytes(leaf))["body"]
+        steps[stream].append(
+            (body["transition"], body["from_status"], body.get("facility_id"), parse_utc(body["occurred_at"]))
+        )
+    course = {p: _course(h) for p, h in steps.items()}
+    areas = _facility_areas(conn, sorted({f for f, _ in course.values() if f is not None}))
+    out = {}
+    for p, (facility, since) in course.items():
+        office, district = areas.get(facility, (None, None)) if facility is not None else (None, None)
+        out[p] = Held(facility_id=facility, field_office=office, district=district, detained_since=since)
+    return out
 
 
-def _rows(conn: Connection, *where: Any) -> list[_Row]:
-    return _loaded(conn, conn.execute(_record_query(*where)))
+def _rows_by_person(conn: Connection, query: Any) -> dict[str, Any]:
+    return {r.person_id: r for r in conn.execute(query)}
+
+
+# -- what the gates read ----------------------------------------------------------------------------------------
 
 
 def court_order_record(seq: int, e: Event) -> CourtOrderRecord:
@@ -130,8 +274,23 @@ def stay_record(seq: int, e: Event) -> StayRecord:
 
 
 def court_orders(conn: Connection) -> tuple[CourtOrderRecord, ...]:
-    """Every court order on record (an order may bind anyone: the gates decide whom it covers)."""
-    return tuple(court_order_record(r.seq, r.event) for r in _rows(conn, record.c.kind == COURT_ORDER))
+    """Every court order on record (an order may bind anyone: the gates decide whom it covers). Court orders are
+    public records: no private payload."""
+    found = conn.execute(
+        select(record.c.person_id, record.c.record_id, record.c.seq, record.c.body)
+        .where(record.c.retracted.is_(False), record.c.kind == COURT_ORDER)
+        .order_by(record.c.seq)
+    )
+    return tuple(
+        court_order_record(
+            int(r.seq),
+            event_from(
+                EventType.COURT_ORDER_RECORDED.value, r.person_id if r.person_id is not None else r.record_id,
+                json.loads(r.body), None,
+            ),
+        )
+        for r in found
+    )
 
 
 def person_facts(conn: Connection, person_id: str) -> PersonFacts:
@@ -141,37 +300,36 @@ def person_facts(conn: Connection, person_id: str) -> PersonFacts:
 
 
 def people_facts(conn: Connection, people: Sequence[str]) -> dict[str, PersonFacts]:
-    """:func:`person_facts` of many people (everyone aboard) in a few set-based queries a chunk of 500."""
+    """:func:`person_facts` of many people (everyone aboard): five statements whatever their number."""
     ids = list(dict.fromkeys(people))
-    rows: dict[str, list[_Row]] = {p: [] for p in ids}
-    persons: dict[str, Any] = {}
-    held: dict[str, Any] = {}
-    orders = record.c.kind == KIND[EventType.REMOVAL_ORDER_RECORDED]  # _rows decodes only the kinds it knows
-    for k in range(0, len(ids), _CHUNK):
-        chunk = ids[k : k + _CHUNK]
-        for row in _rows(conn, record.c.person_id.in_(chunk), orders):
-            rows[row.stream].append(row)
-        persons.update(
-            (r.person_id, r.body) for r in conn.execute(
-                select(person.c.person_id, person.c.body).where(person.c.person_id.in_(chunk)))
-        )
-        held.update(
-            (r.person_id, r) for r in conn.execute(
-                select(custody.c.person_id, custody.c.facility_id, custody.c.authority_basis).where(
-                    custody.c.person_id.in_(chunk)))
-        )
-    where = held_facts(conn, ids)
-    return {p: _facts_from(p, rows[p], persons.get(p), held.get(p), where[p]) for p in ids}
+    rows = _records(conn, ids, (EventType.REMOVAL_ORDER_RECORDED,))
+    names = select(person.c.person_id, person.c.body).where(_among(person.c.person_id, conn, ids))
+    persons = _rows_by_person(conn, names)
+    held = _rows_by_person(conn, _custody_query(conn, ids))
+    where = _held(conn, ids)
+    return {p: _facts_from(p, rows[p], _body(persons.get(p)), held.get(p), where[p]) for p in ids}
 
 
-def _facts_from(person_id: str, rows: Sequence[_Row], body: str | None, c: Any, held: Held) -> PersonFacts:
+def _custody_query(conn: Connection, ids: Sequence[str]) -> Any:
+    return select(custody.c.person_id, custody.c.facility_id, custody.c.authority_basis).where(
+        _among(custody.c.person_id, conn, ids)
+    )
+
+
+def _body(p: Any) -> dict[str, Any]:
+    """The ``person`` row's public body (none, no row: the person is not registered)."""
+    body: dict[str, Any] = {} if p is None else json.loads(p.body)
+    return body
+
+
+def _facts_from(person_id: str, rows: Sequence[_Record], body: dict[str, Any], c: Any, held: Held) -> PersonFacts:
     """Facts from rows already loaded: ``body`` is the ``person`` row's body, ``c`` the ``custody`` row, ``held``
     where and since when the person is held."""
-    nationalities = frozenset(json.loads(body).get("nationalities") or ()) if body is not None else frozenset()
+    nationalities = frozenset(body.get("nationalities") or ())
     bases = {
-        r.event.legal_basis
+        r.fields["legal_basis"]
         for r in rows
-        if isinstance(r.event, RemovalOrderRecorded) and r.event.legal_basis is not None
+        if r.type is T.REMOVAL_ORDER_RECORDED and r.fields["legal_basis"] is not None
     }
     if c is not None and c.authority_basis:
         bases.add(c.authority_basis)
@@ -195,27 +353,18 @@ def _identity_from(p: Any, has_identifier: bool) -> tuple[bool | None, int | Non
     return (True, int(p.seq)) if has_identifier else (None, None)
 
 
-def _period(e: Event) -> Period:
-    period = getattr(e, "period", None)
-    assert isinstance(period, Period)
-    return period
-
-
-def medical_clearance(rows: Iterable[_Row], at: datetime) -> MedicalClearance | None:
+def _medical(rows: Iterable[_Record], at: datetime) -> MedicalClearance | None:
     """The latest fitness assessment made by ``at``: ``None`` when there is none or it has expired at ``at``."""
-    made = [r for r in rows if isinstance(r.event, FitnessToTravelRecorded) and r.event.occurred_at <= at]
+    made = [r for r in rows if r.type is T.FITNESS_TO_TRAVEL_RECORDED and r.fields["occurred_at"] <= at]
     if not made:
         return None
-    latest = max(made, key=lambda r: (r.event.occurred_at, r.seq))
-    e = latest.event
-    assert isinstance(e, FitnessToTravelRecorded)
-    if e.fit is None or (e.fit and not e.valid_at(at)):  # erased, or expired
+    latest = max(made, key=lambda r: (r.fields["occurred_at"], r.seq))
+    f = latest.fields
+    valid_until = f["valid_until"]
+    expired = valid_until is not None and at >= valid_until  # assessed by ``at`` already (``made``)
+    if f["fit"] is None or (f["fit"] and expired):  # erased, or expired
         return None
-    return MedicalClearance(fit=e.fit, assessed_at=e.occurred_at, seq=latest.seq)
-
-
-_PERSONAL_KINDS = tuple(KIND[t] for t in _PERSONAL)
-_CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
+    return MedicalClearance(fit=f["fit"], assessed_at=f["occurred_at"], seq=latest.seq)
 
 
 def people_legal_states(
@@ -226,40 +375,25 @@ def people_legal_states(
     destination: DestinationState | None,
     at: datetime,
 ) -> dict[str, PersonLegalState]:
-    """Many people's states at ``at`` (time-bound records, such as fitness, read at ``at``), in a few set-based
-    queries.
+    """Many people's states at ``at`` (time-bound records, such as fitness, read at ``at``), set-wise.
 
-    Six queries per chunk of at most 500 ids (records of the personal kinds, fitness included; ``person`` rows;
-    identifier keys; ``custody`` rows; custody entries and the facilities they name, :func:`held_facts`),
-    whatever the number of people.
+    One statement a table whatever the number of people (the ids are one bound parameter, :func:`_among`): the
+    records of the personal kinds, fitness included, with their private payloads, then their amendments;
+    ``person`` rows; identifier keys; ``custody`` rows; custody entries, then the facilities they name
+    (:func:`_held`). The states are then built in memory.
     """
     ids = list(dict.fromkeys(people))
-    rows: dict[str, list[_Row]] = {p: [] for p in ids}
-    persons: dict[str, Any] = {}
-    held: dict[str, Any] = {}
-    identified: set[str] = set()
-    for k in range(0, len(ids), _CHUNK):
-        chunk = ids[k : k + _CHUNK]
-        found = conn.execute(_record_query(record.c.person_id.in_(chunk), record.c.kind.in_(_PERSONAL_KINDS)))
-        for row in _loaded(conn, found):
-            rows[row.stream].append(row)  # ordered by seq within the chunk, so within each person
-        persons.update((r.person_id, r) for r in conn.execute(select(person).where(person.c.person_id.in_(chunk))))
-        held.update(
-            (r.person_id, r)
-            for r in conn.execute(
-                select(custody.c.person_id, custody.c.facility_id, custody.c.authority_basis).where(
-                    custody.c.person_id.in_(chunk)
-                )
-            )
-        )
-        identified.update(
-            conn.execute(
-                select(person_key.c.person_id)
-                .where(person_key.c.person_id.in_(chunk), person_key.c.kind == "identifier")
-                .distinct()
-            ).scalars()
-        )
-    where = held_facts(conn, ids)
+    rows = _records(conn, ids, _PERSONAL)
+    persons = _rows_by_person(conn, select(person).where(_among(person.c.person_id, conn, ids)))
+    held = _rows_by_person(conn, _custody_query(conn, ids))
+    identified = set(
+        conn.execute(
+            select(person_key.c.person_id)
+            .where(_among(person_key.c.person_id, conn, ids), person_key.c.kind == "identifier")
+            .distinct()
+        ).scalars()
+    )
+    where = _held(conn, ids)
     return {
         p: _legal_state(
             p, rows[p], persons.get(p), held.get(p), p in identified, where=where[p], orders=orders,
@@ -271,7 +405,7 @@ def people_legal_states(
 
 def _legal_state(
     person_id: str,
-    rows: Sequence[_Row],
+    rows: Sequence[_Record],
     p: Any,
     c: Any,
     has_identifier: bool,
@@ -282,30 +416,34 @@ def _legal_state(
     at: datetime,
 ) -> PersonLegalState:
     """Build one state from loaded rows: ``p`` the ``person`` row, ``c`` the ``custody`` row (either may be None)."""
-    body = None if p is None else p.body
+    body = _body(p)
     facts = _facts_from(person_id, rows, body, c, where)
     verified, identity_seq = _identity_from(p, has_identifier)
+    of: dict[EventType, list[_Record]] = {t: [] for t in _PERSONAL}
+    for r in rows:
+        of[r.type].append(r)
     return PersonLegalState(
         person_id=person_id,
         facts=facts,
-        languages=frozenset(json.loads(body).get("languages") or ()) if body is not None else frozenset(),
+        languages=frozenset(body.get("languages") or ()),
         categories=facts.legal_bases,
         identity_verified=verified,
         identity_seq=identity_seq,
-        removal_orders=_known(
-            _removal_order(r.seq, r.event) for r in rows if isinstance(r.event, RemovalOrderRecorded)
+        removal_orders=_known(_removal_order(r) for r in of[T.REMOVAL_ORDER_RECORDED]),
+        protections=_known(_protection(r) for r in of[T.PROTECTION_RECORDED]),
+        stays=tuple(
+            StayRecord(stay_id=r.fields["stay_id"], person_id=r.person_id, country=r.fields["country"],
+                       period=r.fields["period"], seq=r.seq)
+            for r in of[T.STAY_RECORDED]
         ),
-        protections=_known(_protection(r.seq, r.event) for r in rows if isinstance(r.event, ProtectionRecorded)),
-        stays=tuple(stay_record(r.seq, r.event) for r in rows if isinstance(r.event, StayRecorded)),
         court_orders=orders,
-        notices=_known(_notice(r.seq, r.event) for r in rows if isinstance(r.event, NoticeServed)),
+        notices=_known(_notice(r) for r in of[T.NOTICE_SERVED]),
         counsel=tuple(
-            CounselRecord(counsel_id=r.event.counsel_id, period=_period(r.event), seq=r.seq)
-            for r in rows
-            if isinstance(r.event, CounselRecorded)
+            CounselRecord(counsel_id=r.fields["counsel_id"], period=r.fields["period"], seq=r.seq)
+            for r in of[T.COUNSEL_RECORDED]
         ),
-        consular=_known(_consular(r.seq, r.event) for r in rows if isinstance(r.event, ConsularRecorded)),
-        medical=medical_clearance(rows, at),
+        consular=_known(_consular(r) for r in of[T.CONSULAR_RECORDED]),
+        medical=_medical(of[T.FITNESS_TO_TRAVEL_RECORDED], at),
         destination=destination,
     )
 
@@ -316,36 +454,42 @@ def _known(records: Iterable[R | None]) -> tuple[R, ...] | None:
     return None if any(r is None for r in out) else tuple(r for r in out if r is not None)
 
 
-def _removal_order(seq: int, e: RemovalOrderRecorded) -> RemovalOrderRecord | None:
-    if e.destination_country is None or e.legal_basis is None or e.final is None:
+def _removal_order(r: _Record) -> RemovalOrderRecord | None:
+    f = r.fields
+    if f["destination_country"] is None or f["legal_basis"] is None or f["final"] is None:
         return None
     return RemovalOrderRecord(
-        order_id=e.order_id, destination_country=e.destination_country, legal_basis=e.legal_basis, final=e.final,
-        period=e.period, seq=seq,
+        order_id=f["order_id"], destination_country=f["destination_country"], legal_basis=f["legal_basis"],
+        final=f["final"], period=f["period"], seq=r.seq,
     )
 
 
-def _protection(seq: int, e: ProtectionRecorded) -> ProtectionRecord | None:
-    if e.kind is None or e.country is None:
+def _protection(r: _Record) -> ProtectionRecord | None:
+    f = r.fields
+    if f["kind"] is None or f["country"] is None:
         return None
-    return ProtectionRecord(protection_id=e.protection_id, kind=e.kind, country=e.country, period=e.period, seq=seq)
+    return ProtectionRecord(
+        protection_id=f["protection_id"], kind=f["kind"], country=f["country"], period=f["period"], seq=r.seq
+    )
 
 
-def _notice(seq: int, e: NoticeServed) -> NoticeRecord | None:
-    if e.language is None or e.content_type is None or e.copy_to_counsel is None:
+def _notice(r: _Record) -> NoticeRecord | None:
+    f = r.fields
+    if f["language"] is None or f["content_type"] is None or f["copy_to_counsel"] is None:
         return None
     return NoticeRecord(
-        notice_id=e.notice_id, served_at=e.occurred_at, language=e.language, content_type=e.content_type,
-        copy_to_counsel=e.copy_to_counsel, seq=seq,
+        notice_id=f["notice_id"], served_at=f["occurred_at"], language=f["language"], content_type=f["content_type"],
+        copy_to_counsel=f["copy_to_counsel"], seq=r.seq,
     )
 
 
-def _consular(seq: int, e: ConsularRecorded) -> ConsularRecord | None:
-    if e.country is None:
+def _consular(r: _Record) -> ConsularRecord | None:
+    f = r.fields
+    if f["country"] is None:
         return None
     return ConsularRecord(
-        notification_id=e.notification_id, country=e.country, offered_at=e.offered_at, requested_at=e.requested_at,
-        sent_at=e.sent_at, seq=seq,
+        notification_id=f["notification_id"], country=f["country"], offered_at=f["offered_at"],
+        requested_at=f["requested_at"], sent_at=f["sent_at"], seq=r.seq,
     )
 
 
