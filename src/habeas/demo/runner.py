@@ -1,9 +1,9 @@
 """How the demo records its commands: in batches through the door, timed and counted step by step.
 
 Each group of commands runs as one batch (one database transaction and one signed checkpoint) through
-:meth:`habeas.services.door.Services.execute_many`, a savepoint each: each handler loads its state from the
-projections (which earlier commands of the same batch have already updated), lets the domain decide, appends the
-events and applies them. A refused command rolls its whole batch back. :class:`Grouping` chooses the batches;
+:meth:`habeas.services.door.Services.execute_many`: each handler loads its state from the projections (which
+earlier commands of the same batch have already updated), lets the domain decide, appends the events and applies
+them. A refused command rolls its whole batch back. :class:`Grouping` chooses the batches;
 the default gives each person's registration and records one transaction, and each step in which the group
 moves together (admission, notices, departure, handover, intake) one transaction for everyone.
 """

@@ -15,6 +15,7 @@ import copy
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
@@ -35,33 +36,93 @@ def field_types(cls: type) -> dict[str, Any]:
 
 
 def encode(value: Any, tp: Any) -> Any:
+    return encoder(tp)(value)
+
+
+Encoder = Callable[[Any], Any]
+_ENCODERS: dict[Any, Encoder] = {}
+
+
+def encoder(tp: Any) -> Encoder:
+    """The function that encodes a value of type ``tp``, worked out once a type: which branch a type takes never
+    changes, and working it out (``typing.get_origin``, ``is_dataclass``...) cost more than encoding."""
+    found = _ENCODERS.get(tp)
+    if found is None:
+        found = _ENCODERS[tp] = _encoder_for(tp)
+    return found
+
+
+def _encoder_for(tp: Any) -> Encoder:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
-        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
-        return encode(value, inner)
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(inner) == 1:
+            one = encoder(inner[0])
+            return lambda value: None if value is None else one(value)
+
+        def ambiguous(value: Any) -> Any:
+            if value is None:
+                return None
+            (one_of,) = inner  # a union of two types but None has no encoding: refused as ever, when used
+            return encoder(one_of)(value)
+
+        return ambiguous
     if origin is tuple:
-        inner = typing.get_args(tp)[0]
-        return [encode(v, inner) for v in value]
+        item = encoder(typing.get_args(tp)[0])
+        return lambda value: [item(v) for v in value]
     if origin is dict:
-        return copy.deepcopy(value)  # already JSON: an entry body carried inside a correction
+        return copy.deepcopy  # already JSON: an entry body carried inside a correction
     if dataclasses.is_dataclass(tp):
-        hints = field_types(tp)  # type: ignore[arg-type]
-        return {f.name: encode(getattr(value, f.name), hints[f.name]) for f in dataclasses.fields(tp)}
+        return _DataclassEncoder(tp)
     if isinstance(tp, type) and issubclass(tp, Enum):
-        return value.value
+        return _enum_value
     if tp is datetime:
-        return format_utc(value)
+        return format_utc
     if tp is date:
-        return value.isoformat()
+        return _isoformat
     if tp is Decimal:
-        return str(value)
+        return str
     if tp is bytes:
-        return base64.b64encode(value).decode("ascii")
+        return _base64
     if tp in (str, int, bool):
-        return value
-    raise TypeError(f"no JSON encoding for {tp!r}")
+        return _same
+
+    def refused(value: Any) -> Any:
+        raise TypeError(f"no JSON encoding for {tp!r}")
+
+    return refused
+
+
+class _DataclassEncoder:
+    """A nested dataclass as an object of its fields; the fields' encoders are found at the first value (a class
+    may name itself in a field, so not while the encoder is being made)."""
+
+    def __init__(self, tp: Any) -> None:
+        self.tp = tp
+        self.fields: tuple[tuple[str, Encoder], ...] | None = None
+
+    def __call__(self, value: Any) -> dict[str, Any]:
+        fields = self.fields
+        if fields is None:
+            hints = field_types(self.tp)
+            fields = self.fields = tuple((f.name, encoder(hints[f.name])) for f in dataclasses.fields(self.tp))
+        return {name: enc(getattr(value, name)) for name, enc in fields}
+
+
+def _enum_value(value: Any) -> Any:
+    return value.value
+
+
+def _isoformat(value: Any) -> str:
+    return str(value.isoformat())
+
+
+def _base64(value: Any) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def decode(data: Any, tp: Any, field: str = "value") -> Any:

@@ -25,14 +25,14 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from habeas.domain.codec import decode_kwargs, encode, field_types
+from habeas.domain.codec import decode_kwargs, encoder, field_types
 from habeas.domain.errors import InvalidField, UnknownEventType
 from habeas.domain.values import require_aware, require_id
 
@@ -183,31 +183,74 @@ class Event:
 
     @classmethod
     def private_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get(_PRIVATE_KEY))
+        return _names(cls)[0]
 
     @classmethod
     def content_names(cls) -> tuple[str, ...]:
         """The private fields that are the record's content (``metadata=CONTENT``)."""
-        return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get(_CONTENT_KEY))
+        return _names(cls)[1]
 
     @classmethod
     def public_names(cls) -> tuple[str, ...]:
-        return tuple(
-            f.name for f in dataclasses.fields(cls) if not f.metadata.get(_PRIVATE_KEY) and f.name != "stream"
-        )
+        return _names(cls)[2]
 
     def public(self) -> dict[str, Any]:
-        """The JSON-safe public body: no names, birth dates or document numbers."""
-        hints = field_types(type(self))
-        return {n: encode(getattr(self, n), hints[n]) for n in self.public_names()}
+        """The JSON-safe public body: no names, birth dates or document numbers.
+
+        Computed once an event and kept (the event is frozen, so it cannot go stale): the ledger encodes it into
+        the entry and the projections store it, and encoding was done once for each. Treat it as read-only.
+        """
+        body: dict[str, Any] | None = self.__dict__.get(_PUBLIC)
+        if body is None:
+            body = {n: enc(getattr(self, n)) for n, enc in _encoders(type(self))[0]}
+            object.__setattr__(self, _PUBLIC, body)
+        return body
 
     def private(self) -> dict[str, Any] | None:
-        """The JSON-safe personal data, or ``None`` when this event type carries none."""
-        names = self.private_names()
-        if not names:
+        """The JSON-safe personal data, or ``None`` when this event type carries none (computed once, as
+        :meth:`public`)."""
+        fields = _encoders(type(self))[1]
+        if not fields:
             return None
-        hints = field_types(type(self))
-        return {n: encode(getattr(self, n), hints[n]) for n in names}
+        payload: dict[str, Any] | None = self.__dict__.get(_PRIVATE_BODY)
+        if payload is None:
+            payload = {n: enc(getattr(self, n)) for n, enc in fields}
+            object.__setattr__(self, _PRIVATE_BODY, payload)
+        return payload
+
+
+# Where an event keeps its encoded bodies: attributes outside the dataclass fields, so equality, hashing and repr
+# (which read the fields only) never see them.
+_PUBLIC = "_encoded_public"
+_PRIVATE_BODY = "_encoded_private"
+_NAMES: dict[type[Event], tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
+_Fields = tuple[tuple[str, Callable[[Any], Any]], ...]
+_ENCODERS: dict[type[Event], tuple[_Fields, _Fields]] = {}
+
+
+def _names(cls: type[Event]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """(private, content, public) field names of an event class, worked out once a class."""
+    names = _NAMES.get(cls)
+    if names is None:
+        fields = dataclasses.fields(cls)
+        names = _NAMES[cls] = (
+            tuple(f.name for f in fields if f.metadata.get(_PRIVATE_KEY)),
+            tuple(f.name for f in fields if f.metadata.get(_CONTENT_KEY)),
+            tuple(f.name for f in fields if not f.metadata.get(_PRIVATE_KEY) and f.name != "stream"),
+        )
+    return names
+
+
+def _encoders(cls: type[Event]) -> tuple[_Fields, _Fields]:
+    """(name, encoder) of the public and of the private fields, in declaration order, found once a class."""
+    found = _ENCODERS.get(cls)
+    if found is None:
+        hints = field_types(cls)
+        private, _, public = _names(cls)
+        found = _ENCODERS[cls] = (
+            tuple((n, encoder(hints[n])) for n in public), tuple((n, encoder(hints[n])) for n in private)
+        )
+    return found
 
 
 def event_class(event_type: str) -> type[Event]:

@@ -47,6 +47,8 @@ def iso_utc(t: datetime) -> str:
     if t.tzinfo is None or t.utcoffset() is None:
         raise EntryError(f"time {t!r} has no time zone; habeas stores UTC")
     t = t.astimezone(UTC)
+    if t.year >= 1000:  # isoformat spells what strftime does, faster (below 1000 %Y is not zero-padded)
+        return t.isoformat()[:-6] + "Z"  # "...+00:00" -> "...Z"; microseconds (all six) only when there are some
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if t.microsecond else "%Y-%m-%dT%H:%M:%SZ")
 
 

@@ -26,6 +26,7 @@ from habeas.domain import return_overrides as ro
 from habeas.domain.commands import Command
 from habeas.domain.events import EventType
 from habeas.domain.return_overrides import OpenAlert, OverrideReturnRequired
+from habeas.services import facts
 from habeas.services.agreements import country_of
 from habeas.services.custody import custody_state
 from habeas.services.facilities import officer_ref
@@ -33,6 +34,7 @@ from habeas.services.handoffs import CompleteHandoff, IssueHandoff, receipt_even
 from habeas.services.intake import AdmitAtIntake
 from habeas.services.records import COURT_ORDER, FACILITY, has_record, one_record
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork
+from habeas.storage import direct
 from habeas.storage.projections.manifests import alert, manifest
 from habeas.storage.projections.schema import KIND, record
 
@@ -107,6 +109,14 @@ def open_alerts(
     ]
 
 
+_ALERTED = direct.Sql("SELECT 1 FROM p_alert WHERE person_id = ? LIMIT 1")
+
+
+def _alerted(conn: Connection, person_id: str) -> bool:
+    """Whether any alert row names the person (open or not: :func:`open_alerts` says which are open)."""
+    return direct.first(conn, _ALERTED, (person_id,)) is not None
+
+
 # -- where each step takes people ----------------------------------------------------------------------------------
 
 People = Callable[[Connection, Any], Sequence[str]]
@@ -179,6 +189,8 @@ def refuse_if_bound(conn: Connection, cmd: Command) -> None:
         return
     people, towards = move
     named = list(dict.fromkeys(people(conn, cmd)))
+    if len(named) == 1 and not facts.remembered(facts.alerted_key(named[0]), lambda: _alerted(conn, named[0])):
+        return  # no alert names the one person moved (an admission's facts say so, read with the rest)
     found = open_alerts(conn, named) if named else []
     if found:  # only then is it worth finding out where the step goes
         ro.require_unbound(type(cmd).__name__, found, towards=towards(conn, cmd))

@@ -6,6 +6,7 @@ it rests on. The domain (:mod:`habeas.domain.custody`) checks every transition a
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,35 +16,112 @@ from sqlalchemy import Connection, select
 from habeas.domain import commands as c
 from habeas.domain import custody, people
 from habeas.domain.custody import Authority, Custodian, CustodyState, CustodyStatus
+from habeas.domain.errors import HabeasError
+from habeas.domain.facilities import OfficerRef
 from habeas.domain.values import parse_utc
+from habeas.services import facts
 from habeas.services.facilities import officer_ref, unit_ref
-from habeas.services.records import FACILITY, UNIT, RecordView, one_record, person_row, person_state, records
+from habeas.services.records import (
+    FACILITY,
+    OFFICER,
+    UNIT,
+    RecordView,
+    one_record,
+    person_row,
+    person_state,
+    person_state_of,
+    records,
+)
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork
+from habeas.storage import direct
 from habeas.storage.projections.custody import custody as custody_table
 from habeas.storage.projections.schema import record
 
+_CUSTODY_COLUMNS = (
+    "status, since, facility_id, unit_id, leg_id, country, custodian_agency, custodian_officer, authority_agency, "
+    "authority_basis, authority_record"
+)
+_CUSTODY_STATE = direct.Sql(f"SELECT {_CUSTODY_COLUMNS} FROM p_custody WHERE person_id = ?")
+
 
 def custody_state(conn: Connection, person_id: str) -> CustodyState:
-    row = conn.execute(select(custody_table).where(custody_table.c.person_id == person_id)).first()
+    return facts.remembered(
+        facts.custody_key(person_id), lambda: custody_state_of(person_id, direct.first(conn, _CUSTODY_STATE,
+                                                                                       (person_id,)))
+    )
+
+
+def custody_state_of(person_id: str, row: Any) -> CustodyState:
+    """The state from a row of :data:`_CUSTODY_COLUMNS` (None: never held)."""
     if row is None:
         return CustodyState(person_id=person_id)
+    (status, since, facility_id, unit_id, leg_id, country, custodian_agency, custodian_officer, authority_agency,
+     authority_basis, authority_record) = row
     return CustodyState(
         person_id=person_id,
-        status=CustodyStatus(row.status),
-        since=parse_utc(row.since) if row.since else None,
-        facility_id=row.facility_id,
-        unit_id=row.unit_id,
-        leg_id=row.leg_id,
-        country=row.country,
-        custodian=Custodian(agency_id=row.custodian_agency, officer_id=row.custodian_officer)
-        if row.custodian_agency
-        else None,
-        authority=Authority(
-            agency_id=row.authority_agency, legal_basis=row.authority_basis, record_id=row.authority_record
-        )
-        if row.authority_agency
+        status=CustodyStatus(status),
+        since=parse_utc(since) if since else None,
+        facility_id=facility_id,
+        unit_id=unit_id,
+        leg_id=leg_id,
+        country=country,
+        custodian=Custodian(agency_id=custodian_agency, officer_id=custodian_officer) if custodian_agency else None,
+        authority=Authority(agency_id=authority_agency, legal_basis=authority_basis, record_id=authority_record)
+        if authority_agency
         else None,
     )
+
+
+def _officer(conn: Connection, officer_id: str) -> OfficerRef | None:
+    return facts.remembered(facts.officer_key(officer_id), lambda: officer_ref(conn, officer_id))
+
+
+# Everything an admission's checks and decision read, in one query: the person, their custody, the unit (that it
+# is registered, and its public body, whose floor area the capacity check needs), the officer, whether any
+# return-required alert names the person, and how many others the unit holds (up to facts.OTHERS_BOUND).
+_ADMISSION = direct.Sql(
+    "SELECT p.person_id, p.merged_into, p.erased, "
+    + ", ".join(f"c.{col}" for col in _CUSTODY_COLUMNS.split(", "))
+    + ", c.person_id,"
+    " (SELECT 1 FROM p_record r WHERE r.kind = ? AND r.record_id = ?),"
+    " (SELECT r.body FROM p_record r WHERE r.kind = ? AND r.record_id = ? AND r.parent_id = ?),"
+    " (SELECT 1 FROM p_record r WHERE r.kind = ? AND r.record_id = ?),"
+    " (SELECT r.parent_id FROM p_record r WHERE r.kind = ? AND r.record_id = ?),"
+    " (SELECT 1 FROM p_alert a WHERE a.person_id = ? LIMIT 1),"
+    " (SELECT count(*) FROM (SELECT 1 FROM p_custody o WHERE o.facility_id = ? AND o.unit_id = ? AND o.status = ?"
+    " AND o.person_id <> ? LIMIT ?) others)"
+    " FROM (SELECT CAST(? AS VARCHAR(100)) AS pid) q"
+    " LEFT JOIN p_person p ON p.person_id = q.pid"
+    " LEFT JOIN p_custody c ON c.person_id = q.pid"
+)
+
+
+def load_admission(conn: Connection, cmd: c.AdmitToCustody, memo: facts.Memo) -> None:
+    """:data:`_ADMISSION` into the memo of the admission's decision (see :mod:`habeas.services.facts`)."""
+    unit_id = f"{cmd.facility_id}/{cmd.unit_id}"
+    officer_id = cmd.custodian.officer_id
+    row = direct.first(conn, _ADMISSION, (
+        UNIT, unit_id, UNIT, unit_id, cmd.facility_id, OFFICER, officer_id, OFFICER, officer_id, cmd.person_id,
+        cmd.facility_id, cmd.unit_id, CustodyStatus.IN_CUSTODY.value, cmd.person_id, facts.OTHERS_BOUND,
+        cmd.person_id,
+    ))
+    person = row[0:3]
+    custody_row = row[3:14]
+    held, unit_known, unit_body, officer_known, officer_agency, alerted, others = row[14:]
+    memo[facts.person_key(cmd.person_id)] = person_state_of(cmd.person_id, None if person[0] is None else person[1:])
+    with contextlib.suppress(HabeasError):  # a row the domain refuses: custody_state raises on it, if asked
+        memo[facts.custody_key(cmd.person_id)] = custody_state_of(cmd.person_id, None if held is None else custody_row)
+    memo[facts.record_key(UNIT, unit_id)] = unit_known is not None
+    memo[facts.unit_area_key(cmd.facility_id, cmd.unit_id)] = unit_body
+    memo[facts.officer_key(officer_id)] = (
+        None if officer_known is None else OfficerRef(officer_id=officer_id, agency_id=officer_agency)
+    )
+    memo[facts.alerted_key(cmd.person_id)] = alerted is not None
+    memo[facts.others_key(cmd.facility_id, cmd.unit_id, cmd.person_id)] = int(others)
+
+
+LOADERS: dict[type[c.Command], facts.Loader] = {c.AdmitToCustody: load_admission}
+"""The commands whose checks and decision read their facts in one query (the door fills the memo with it)."""
 
 
 def _custody(decide: Callable[..., Any], *, unit: bool = False, officer: bool = False) -> Callable[..., Result]:
@@ -57,7 +135,7 @@ def _custody(decide: Callable[..., Any], *, unit: bool = False, officer: bool = 
             facility_id = getattr(cmd, "facility_id", None) or current.facility_id or ""
             extra["unit"] = unit_ref(uow.conn, facility_id, cmd.unit_id)
         if officer:
-            extra["officer"] = officer_ref(uow.conn, cmd.custodian.officer_id)
+            extra["officer"] = _officer(uow.conn, cmd.custodian.officer_id)
         return Result(uow.record(decide(cmd, state=current, now=uow.now, **extra)))
 
     return handle

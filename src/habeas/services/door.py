@@ -36,6 +36,17 @@ Tx = Connection
 Bound = Callable[["Command", "UnitOfWork"], "Result"]
 """A handler with its dependencies injected: all it still needs is the command and the unit of work."""
 
+Decide = Callable[..., "Result"]
+"""``decide(conn, appender, cmd, caller, handler, *, now)``: one command inside a write job (``Services._decider``)."""
+
+
+def _authorise(conn: Connection, cmd: Command, caller: Caller) -> None:
+    # Imported where used, so a read command imports none of the write path; looked up on each call, so a test
+    # that replaces habeas.services.authority.authorise watches every command authorised.
+    from habeas.services.authority import authorise
+
+    authorise(conn, cmd, caller)
+
 
 class Door:
     """The half of the door that needs no signing key: queries, users and tokens, the access log. Entry points
@@ -143,6 +154,7 @@ class Services(Door):
         self._handlers = handlers
         self._project = project
         self._reactions = reactions
+        self._decide: Decide | None = None
 
     # -- writing ---------------------------------------------------------------------------------------------
 
@@ -151,11 +163,6 @@ class Services(Door):
         if handler is None:
             raise TypeError(f"no handler for {type(cmd).__name__}")
         return handler
-
-    def _uow(self, conn: Connection, appender: Appender, caller: Caller, now: datetime) -> UnitOfWork:
-        from habeas.services.unit_of_work import UnitOfWork
-
-        return UnitOfWork(conn, appender, caller, now, self._project, self._reactions)
 
     def execute(
         self, cmd: Command, caller: Caller = SYSTEM_CALLER, *, after: Callable[[Tx, Result], None] | None = None
@@ -166,20 +173,12 @@ class Services(Door):
         ``after`` runs in the same transaction once the command is recorded (the HTTP layer stores the answer to
         an idempotent request there, so the answer exists exactly when the write does).
         """
-        from habeas.services import alert_binding, invariants
-        from habeas.services.authority import authorise
-
         handler = self._handler(cmd)
+        decide = self._decider()
         now = self.clock()
 
         def job(conn: Connection, appender: Appender) -> Result:
-            authorise(conn, cmd, caller)  # in the command's transaction: decided on the state it is recorded on
-            alert_binding.refuse_if_bound(conn, cmd)  # an open return-required alert holds the people it covers
-            # DESIGN.md's invariants, whichever path moves the person
-            invariants.check(conn, cmd, self.policy.capacity_standard)
-            uow = self._uow(conn, appender, caller, now)
-            result = handler(cmd, uow)
-            result.warnings += uow.notes  # what its reactions tell the caller (clearances they lapsed)
+            result = decide(conn, appender, cmd, caller, handler, now=now)
             if after is not None:
                 after(conn, result)
             return result
@@ -194,31 +193,54 @@ class Services(Door):
         progress: Callable[[int], None] | None = None,
     ) -> list[Result]:
         """Record the commands in one transaction (one signed checkpoint), in order, and return their results; a
-        refusal of any of them rolls back all of them. Each runs in a savepoint of its own. A ``(command, caller)``
-        pair names its own caller (a handover on the apron is recorded by both agencies' officers at once).
-        ``progress`` hears how many are decided so far (a progress bar; the commit comes after the last)."""
-        from habeas.services import alert_binding, invariants
-        from habeas.services.authority import authorise
+        refusal of any of them rolls back all of them. A ``(command, caller)`` pair names its own caller (a
+        handover on the apron is recorded by both agencies' officers at once). ``progress`` hears how many are
+        decided so far (a progress bar; the commit comes after the last).
 
+        The whole batch is one job of the ledger's, in one savepoint: a refusal leaves the job and the savepoint
+        undoes every command of it. A savepoint a command (as there once was) undid nothing that one does not, at
+        two statements a command."""
         items = [item if isinstance(item, tuple) else (item, caller) for item in cmds]
         handlers = [self._handler(cmd) for cmd, _ in items]
+        decide = self._decider()
         now = self.clock()
 
         def job(conn: Connection, appender: Appender) -> list[Result]:
             results = []
             for (cmd, who), handler in zip(items, handlers, strict=True):
-                with conn.begin_nested():
-                    authorise(conn, cmd, who)
-                    alert_binding.refuse_if_bound(conn, cmd)
-                    invariants.check(conn, cmd, self.policy.capacity_standard)
-                    uow = self._uow(conn, appender, who, now)
-                    results.append(handler(cmd, uow))
-                    results[-1].warnings += uow.notes
+                results.append(decide(conn, appender, cmd, who, handler, now=now))
                 if progress is not None:
                     progress(len(results))
             return results
 
         return self.ledger.write(job)
+
+    def _decider(self) -> Decide:
+        """One command inside a write job: the door's checks, then its handler, on the state it is recorded on."""
+        if self._decide is not None:
+            return self._decide
+        from habeas.services import alert_binding, custody, facts, invariants
+        from habeas.services.unit_of_work import UnitOfWork
+
+        project, reactions, loaders = self._project, self._reactions, custody.LOADERS
+
+        def decide(conn: Connection, appender: Appender, cmd: Command, caller: Caller, handler: Bound, *,
+                   now: datetime) -> Result:
+            # What the checks and the decision read is read once, and for the commands that have a loader, in
+            # one query (services/facts.py); the memo ends before the command's first write.
+            with facts.deciding(conn, cmd, loaders.get(type(cmd))):
+                # in the command's transaction: decided on the state it is recorded on
+                _authorise(conn, cmd, caller)
+                alert_binding.refuse_if_bound(conn, cmd)  # an open return-required alert holds the people it covers
+                # DESIGN.md's invariants, whichever path moves the person (the pack's standard, as it is now)
+                invariants.check(conn, cmd, self.policy.capacity_standard)
+                uow = UnitOfWork(conn, appender, caller, now, project, reactions)
+                result = handler(cmd, uow)
+            result.warnings += uow.notes  # what its reactions tell the caller (clearances they lapsed)
+            return result
+
+        self._decide = decide
+        return decide
 
     # -- reading ---------------------------------------------------------------------------------------------
 

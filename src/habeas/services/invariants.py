@@ -10,14 +10,17 @@ invariant. The decisions are pure (:mod:`habeas.domain.invariants`); this module
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, desc, select
 
 from habeas.domain import commands as c
 from habeas.domain import manifests as mf
+from habeas.domain.codec import decode
 from habeas.domain.custody import CustodyState, CustodyStatus
 from habeas.domain.events import EventType, event_from
 from habeas.domain.facilities import CapacityStandard, computed_capacity
@@ -36,13 +39,15 @@ from habeas.domain.invariants import (
 )
 from habeas.domain.manifest_events import GateCheck, GateEvaluated, ManifestPersonStruck, ManifestStatus
 from habeas.ledger.canonical import canonical
+from habeas.services import facts
 from habeas.services.custody import custody_state
-from habeas.services.facilities import units
 from habeas.services.handoffs import CompleteHandoff, IssueHandoff, handoff_completed, receipt_event
-from habeas.services.intake import AdmitAtIntake, unit_people
+from habeas.services.intake import AdmitAtIntake
 from habeas.services.records import event_at
+from habeas.storage import direct
 from habeas.storage.projections.incidents import headcount, incident
 from habeas.storage.projections.manifests import gate_result, load_manifest, manifest, manifest_person
+from habeas.storage.projections.schema import KIND
 from habeas.storage.schema import ledger_entry
 
 # -- the facts -------------------------------------------------------------------------------------------------
@@ -246,6 +251,29 @@ CHECKS: Mapping[type[c.Command], tuple[Check, ...]] = {
 }
 
 
+# A unit's public body (its floor area; as amended, for an amendment rewrites the row's body).
+_UNIT_BODY = direct.Sql("SELECT body FROM p_record WHERE kind = ? AND record_id = ? AND parent_id = ?")
+# The others the unit holds, counted only up to its capacity: whether there is room needs no more, so an admission
+# into a large unit does not count everyone in it; the exact number only for a refusal, which names it.
+_HELD = "FROM p_custody WHERE facility_id = ? AND unit_id = ? AND status = ? AND person_id <> ?"
+_OTHERS_UP_TO = direct.Sql(f"SELECT count(*) FROM (SELECT 1 {_HELD} LIMIT ?) held")
+_OTHERS = direct.Sql(f"SELECT count(*) {_HELD}")
+_UNIT = KIND[EventType.UNIT_REGISTERED]
+_IN_CUSTODY = CustodyStatus.IN_CUSTODY.value
+
+
+def _unit_body(conn: Connection, facility_id: str, unit_id: str) -> str | None:
+    row = direct.first(conn, _UNIT_BODY, (_UNIT, f"{facility_id}/{unit_id}", facility_id))
+    return None if row is None else str(row[0])
+
+
+@functools.lru_cache(maxsize=4096)
+def _capacity(unit_body: str, standard: CapacityStandard) -> int:
+    """The capacity a unit's body gives under ``standard`` (a unit's body changes only when amended: worked out
+    once for each body and standard, not at every admission)."""
+    return computed_capacity(decode(json.loads(unit_body)["floor_area_m2"], Decimal, "floor_area_m2"), standard)
+
+
 def within_capacity(conn: Connection, cmd: c.AdmitToCustody | c.ArriveAtFacility | c.Rehouse,
                     standard: CapacityStandard) -> None:
     """Invariant 6 on the custody path: intake refuses a unit past its computed capacity unless an override is
@@ -253,13 +281,18 @@ def within_capacity(conn: Connection, cmd: c.AdmitToCustody | c.ArriveAtFacility
     facility_id = getattr(cmd, "facility_id", None) or custody_state(conn, cmd.person_id).facility_id
     if facility_id is None:
         return
-    found = units(conn, facility_id, cmd.unit_id)
-    if not found:
+    body = facts.remembered(facts.unit_area_key(facility_id, cmd.unit_id),
+                            lambda: _unit_body(conn, facility_id, cmd.unit_id))
+    if body is None:
         return  # an unknown unit: the domain refuses it, naming it
-    others = [p for p in unit_people(conn, facility_id, cmd.unit_id) if p != cmd.person_id]
-    capacity = computed_capacity(found[0].floor_area_m2, standard)
-    require_room(cmd.person_id, facility_id, cmd.unit_id, others=len(others), capacity=capacity,
-                 standard=standard.value)
+    capacity = _capacity(body, standard)
+    held = (facility_id, cmd.unit_id, _IN_CUSTODY, cmd.person_id)
+    others = facts.known(facts.others_key(facility_id, cmd.unit_id, cmd.person_id))  # an admission's loader's
+    if others is None or others >= facts.OTHERS_BOUND:  # not counted, or not all counted
+        others = int(direct.first(conn, _OTHERS_UP_TO, (*held, capacity))[0])
+    if others >= capacity:
+        others = int(direct.first(conn, _OTHERS, held)[0])
+    require_room(cmd.person_id, facility_id, cmd.unit_id, others=others, capacity=capacity, standard=standard.value)
 
 
 PLACING = (c.AdmitToCustody, c.ArriveAtFacility, c.Rehouse)  # custody steps that put someone in a unit

@@ -38,31 +38,44 @@ from habeas.services.records import (
 )
 from habeas.services.scripts import script_extensions
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork
+from habeas.storage import direct
 from habeas.storage.projections.people import identity_keys, name_search_key, person, person_key
 from habeas.storage.projections.schema import record
 from habeas.storage.projections.scope import PERSON, scope
 
 
-def identity_candidates(conn: Connection, keys: Iterable[tuple[str, str]]) -> list[PersonIdentity]:
-    """Registered people sharing any search key (an identifier or a folded name) with a new registration."""
-    wanted = list(keys)
-    if not wanted:
-        return []
-    ids: set[str] = set()
-    for kind, key in wanted:
-        ids.update(
-            r.person_id
-            for r in conn.execute(
-                select(person_key.c.person_id).where(and_(person_key.c.kind == kind, person_key.c.key == key))
-            )
+def _matching(keys: int) -> direct.Sql:
+    """Registered people holding any of ``keys`` search keys, with their registration's seq ("k"), and the person
+    the new registration names if they are registered already ("p"): one query a registration."""
+    found = _MATCHING.get(keys)
+    if found is None:
+        where = " OR ".join(["(k.kind = ? AND k.key = ?)"] * keys) or "1 = 0"
+        found = _MATCHING[keys] = direct.Sql(
+            f"SELECT 'k', p.person_id, p.seq FROM p_person_key k JOIN p_person p ON p.person_id = k.person_id "
+            f"WHERE {where} UNION ALL SELECT 'p', person_id, seq FROM p_person WHERE person_id = ?"
         )
+    return found
+
+
+_MATCHING: dict[int, direct.Sql] = {}
+
+
+def _identities(conn: Connection, seqs: dict[str, int]) -> list[PersonIdentity]:
     out = []
-    for pid in sorted(ids):
-        row = conn.execute(select(person.c.seq).where(person.c.person_id == pid)).first()
-        event = None if row is None else event_at(conn, int(row.seq))
+    for pid in sorted(seqs):
+        event = event_at(conn, seqs[pid])
         if isinstance(event, PersonRegistered):
             out.append(PersonIdentity.of(event))
     return out
+
+
+def identity_candidates(conn: Connection, keys: Iterable[tuple[str, str]]) -> list[PersonIdentity]:
+    """Registered people sharing any search key (an identifier or a folded name) with a new registration."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return []
+    rows = direct.rows(conn, _matching(len(wanted)), [*(v for key in wanted for v in key), None])
+    return _identities(conn, {pid: int(seq) for _, pid, seq in rows})
 
 
 def register_person(cmd: c.RegisterPerson, *, uow: UnitOfWork) -> Result:
@@ -71,8 +84,11 @@ def register_person(cmd: c.RegisterPerson, *, uow: UnitOfWork) -> Result:
         stream=cmd.person_id, occurred_at=cmd.occurred_at, name=cmd.name, aliases=cmd.aliases,
         transliterations=cmd.transliterations, date_of_birth=cmd.date_of_birth, identifiers=cmd.identifiers,
     )
-    candidates = identity_candidates(uow.conn, identity_keys(PersonIdentity.of(probe)))
-    if person_state(uow.conn, cmd.person_id) is not None:
+    keys = sorted(identity_keys(PersonIdentity.of(probe)))
+    # Who shares a key, and whether the id is taken, in one query.
+    rows = direct.rows(uow.conn, _matching(len(keys)), [*(v for key in keys for v in key), cmd.person_id])
+    candidates = _identities(uow.conn, {pid: int(seq) for tag, pid, seq in rows if tag == "k"})
+    if any(tag == "p" for tag, _, _ in rows):
         candidates.append(PersonIdentity(person_id=cmd.person_id))  # the domain refuses a second registration
     events, warnings = identity.register_person(cmd, existing=candidates, now=uow.now)
     return Result(uow.record(events), warnings)

@@ -16,14 +16,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, select
+from sqlalchemy import Connection, and_, func, select
 
 from habeas.domain.corrections import CorrectionAction
 from habeas.domain.errors import UnknownRecord
 from habeas.domain.events import Event, EventType, event_class, event_from
 from habeas.domain.people import PersonState
 from habeas.ledger.entry import parse_leaf
-from habeas.storage import ledger_store
+from habeas.services import facts
+from habeas.storage import direct, ledger_store
 from habeas.storage.projections.corrections import correction
 from habeas.storage.projections.people import person
 from habeas.storage.projections.schema import KIND, record
@@ -100,11 +101,13 @@ def stream_events(conn: Connection, stream: str, types: tuple[type[Event], ...])
     return out
 
 
+_RECORD_EXISTS = direct.Sql("SELECT 1 FROM p_record WHERE kind = ? AND record_id = ?")
+
+
 def record_exists(conn: Connection, kind: EventType, record_id: str) -> bool:
-    return bool(
-        conn.execute(
-            select(exists().where(and_(record.c.kind == KIND[kind], record.c.record_id == record_id)))
-        ).scalar()
+    k = KIND[kind]
+    return facts.remembered(
+        facts.record_key(k, record_id), lambda: direct.first(conn, _RECORD_EXISTS, (k, record_id)) is not None
     )
 
 
@@ -173,9 +176,17 @@ def person_row(conn: Connection, person_id: str) -> Any:
     return row
 
 
+_PERSON_STATE = direct.Sql("SELECT merged_into, erased FROM p_person WHERE person_id = ?")
+
+
 def person_state(conn: Connection, person_id: str) -> PersonState | None:
     """What a decision about a person needs: whether they exist, were merged or erased."""
-    row = conn.execute(select(person).where(person.c.person_id == person_id)).first()
+    return facts.remembered(facts.person_key(person_id), lambda: person_state_of(
+        person_id, direct.first(conn, _PERSON_STATE, (person_id,))))
+
+
+def person_state_of(person_id: str, row: Any) -> PersonState | None:
+    """The state from a (merged_into, erased) row, or None for no row."""
     if row is None:
         return None
-    return PersonState(person_id=person_id, merged_into=row.merged_into, erased=bool(row.erased))
+    return PersonState(person_id=person_id, merged_into=row[0], erased=bool(row[1]))

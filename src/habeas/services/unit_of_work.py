@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 from habeas.domain.actors import Actor, Caller
 from habeas.domain.events import Event, EventType
 from habeas.ledger.entry import prepare_entry
+from habeas.services import facts
 from habeas.services.codes import check_codes
 
 if TYPE_CHECKING:
@@ -63,14 +64,16 @@ class UnitOfWork:
         """
         from habeas.storage.projections.scope import apply_scope  # here: a module that only reads never needs it
 
+        facts.forget()  # what the decision read is about to change
         prepared = []
+        actor = self.actor
         for e in events:
-            body = e.public()
+            body = e.public()  # encoded once: the event keeps it for the projections (domain/events.py)
             check_codes(body)
             prepared.append(
                 prepare_entry(
                     type=e.TYPE.value, stream=e.stream, occurred_at=e.occurred_at, recorded_at=self.now,
-                    actor=self.actor, body=body, private=e.private(),
+                    actor=actor, body=body, private=e.private(),
                 )
             )
         seqs = self.appender.append(prepared)

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from habeas.storage import direct
 from habeas.storage.errors import StorageError, translated
 
 DEFAULT_URL = "sqlite:///./habeas.db"
@@ -120,4 +121,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("habeas_write") else "BEGIN")
+        # Straight to the driver: every command's transaction begins here, and SQLAlchemy's statement path cost
+        # more than the BEGIN itself (habeas.storage.direct keeps errors translated and listeners told).
+        direct.execute(conn, _BEGIN_IMMEDIATE if conn.get_execution_options().get("habeas_write") else _BEGIN)
+
+
+_BEGIN = direct.Sql("BEGIN")
+_BEGIN_IMMEDIATE = direct.Sql("BEGIN IMMEDIATE")

@@ -1,8 +1,9 @@
 """The ledger's storage contract: every read and write the log makes, on either database.
 
 Functions take a Connection inside the caller's transaction, so a command's ledger rows and projection rows
-commit together. Hot paths (appending and verifying) use the driver's executemany and plain cursors through
-SQLAlchemy's ``exec_driver_sql``: at a million rows the per-row cost of building Core statements shows.
+commit together. Hot paths (appending and verifying) go to the driver's cursor (:mod:`habeas.storage.direct`):
+every write transaction locks the head, moves it and inserts its rows and checkpoint, and at one command a
+transaction SQLAlchemy's per-statement cost was more than the statements themselves.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import DBAPIError
 
 from habeas.ledger.merkle import EMPTY_ROOT
+from habeas.storage import direct
 from habeas.storage.access import ACCESS_APPEND_ONLY, access_metadata
 from habeas.storage.errors import AppendOnlyViolation, ConcurrencyConflict, StorageError
 from habeas.storage.schema import (
@@ -96,23 +98,32 @@ def has_schema(conn: Connection) -> bool:
     return bool(conn.dialect.has_table(conn, "ledger_head"))
 
 
+_LOCK_HEAD = {
+    "sqlite": direct.Sql("SELECT size, root FROM ledger_head WHERE id = 1"),
+    "postgresql": direct.Sql("SELECT size, root FROM ledger_head WHERE id = 1 FOR UPDATE"),
+}
+_READ_HEAD = direct.Sql("SELECT size, root FROM ledger_head WHERE id = 1")
+_CAS_HEAD = direct.Sql("UPDATE ledger_head SET size = ?, root = ? WHERE id = 1 AND size = ?")
+_INSERT_ENTRY = direct.Sql("INSERT INTO ledger_entry (seq, type, stream, leaf, leaf_hash) VALUES (?, ?, ?, ?, ?)")
+_INSERT_PRIVATE = direct.Sql("INSERT INTO ledger_private (seq, salt, payload) VALUES (?, ?, ?)")
+_INSERT_TILE_HASH = direct.Sql("INSERT INTO ledger_tile_hash (tile_level, idx, hash) VALUES (?, ?, ?)")
+_INSERT_CHECKPOINT = direct.Sql("INSERT INTO ledger_checkpoint (size, root, note, signed_at) VALUES (?, ?, ?, ?)")
+
+
 def lock_head(conn: Connection) -> tuple[int, bytes]:
     """The log's size and root, locked until the transaction ends.
 
     On PostgreSQL ``FOR UPDATE`` serialises writers, so commit order equals sequence order. On SQLite the write
     transaction began IMMEDIATE and already holds the database's one write lock.
     """
-    lock = "" if conn.dialect.name == "sqlite" else " FOR UPDATE"
-    return _head(conn, f"SELECT size, root FROM ledger_head WHERE id = 1{lock}")
+    return _head(direct.first(conn, _LOCK_HEAD.get(conn.dialect.name, _LOCK_HEAD["postgresql"])))
 
 
 def read_head(conn: Connection) -> tuple[int, bytes]:
-    return _head(conn, "SELECT size, root FROM ledger_head WHERE id = 1")
+    return _head(direct.first(conn, _READ_HEAD))
 
 
-def _head(conn: Connection, sql: str) -> tuple[int, bytes]:
-    # Driver SQL: these run once a transaction and once a proof, where Core's statement overhead shows.
-    row = conn.exec_driver_sql(sql).first()
+def _head(row: Any) -> tuple[int, bytes]:
     if row is None:
         raise StorageError("the database has no ledger: run `habeas init` first")
     return int(row[0]), bytes(row[1])
@@ -120,45 +131,28 @@ def _head(conn: Connection, sql: str) -> tuple[int, bytes]:
 
 def cas_head(conn: Connection, *, expected: int, size: int, root: bytes) -> None:
     """Move the head from ``expected`` to ``size``, or refuse if another writer moved it first."""
-    p = _param(conn)
-    result = conn.exec_driver_sql(
-        f"UPDATE ledger_head SET size = {p}, root = {p} WHERE id = 1 AND size = {p}", (size, root, expected)
-    )
-    if result.rowcount != 1:
+    if direct.execute(conn, _CAS_HEAD, (size, root, expected)) != 1:
         found, _ = read_head(conn)
         raise ConcurrencyConflict(expected, found)
 
 
 def insert_entries(conn: Connection, rows: Sequence[tuple[int, str, str, bytes, bytes]]) -> None:
     """Rows of (seq, type, stream, leaf, leaf_hash)."""
-    p = _param(conn)
-    conn.exec_driver_sql(
-        f"INSERT INTO ledger_entry (seq, type, stream, leaf, leaf_hash) VALUES ({p}, {p}, {p}, {p}, {p})", list(rows)
-    )
+    direct.execute_many(conn, _INSERT_ENTRY, rows)
 
 
 def insert_private(conn: Connection, rows: Sequence[tuple[int, bytes, bytes]]) -> None:
     """Rows of (seq, salt, payload)."""
-    if rows:
-        p = _param(conn)
-        conn.exec_driver_sql(f"INSERT INTO ledger_private (seq, salt, payload) VALUES ({p}, {p}, {p})", list(rows))
+    direct.execute_many(conn, _INSERT_PRIVATE, rows)
 
 
 def insert_tile_hashes(conn: Connection, rows: Sequence[tuple[int, int, bytes]]) -> None:
     """Rows of (tile level >= 1, index, hash)."""
-    if rows:
-        p = _param(conn)
-        conn.exec_driver_sql(
-            f"INSERT INTO ledger_tile_hash (tile_level, idx, hash) VALUES ({p}, {p}, {p})", list(rows)
-        )
+    direct.execute_many(conn, _INSERT_TILE_HASH, rows)
 
 
 def insert_checkpoint(conn: Connection, cp: StoredCheckpoint) -> None:
-    p = _param(conn)
-    conn.exec_driver_sql(
-        f"INSERT INTO ledger_checkpoint (size, root, note, signed_at) VALUES ({p}, {p}, {p}, {p})",
-        (cp.size, cp.root, cp.note, cp.signed_at),
-    )
+    direct.execute(conn, _INSERT_CHECKPOINT, (cp.size, cp.root, cp.note, cp.signed_at))
 
 
 def read_tile_hashes(conn: Connection, tile_level: int, start: int, count: int) -> list[bytes]:
@@ -188,9 +182,13 @@ def _raw_cursor(conn: Connection) -> Any:
     return dbapi.cursor() if conn.dialect.name == "sqlite" else dbapi.cursor(binary=True)
 
 
+_READ_LEAF = direct.Sql("SELECT leaf FROM ledger_entry WHERE seq = ?")
+_READ_PRIVATE_ONE = direct.Sql("SELECT salt, payload FROM ledger_private WHERE seq = ?")
+
+
 def read_leaf(conn: Connection, seq: int) -> bytes | None:
-    row = conn.execute(select(ledger_entry.c.leaf).where(ledger_entry.c.seq == seq)).first()
-    return None if row is None else bytes(row.leaf)
+    row = direct.first(conn, _READ_LEAF, (seq,))
+    return None if row is None else bytes(row[0])
 
 
 def read_checkpoint(conn: Connection, size: int | None = None) -> StoredCheckpoint | None:
@@ -267,8 +265,8 @@ def read_private_of(conn: Connection, seqs: Sequence[int]) -> dict[int, tuple[by
 
 
 def read_private_one(conn: Connection, seq: int) -> tuple[bytes, bytes] | None:
-    r = conn.execute(select(ledger_private).where(ledger_private.c.seq == seq)).first()
-    return None if r is None else (bytes(r.salt), bytes(r.payload))
+    r = direct.first(conn, _READ_PRIVATE_ONE, (seq,))
+    return None if r is None else (bytes(r[0]), bytes(r[1]))
 
 
 def erase_private(conn: Connection, seqs: Sequence[int]) -> int:
