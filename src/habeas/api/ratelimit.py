@@ -98,18 +98,25 @@ def per_client(name: str, what: str) -> Callable[[Request], Awaitable[None]]:
     """
 
     async def dependency(request: Request) -> None:
-        limiter = limiter_for(state_of(request).extras, name)
-        wait = limiter.take(client_address(request))
-        if wait is not None:
-            retry = max(1, math.ceil(wait))
-            raise ApiProblem(
-                429, "rate-limited", "Too many requests",
-                f"{what} answers {limiter.burst} requests at once and {limiter.per_second:g} a second per client; "
-                f"retry in {retry} s",
-                headers={"Retry-After": str(retry)}, retry_after=retry,
-            )
+        spend(request, name, what)
 
     return dependency
+
+
+def spend(request: Request, name: str, what: str, address: str | None = None) -> None:
+    """Spend one of the client's tokens for ``name``, or refuse with 429 and the time until the next token. What
+    :func:`per_client` does, for a route that checks its own parameters and must spend the token first (and
+    may pass the client's ``address`` it has already worked out)."""
+    limiter = limiter_for(state_of(request).extras, name)
+    wait = limiter.take(client_address(request) if address is None else address)
+    if wait is not None:
+        retry = max(1, math.ceil(wait))
+        raise ApiProblem(
+            429, "rate-limited", "Too many requests",
+            f"{what} answers {limiter.burst} requests at once and {limiter.per_second:g} a second per client; "
+            f"retry in {retry} s",
+            headers={"Retry-After": str(retry)}, retry_after=retry,
+        )
 
 
 def limiter_for(extras: dict[str, Any], name: str) -> RateLimiter:

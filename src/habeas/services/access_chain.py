@@ -3,9 +3,11 @@
 Row ``n`` carries ``chain = SHA-256(chain of row n-1 || canonical JSON of row n)`` (RFC 8785, over
 :data:`~habeas.storage.access.ACCESS_LOG_FIELDS`; 32 zero bytes before the first row). Rows are written only
 here, inside the ledger's batch transaction, so under its write lock: ids follow one another and the chain has one
-order. Each batch that wrote rows appends one ``access_log.committed`` entry (the last row's id and its chain) to
-the ledger before it commits, in the same transaction: one entry a batch, not one a read, so concurrent requests
-still share one commit. The signed checkpoints then cover the access log.
+order. A request's reads join the batch as rows in memory (:class:`BatchOfReads`); after the batch's last job and
+before it commits, the rows of every request in it are chained and inserted in one statement, and one
+``access_log.committed`` entry (the last row's id and its chain) is appended to the ledger, in the same
+transaction: one insert and one entry a batch, not one a read, so concurrent requests share one commit and the
+work of writing. The signed checkpoints then cover the access log.
 
 Verification recomputes the chain over every row and compares it with every commitment the verified ledger
 holds: a changed row, a row removed from the middle or the end, a chain rewritten to hide either, and a row added
@@ -30,6 +32,7 @@ from habeas.ledger.canonical import canonical
 from habeas.ledger.entry import parse_leaf, prepare_entry
 from habeas.ledger.log import Appender
 from habeas.ledger.verify import Problem, VerifyReport
+from habeas.storage import direct
 from habeas.storage.access import ACCESS_LOG_FIELDS, access_log
 from habeas.storage.schema import ledger_entry
 
@@ -47,49 +50,58 @@ def chain_hash(previous: bytes, row: Mapping[str, Any]) -> bytes:
     return hashlib.sha256(previous + canonical({name: row[name] for name in ACCESS_LOG_FIELDS})).digest()
 
 
+_TAIL = direct.Sql(f"SELECT id, chain FROM {access_log.name} ORDER BY id DESC LIMIT 1")
+_INSERT = direct.Sql(
+    f"INSERT INTO {access_log.name} ({', '.join(ACCESS_LOG_FIELDS)}, chain) "
+    f"VALUES ({', '.join('?' * (len(ACCESS_LOG_FIELDS) + 1))})"
+)
+
+
 def tail(conn: Connection) -> tuple[int, bytes]:
     """The id and chain hash of the last row; ``(0, CHAIN_START)`` for an empty access log."""
-    # Driver SQL: it runs once a batch of reads, where Core's statement overhead showed (0.2 ms of 1.2).
-    row = conn.exec_driver_sql("SELECT id, chain FROM access_log ORDER BY id DESC LIMIT 1").first()
+    row = direct.first(conn, _TAIL)
     return (0, CHAIN_START) if row is None else (int(row[0]), bytes(row[1]))
 
 
+def write_rows(conn: Connection, rows: Sequence[Mapping[str, str]]) -> tuple[int, bytes]:
+    """Chain ``rows`` (every chained field but ``id``) after the last row and insert them, in one statement; the
+    new tail. Under the ledger's write lock (inside its batch), so no one else takes the ids in between."""
+    last_id, head = tail(conn)
+    chained = []
+    for row in rows:
+        last_id += 1
+        full: dict[str, Any] = {**row, "id": last_id}
+        head = chain_hash(head, full)
+        chained.append((*(full[name] for name in ACCESS_LOG_FIELDS), head))
+    direct.execute_many(conn, _INSERT, chained)
+    return last_id, head
+
+
 class BatchOfReads:
-    """The reads of one ledger batch: appended one request after another to the chain, then committed once.
+    """The reads of one ledger batch, held in memory until the batch's jobs have run, then written at once.
 
     Registered with the batch (:meth:`Appender.before_commit`) by the first request's job; the others get it back
-    and append after it. It keeps the chain's tail between them, read once a batch; a request's rows are counted
-    only once they are inserted, and the insert is the last thing its job does, so a job that fails (and is
-    rolled back to its savepoint) leaves the tail as it was.
+    and add their rows after its. A job only adds rows to a list, so it cannot fail half-way and needs no
+    savepoint; the rows are chained, inserted (one statement) and committed to (one entry) by :meth:`__call__`,
+    before the batch commits, so a request is answered only once its reads are durable, as before.
     """
 
     def __init__(self, clock: Callable[[], datetime]) -> None:
         self.clock = clock
-        self.tail: tuple[int, bytes] | None = None
+        self.rows: list[Mapping[str, str]] = []
 
-    def append(self, conn: Connection, rows: Sequence[Mapping[str, str]]) -> None:
-        last_id, head = self.tail if self.tail is not None else tail(conn)
-        chained = []
-        for row in rows:
-            last_id += 1
-            full: dict[str, Any] = {**row, "id": last_id}
-            head = chain_hash(head, full)
-            full["chain"] = head
-            chained.append(full)
-        conn.execute(access_log.insert(), chained)
-        self.tail = (last_id, head)
+    def add(self, rows: Sequence[Mapping[str, str]]) -> None:
+        self.rows.extend(rows)
 
     def __call__(self, conn: Connection, appender: Appender) -> None:
-        if self.tail is not None:
-            commit(conn, appender, self.clock(), self.tail)
+        if self.rows:
+            commit(conn, appender, self.clock(), write_rows(conn, self.rows))
 
 
-def append_reads(
-    conn: Connection, appender: Appender, rows: Sequence[Mapping[str, str]], clock: Callable[[], datetime]
-) -> None:
-    """Write ``rows`` (every chained field but ``id``) after the last row, chained, in the batch ``appender``
-    belongs to, which commits them before it ends. Runs under the ledger's write lock."""
-    appender.before_commit(BEFORE_COMMIT_KEY, BatchOfReads(clock)).append(conn, rows)
+def append_reads(appender: Appender, rows: Sequence[Mapping[str, str]], clock: Callable[[], datetime]) -> None:
+    """Add ``rows`` (every chained field but ``id``) to the batch ``appender`` belongs to, which chains, writes
+    and commits them, after every earlier request's, before it commits. Runs under the ledger's write lock."""
+    appender.before_commit(BEFORE_COMMIT_KEY, BatchOfReads(clock)).add(rows)
 
 
 def commit(conn: Connection, appender: Appender, now: datetime, at: tuple[int, bytes] | None = None) -> bool:

@@ -4,19 +4,26 @@ A person is found only by an exact match: an A-number and the country of birth, 
 surname (folded for accents, case and word order, as `habeas person find` folds a name:
 :func:`habeas.domain.identity.locator_name_key`), the full date of birth and the country of birth. A near miss (a
 name missing or one letter off, another date) finds nothing, the same as a stranger's name. Each lookup is one
-indexed read of the ``locator`` keys the projection keeps (:func:`habeas.domain.identity.locator_keys`), then the
-person rows it names.
+statement: the ``locator`` key the projection keeps (:func:`habeas.domain.identity.locator_keys`), joined to the
+person, their custody, the facility and agencies it names and the leaf it rests on, beside the latest checkpoint.
+A merged record's survivor costs one more statement a hop.
 
 What a match tells: the custody state, since when, the custodian agency, the facility and how to reach it, and
 for someone handed to another agency or removed abroad, to whom, where and when; never a name, a birth date or
 a document. Each match carries the public leaf of the entry it rests on and a C2SP tlog-proof of that leaf, so
-it can be checked offline against the log's public key.
+it can be checked offline against the log's public key. A proof is made once for each (entry, checkpoint) and
+reused until the checkpoint moves (:class:`ProofCache`). The public locator is the one read anyone may send
+without a login, so a lookup is kept to that one statement, with no SQLAlchemy expression built for it, and its
+proof to the tiles it needs (issue 12: 6 ms of CPU a lookup before, under 0.5 ms now, measured in-process).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -24,19 +31,22 @@ from functools import cache
 from typing import Any
 
 import pycountry
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, Engine, QueuePool
 
 from habeas.domain.custody import CustodyStatus
 from habeas.domain.errors import InvalidField
 from habeas.domain.events import EventType
 from habeas.domain.identity import fold, locator_a_number_key, locator_name_key
 from habeas.domain.people import normalize_a_number
+from habeas.ledger import merkle
 from habeas.ledger.log import Ledger, LogError
-from habeas.services.public_log import proof_against
-from habeas.storage import ledger_store
+from habeas.ledger.tiles import TILE_HEIGHT, TileReader
+from habeas.ledger.tlog_proof import format_tlog_proof
+from habeas.storage import direct, ledger_store
 from habeas.storage.projections.custody import custody
 from habeas.storage.projections.people import person, person_key
 from habeas.storage.projections.schema import KIND, record
+from habeas.storage.schema import ledger_checkpoint, ledger_entry
 
 FACILITY = KIND[EventType.FACILITY_REGISTERED]
 AGENCY = KIND[EventType.AGENCY_REGISTERED]
@@ -185,71 +195,128 @@ def _key(query: LocatorQuery) -> str:
     return locator_name_key(query.given_names, query.surnames, query.date_of_birth.isoformat())
 
 
-def _people(conn: Connection, ids: Sequence[str]) -> dict[str, Any]:
-    if not ids:
-        return {}
-    rows = conn.execute(
-        select(person.c.person_id, person.c.seq, person.c.body, person.c.merged_into, person.c.erased).where(
-            person.c.person_id.in_(sorted(set(ids)))
+# One statement a lookup: the latest checkpoint, and beside it each person the key names, their custody, the records
+# it names and the leaf the answer rests on (the custody change, or the registration of someone never held); one
+# row with the checkpoint alone when no one matches, none while the log is empty. One statement is one snapshot, so
+# the checkpoint covers every entry the answers rest on (each was committed with the entries it projects). Written
+# as text for the driver (storage/direct.py): built as a Core expression, the statement's construction and cache
+# key cost more than the database's work; and one statement, not one a table, is one round trip to PostgreSQL.
+_ANSWER_COLUMNS = (
+    "p.person_id, p.seq AS person_seq, p.body AS person_body, p.merged_into, p.erased, c.status, c.since, "
+    "c.country, c.facility_id, c.custodian_agency, c.authority_agency, c.authority_basis, c.seq AS custody_seq, "
+    "f.body AS facility_body, ca.body AS custodian_body, aa.body AS authority_body, e.leaf"
+)
+_ANSWER_JOINS = (
+    f"LEFT JOIN {custody.name} c ON c.person_id = p.person_id "
+    f"LEFT JOIN {record.name} f ON f.kind = ? AND f.record_id = c.facility_id "
+    f"LEFT JOIN {record.name} ca ON ca.kind = ? AND ca.record_id = c.custodian_agency "
+    f"LEFT JOIN {record.name} aa ON aa.kind = ? AND aa.record_id = c.authority_agency "
+    f"LEFT JOIN {ledger_entry.name} e ON e.seq = COALESCE(c.seq, p.seq)"
+)
+_LOOKUP = direct.Sql(
+    f"SELECT cp.size, cp.note, a.* FROM "
+    f"(SELECT size, note FROM {ledger_checkpoint.name} ORDER BY size DESC LIMIT 1) cp LEFT JOIN "
+    f"(SELECT {_ANSWER_COLUMNS} FROM {person_key.name} k JOIN {person.name} p ON p.person_id = k.person_id "
+    f"{_ANSWER_JOINS} WHERE k.kind = 'locator' AND k.key = ?) a ON 1 = 1"
+)
+_BY_ID = direct.Sql(f"SELECT {_ANSWER_COLUMNS} FROM {person.name} p {_ANSWER_JOINS} WHERE p.person_id = ?")
+_LATEST = direct.Sql(f"SELECT size, note FROM {ledger_checkpoint.name} ORDER BY size DESC LIMIT 1")
+_KINDS = (FACILITY, AGENCY, AGENCY)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """One row of the answer statement: a person, as the locator tells them, and the leaf the answer rests on."""
+
+    located: Located
+    leaf: bytes | None
+    merged_into: str | None
+    erased: bool
+    born_in: object  # the registration's country of birth, as recorded
+
+
+def _body(text: str | None) -> dict[str, Any]:
+    return {} if text is None else dict(json.loads(text))
+
+
+def _agency_ref(agency_id: str | None, body: str | None) -> AgencyRef | None:
+    if agency_id is None:
+        return None
+    b = _body(body)
+    return AgencyRef(agency_id=agency_id, name=b.get("name"), country=b.get("country"))
+
+
+def _answer(row: Sequence[Any]) -> _Answer:
+    (person_id, person_seq, person_body, merged_into, erased, status, since, country, facility_id, custodian_id,
+     authority_id, basis, custody_seq, facility_body, custodian_body, authority_body, leaf) = row
+    born_in = json.loads(person_body).get("country_of_birth")
+    leaf_bytes = None if leaf is None else bytes(leaf)
+    if status is None:  # no custody row: registered, never held
+        located = Located(
+            person_id=person_id, status=CustodyStatus.NOT_HELD.value, since=None,
+            summary=_summary(CustodyStatus.NOT_HELD, None, None, None, None), custodian=None, facility=None,
+            transferred_to=None, authority=None, legal_basis=None, seq=int(person_seq),
         )
+        return _Answer(located, leaf_bytes, merged_into, bool(erased), born_in)
+    custodian = _agency_ref(custodian_id, custodian_body)
+    facility = None
+    if facility_id is not None:
+        b = _body(facility_body)
+        facility = FacilityRef(
+            facility_id=facility_id, name=b.get("name"), address=b.get("address"), city=b.get("city"),
+            region=b.get("region"), postal_code=b.get("postal_code"), country=b.get("country"),
+            contact=b.get("contact"),
+        )
+    transfer = None
+    if status in (CustodyStatus.HANDED_OVER, CustodyStatus.REMOVED) and country is not None:
+        transfer = Transfer(agency=custodian, country=country, at=since)
+    located = Located(
+        person_id=person_id, status=status, since=since,
+        summary=_summary(status, since, custodian, facility, transfer), custodian=custodian, facility=facility,
+        transferred_to=transfer, authority=_agency_ref(authority_id, authority_body), legal_basis=basis,
+        seq=int(custody_seq),
     )
-    return {r.person_id: r for r in rows}
+    return _Answer(located, leaf_bytes, merged_into, bool(erased), born_in)
 
 
-def _survivor(conn: Connection, row: Any) -> Any | None:
+def _survivor(conn: Connection, answer: _Answer) -> _Answer | None:
     """Follow merges to the record that survives; None if it is gone (erased)."""
     for _ in range(MAX_MERGE_HOPS):
-        if row is None or row.erased:
+        if answer.erased:
             return None
-        if row.merged_into is None:
-            return row
-        row = _people(conn, [row.merged_into]).get(row.merged_into)
+        if answer.merged_into is None:
+            return answer
+        row = direct.first(conn, _BY_ID, (*_KINDS, answer.merged_into))
+        if row is None:
+            return None
+        answer = _answer(row)
     return None
 
 
-def find(conn: Connection, query: LocatorQuery) -> list[Any]:
-    """The surviving person rows that match exactly, each once."""
-    ids = [
-        r.person_id
-        for r in conn.execute(
-            select(person_key.c.person_id).where(and_(person_key.c.kind == "locator", person_key.c.key == _key(query)))
-        )
-    ]
-    found: dict[str, Any] = {}
-    for row in _people(conn, ids).values():
-        born_in = json.loads(row.body).get("country_of_birth")
-        if row.erased or not isinstance(born_in, str) or _alpha_2(born_in.upper()) != _alpha_2(query.country_of_birth):
+def _find(conn: Connection, query: LocatorQuery) -> tuple[tuple[int, str] | None, list[_Answer]]:
+    """The latest checkpoint (size, note; None while the log is empty) and the surviving people that match
+    exactly, each once, in person id order."""
+    rows = direct.rows(conn, _LOOKUP, (*_KINDS, _key(query)))
+    if not rows:
+        return None, []
+    found: dict[str, _Answer] = {}
+    wanted = _alpha_2(query.country_of_birth)
+    merged = False
+    for row in rows:
+        if row[2] is None:  # the checkpoint's row, with no one beside it
             continue
-        survivor = _survivor(conn, row)
+        answer = _answer(row[2:])
+        born_in = answer.born_in
+        if answer.erased or not isinstance(born_in, str) or _alpha_2(born_in.upper()) != wanted:
+            continue
+        merged = merged or answer.merged_into is not None
+        survivor = _survivor(conn, answer)
         if survivor is not None:
-            found[survivor.person_id] = survivor
-    return [found[pid] for pid in sorted(found)]
-
-
-def _record_body(conn: Connection, kind: str, record_id: str | None) -> dict[str, Any] | None:
-    if record_id is None:
-        return None
-    row = conn.execute(
-        select(record.c.body).where(and_(record.c.kind == kind, record.c.record_id == record_id))
-    ).first()
-    return None if row is None else dict(json.loads(row.body))
-
-
-def _agency(conn: Connection, agency_id: str | None) -> AgencyRef | None:
-    if agency_id is None:
-        return None
-    body = _record_body(conn, AGENCY, agency_id) or {}
-    return AgencyRef(agency_id=agency_id, name=body.get("name"), country=body.get("country"))
-
-
-def _facility(conn: Connection, facility_id: str | None) -> FacilityRef | None:
-    if facility_id is None:
-        return None
-    b = _record_body(conn, FACILITY, facility_id) or {}
-    return FacilityRef(
-        facility_id=facility_id, name=b.get("name"), address=b.get("address"), city=b.get("city"),
-        region=b.get("region"), postal_code=b.get("postal_code"), country=b.get("country"), contact=b.get("contact"),
-    )
+            found[survivor.located.person_id] = survivor
+    # A survivor of a merge is read by a statement after the checkpoint's: read the checkpoint again after it, so
+    # that it covers the entry that answer rests on.
+    latest = direct.first(conn, _LATEST) if merged else rows[0]
+    return (int(latest[0]), str(latest[1])), [found[pid] for pid in sorted(found)]
 
 
 def _label(agency: AgencyRef | None) -> str:
@@ -275,41 +342,157 @@ def _summary(status: str, since: str | None, custodian: AgencyRef | None, facili
     return f"{status.replace('_', ' ')} since {since}"
 
 
-def locate_row(conn: Connection, row: Any) -> Located:
-    """The public answer about one (surviving) person."""
-    state = conn.execute(select(custody).where(custody.c.person_id == row.person_id)).first()
-    if state is None:
-        return Located(
-            person_id=row.person_id, status=CustodyStatus.NOT_HELD.value, since=None,
-            summary=_summary(CustodyStatus.NOT_HELD, None, None, None, None), custodian=None, facility=None,
-            transferred_to=None, authority=None, legal_basis=None, seq=int(row.seq),
-        )
-    custodian = _agency(conn, state.custodian_agency)
-    facility = _facility(conn, state.facility_id)
-    transfer = None
-    if state.status in (CustodyStatus.HANDED_OVER, CustodyStatus.REMOVED) and state.country is not None:
-        transfer = Transfer(agency=custodian, country=state.country, at=state.since)
-    return Located(
-        person_id=row.person_id, status=state.status, since=state.since,
-        summary=_summary(state.status, state.since, custodian, facility, transfer),
-        custodian=custodian, facility=facility, transferred_to=transfer,
-        authority=_agency(conn, state.authority_agency), legal_basis=state.authority_basis, seq=int(state.seq),
-    )
+@dataclass(frozen=True, slots=True)
+class _Edge:
+    """A tree of ``size`` leaves as the perfect subtrees it splits into (its largest power of two first, then the
+    next, ...): where each starts, its height and root, and the hash of everything after each, MTH(D[end:size])."""
+
+    size: int
+    starts: tuple[int, ...]
+    heights: tuple[int, ...]
+    roots: tuple[bytes, ...]
+    rests: tuple[bytes | None, ...]  # None after the last subtree
+
+    @classmethod
+    def of(cls, nodes: merkle.NodeReader, size: int) -> _Edge:
+        starts, heights, roots = [], [], []
+        start = 0
+        for level in range(size.bit_length() - 1, -1, -1):
+            if size >> level & 1:
+                starts.append(start)
+                heights.append(level)
+                roots.append(nodes.node(level, start >> level))
+                start += 1 << level
+        rests: list[bytes | None] = [None]
+        for root in reversed(roots[1:]):  # right to left: MTH of the rest is the fold of the roots after it
+            rests.append(root if rests[-1] is None else merkle.node_hash(root, rests[-1]))
+        return cls(size, tuple(starts), tuple(heights), tuple(roots), tuple(reversed(rests)))
+
+    def path(self, tiles: TileReader, seq: int) -> list[bytes]:
+        """RFC 9162's PATH(seq, D[0:size]), leaf to root: the siblings inside the perfect subtree that holds the
+        leaf (read a tile at a time: each tile gives eight levels of them), the hash of the subtrees after it, the
+        roots of those before it, nearest first. The hashes :func:`merkle.inclusion_proof` folds from ranges."""
+        i = len(self.starts) - 1
+        while seq < self.starts[i]:
+            i -= 1
+        height = self.heights[i]
+        hashes = []
+        for base in range(0, height, TILE_HEIGHT):  # tree levels base .. base + 7 are in one tile of tile level L
+            levels = range(min(TILE_HEIGHT, height - base))
+            first = seq >> base  # the leaf's ancestor at tree level base
+            tile = first >> TILE_HEIGHT
+            offset = first - (tile << TILE_HEIGHT)  # its place in the tile
+            folded = tiles.levels(base // TILE_HEIGHT, tile, max(((offset >> k) ^ 1) + 1 << k for k in levels))
+            hashes += [folded[k][(offset >> k) ^ 1] for k in levels]
+        rest = self.rests[i]
+        if rest is not None:
+            hashes.append(rest)
+        hashes.extend(reversed(self.roots[:i]))
+        return hashes
+
+
+class ProofCache:
+    """The tlog-proofs of one log: each made once for the latest checkpoint and reused while it stands.
+
+    A proof depends only on the entry and the tree size, so the proof made for one answer is the proof of every
+    later answer resting on the same entry until the checkpoint moves. Each search that finds someone moves it
+    (its access-log commitment is an entry), so what every proof of a size shares is kept too (:class:`_Edge`):
+    a proof is then the entry's siblings in its perfect subtree, read from tiles this cache keeps (full tiles never
+    change), and what is kept. The tiles are read on the lookup's own connection (:meth:`reader`): a proof costs a
+    lookup no second connection and no read of the log's head.
+    """
+
+    PROOFS = 50_000  # proofs kept for one checkpoint (about 1.5 kB each) before they start again
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._proofs: dict[int, str] = {}  # seq -> the proof against the latest checkpoint
+        self._edge: _Edge | None = None  # of the latest size
+        self._tiles: OrderedDict[tuple[int, int], list[list[bytes]]] = OrderedDict()
+
+    def reader(self, conn: Connection) -> TileReader:
+        """The tree's nodes read on ``conn`` through this cache's tiles (a partial tile is read again when a node
+        beyond what was kept of it is asked for)."""
+        return TileReader(lambda level, start, n: ledger_store.read_tile_hashes(conn, level, start, n),
+                          _cache=self._tiles)
+
+    def get(self, nodes: TileReader, seq: int, size: int, note: str) -> str:
+        """The proof of entry ``seq`` against the checkpoint ``note`` of tree ``size``, its nodes read through
+        ``nodes`` (:meth:`reader`): the same object for every answer while that checkpoint is the latest."""
+        if not 0 <= seq < size:  # a projection row ahead of the checkpoint: a damaged store
+            raise LogError(f"no leaf {seq} in a tree of size {size}")
+        with self._lock:
+            edge = self._edge
+            if edge is not None and edge.size == size and (hit := self._proofs.get(seq)) is not None:
+                return hit
+        if edge is None or edge.size != size:
+            edge = _Edge.of(nodes, size)
+        proof = format_tlog_proof(seq, edge.path(nodes, seq), note)
+        with self._lock:
+            kept = self._edge
+            if kept is None or size > kept.size:
+                # the checkpoint moved on: what was kept for the old size is no one's answer any more
+                kept, self._edge, self._proofs = edge, edge, {}
+            if kept.size == size:  # not an older checkpoint, read by a lookup that started before it moved
+                if len(self._proofs) >= self.PROOFS:
+                    self._proofs = {}
+                # Two lookups that made the same proof at once both answer with the first one kept.
+                proof = self._proofs.setdefault(seq, proof)
+        return proof
+
+
+class Lookups:
+    """What the locator keeps for one log: its proofs, and a gate that lets at most as many lookups read at once as
+    the engine's pool keeps connections, less one for the writer. More would not go faster on a few CPUs, and each
+    beyond the pool makes SQLAlchemy open an overflow connection and close it again after the lookup (measured
+    under 50 clients: one lookup in five opened a SQLite connection, with its PRAGMAs)."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.proofs = ProofCache()
+        pool = ledger.engine.pool
+        size = pool.size() if isinstance(pool, QueuePool) else 2
+        self.gate = threading.BoundedSemaphore(max(1, size - 1))
+
+
+_LOOKUPS: weakref.WeakKeyDictionary[Ledger, Lookups] = weakref.WeakKeyDictionary()
+_LOOKUPS_LOCK = threading.Lock()
+
+
+def lookups(ledger: Ledger) -> Lookups:
+    """The ledger's :class:`Lookups`: one a log (an app may serve several ledgers; tests make many)."""
+    found = _LOOKUPS.get(ledger)
+    if found is None:
+        with _LOOKUPS_LOCK:
+            found = _LOOKUPS.get(ledger)
+            if found is None:
+                found = _LOOKUPS[ledger] = Lookups(ledger)
+    return found
+
+
+def _connect(engine: Engine) -> Connection:
+    """A connection for one lookup. On PostgreSQL in autocommit: the lookup is one statement, and a transaction
+    would cost a round trip for its BEGIN and another for the ROLLBACK when the connection goes back to the pool.
+    SQLite's connections already run statements outside a transaction unless habeas begins one
+    (storage/engine.py), and SQLAlchemy's autocommit would hand them back to the pool changed."""
+    conn = engine.connect()
+    return conn.execution_options(isolation_level="AUTOCOMMIT") if engine.dialect.name == "postgresql" else conn
 
 
 def locate(ledger: Ledger, query: LocatorQuery) -> LocatorResult:
     """Every exact match with its proof, against the latest checkpoint, read after the answers (so it covers
     the entries they rest on)."""
-    with ledger.engine.connect() as conn:
-        located = [locate_row(conn, row) for row in find(conn, query)]
-        checkpoint = ledger_store.read_checkpoint(conn)
-        leaves = {loc.seq: ledger_store.read_leaf(conn, loc.seq) for loc in located}
-    if checkpoint is None:  # an empty log: there is no one to find either
-        return LocatorResult(matches=(), checkpoint="")
-    proven = []
-    for loc in located:
-        leaf = leaves[loc.seq]
-        if leaf is None:  # a projection row ahead of the log it is built from: a damaged store
-            raise LogError(f"the locator's answer rests on entry {loc.seq}, which the log does not hold")
-        proven.append(Proven(located=loc, leaf=leaf, tlog_proof=proof_against(ledger, loc.seq, checkpoint)))
-    return LocatorResult(matches=tuple(proven), checkpoint=checkpoint.note)
+    kept = lookups(ledger)
+    proofs = kept.proofs
+    with kept.gate, _connect(ledger.engine) as conn:
+        latest, answers = _find(conn, query)
+        if latest is None:  # an empty log: there is no one to find either
+            return LocatorResult(matches=(), checkpoint="")
+        size, note = latest
+        nodes = proofs.reader(conn)
+        proven = []
+        for answer in answers:
+            loc = answer.located
+            if answer.leaf is None:  # a projection row ahead of the log it is built from: a damaged store
+                raise LogError(f"the locator's answer rests on entry {loc.seq}, which the log does not hold")
+            proven.append(Proven(located=loc, leaf=answer.leaf, tlog_proof=proofs.get(nodes, loc.seq, size, note)))
+    return LocatorResult(matches=tuple(proven), checkpoint=note)
