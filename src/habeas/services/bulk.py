@@ -1,10 +1,12 @@
 """Batches through the door: many ordinary commands in ONE transaction, or none of them.
 
-Nothing here decides anything a single command would not: each person is registered by ``RegisterPerson`` and
-admitted by ``AdmitAtIntake``, authorised and decided by their own handlers in
-:meth:`~habeas.services.door.Services.execute_many`. What a batch adds is the answer when one item is refused:
-which item (its index and the row or person it came from), with the item's own error, and the promise that
-nothing of the batch was recorded.
+Nothing here decides anything a single command would not: each person is registered by ``RegisterPerson``,
+departs by ``DepartOnLeg`` and is admitted by ``AdmitAtIntake``, authorised and decided by their own handlers in
+:meth:`~habeas.services.door.Services.execute_many`. The commands a batch records are built by a query first
+(:func:`departure`, :func:`manifest_intake_plan` with :func:`intake_commands`), so a caller moving several
+manifests at once (a day of flights) can record them all in one transaction. What a batch adds is the answer
+when one item is refused: which item (its index and the row or person it came from), with the item's own error,
+and the promise that nothing of the batch was recorded.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from datetime import datetime
 from sqlalchemy import Connection, and_, select
 
 from habeas.domain import commands as c
+from habeas.domain import manifests as mf
 from habeas.domain.actors import Caller
 from habeas.domain.commands import Command
 from habeas.domain.custody import Authority, Custodian, CustodyStatus
-from habeas.domain.errors import HabeasError
+from habeas.domain.errors import HabeasError, UnknownRecord
 from habeas.domain.identity import IdentityWarning, PersonIdentity, find_duplicates
 from habeas.domain.incidents import IncidentKind
 from habeas.domain.manifest_intake import ManifestIntakePlan, plan_manifest_intake
@@ -122,6 +125,57 @@ def within_batch(commands: Sequence[c.RegisterPerson]) -> list[list[IdentityWarn
     return out
 
 
+# -- the departure of a manifest ---------------------------------------------------------------------------------
+
+
+def departure(
+    conn: Connection, manifest_id: str, *, custodian: Custodian, occurred_at: datetime,
+    authority: Authority | None = None,
+) -> list[Command]:
+    """What the departure of a boarding manifest records (a query: nothing is recorded): each person aboard departs
+    on its leg in ``custodian``'s custody, in manifest order, then the manifest departs. The struck and the
+    alternates stay; whoever is already on the leg is not departed twice. The door decides each as it would one
+    at a time (invariant 4: a person departs only through a boarding manifest whose gates pass for them)."""
+    manifest = load_manifest(conn, manifest_id, with_results=False)
+    if manifest is None:
+        raise UnknownRecord("manifest", manifest_id)
+    leg_id = manifest.leg.leg_id
+    on_leg = set(conn.execute(
+        select(custody.c.person_id).where(and_(
+            custody.c.person_id.in_(manifest.people), custody.c.status == CustodyStatus.IN_TRANSIT.value,
+            custody.c.leg_id == leg_id,
+        ))
+    ).scalars())
+    commands: list[Command] = [
+        c.DepartOnLeg(person_id=p, occurred_at=occurred_at, leg_id=leg_id, custodian=custodian, authority=authority)
+        for p in manifest.people if p not in on_leg
+    ]
+    commands.append(mf.Depart(manifest_id=manifest_id, occurred_at=occurred_at))
+    return commands
+
+
+def depart_manifest(
+    services: Services,
+    manifest_id: str,
+    caller: Caller,
+    *,
+    custodian: Custodian,
+    occurred_at: datetime,
+    authority: Authority | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[Result]:
+    """Everyone aboard departs and the manifest departs, in one transaction (:func:`departure`); a refusal names
+    the person (or the manifest) it came from, and nothing is recorded."""
+    commands = services.read(departure, manifest_id, custodian=custodian, occurred_at=occurred_at,
+                             authority=authority)
+
+    def item(i: int) -> str:
+        person = getattr(commands[i], "person_id", None)
+        return f"person {person}" if person is not None else f"manifest {manifest_id}"
+
+    return execute_batch(services, commands, caller, item=item, progress=progress)
+
+
 # -- the intake of a manifest ------------------------------------------------------------------------------------
 
 
@@ -161,6 +215,29 @@ def admission_id(manifest_id: str, person_id: str) -> str:
     return chosen if len(chosen) <= _MAX_ID else new_id("adm")
 
 
+def intake_commands(
+    plan: ManifestIntakePlan,
+    *,
+    custodian: Custodian,
+    commitment_authority: str,
+    occurred_at: datetime,
+    authority: Authority | None = None,
+    receipt_id: str | None = None,
+) -> list[AdmitAtIntake]:
+    """The admissions :func:`admit_manifest` records for a plan: each person it admits, into the unit the rules
+    choose, no override."""
+    return [
+        AdmitAtIntake(
+            admission=c.RecordAdmission(
+                person_id=p, admission_id=admission_id(plan.manifest_id, p), facility_id=plan.facility_id,
+                occurred_at=occurred_at, commitment_authority=commitment_authority,
+            ),
+            custodian=custodian, authority=authority, receipt_id=receipt_id,
+        )
+        for p in plan.admit
+    ]
+
+
 def admit_manifest(
     services: Services,
     plan: ManifestIntakePlan,
@@ -175,16 +252,8 @@ def admit_manifest(
 ) -> list[Admitted]:
     """Admit everyone the plan names, each into the unit the rules choose, in one transaction. No override: going
     over capacity, or housing someone whose separation facts are not recorded, is decided one person at a time."""
-    commands = [
-        AdmitAtIntake(
-            admission=c.RecordAdmission(
-                person_id=p, admission_id=admission_id(plan.manifest_id, p), facility_id=plan.facility_id,
-                occurred_at=occurred_at, commitment_authority=commitment_authority,
-            ),
-            custodian=custodian, authority=authority, receipt_id=receipt_id,
-        )
-        for p in plan.admit
-    ]
+    commands = intake_commands(plan, custodian=custodian, commitment_authority=commitment_authority,
+                               occurred_at=occurred_at, authority=authority, receipt_id=receipt_id)
     results = execute_batch(services, commands, caller, item=lambda i: f"person {plan.admit[i]}", progress=progress)
     return [
         Admitted(
