@@ -85,6 +85,18 @@ def _locator(args: argparse.Namespace, backends: list[str], out: Console, log: C
     return 0
 
 
+def split_section(argv: list[str]) -> tuple[list[str], list[str]]:
+    """The command line cut after ``--only SECTION`` for a section with its own main: what comes before is this
+    parser's, everything after is the section's (so ``--only ice-air --backend postgres`` reaches ice-air's own
+    ``--backend``, not the locator's of the same name here)."""
+    for i, arg in enumerate(argv):
+        if arg == "--only" and i + 1 < len(argv) and argv[i + 1] in SECTIONS:
+            return argv[: i + 2], argv[i + 2 :]
+        if arg.startswith("--only=") and arg.partition("=")[2] in SECTIONS:
+            return argv[: i + 1], argv[i + 1 :]
+    return argv, []
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes, one repetition (a smoke run)")
@@ -108,14 +120,13 @@ def main(argv: list[str] | None = None) -> int:
     loc.add_argument("--seconds", type=int, help="length of each wrk run (default 30; 5 with --quick)")
     loc.add_argument("--backend", choices=("sqlite", "postgres"), help="the locator on one backend only")
     loc.add_argument("--workers", type=int, help="pass --workers to habeas serve (default: its own default)")
-    args, extra = parser.parse_known_args(argv)
+    head, tail = split_section(list(sys.argv[1:] if argv is None else argv))
+    args = parser.parse_args(head)
     if args.only in SECTIONS:  # a section with its own main and options (issue 12's)
         import importlib
 
         section = importlib.import_module(f"benchmarks.{SECTIONS[args.only]}")
-        return int(section.main(["--out", str(args.out), *(["--quick"] if args.quick else []), *extra]))
-    if extra:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        return int(section.main(["--out", str(args.out), *(["--quick"] if args.quick else []), *tail]))
 
     out = Console() if sys.stdout.isatty() else Console(width=160)
     if args.report is not None:

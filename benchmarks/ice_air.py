@@ -183,27 +183,7 @@ def print_targets(rows: list[dict[str, Any]], backend: str, console: Any) -> Non
     console.print(table)
 
 
-def _dispatched(argv: list[str]) -> list[str]:
-    """``argv`` with the options benchmarks/__main__.py's own parser took before handing over (it forwards only
-    ``--out``, ``--quick`` and what it does not know): ``--backend``, ``--pg-url``, ``--workdir`` and ``--profile``
-    are read back from the command line, so ``python -m benchmarks --only ice-air --backend postgres`` does what
-    it says."""
-    line = sys.argv[1:]
-    if "--only" not in line or "ice-air" not in line:
-        return argv
-    taken = argparse.ArgumentParser(add_help=False)
-    for name in ("--backend", "--pg-url", "--workdir"):
-        taken.add_argument(name)
-    taken.add_argument("--profile", action="store_true")
-    known, _ = taken.parse_known_args(line)
-    extra = [a for name, value in (("--backend", known.backend), ("--pg-url", known.pg_url),
-                                   ("--workdir", known.workdir)) if value is not None and name not in argv
-             for a in (name, value)]
-    return [*argv, *extra, *(["--profile"] if known.profile and "--profile" not in argv else [])]
-
-
 def main(argv: list[str] | None = None) -> int:
-    argv = _dispatched(list(sys.argv[1:] if argv is None else argv))
     parser = argparse.ArgumentParser(prog="python -m benchmarks --only ice-air", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("bench-out"), help="where results-ice-air.json goes")
     parser.add_argument("--quick", action="store_true", help="a few route-days of the busiest day, cut small")
