@@ -189,9 +189,22 @@ def open_reader(settings: Settings, *, schema: str | None = None) -> Door:
 def _shipped(name: str) -> Policy | None:
     """The pack shipped with habeas under ``name`` (None if there is none), parsed once a process (they are
     package data: they never change); only the packs a deployment names are parsed."""
-    from habeas.gates.policy import load_pack, shipped_packs
+    from habeas.gates.policy import load_pack
+    from habeas.gates.shipped import shipped_packs
 
     return load_pack(name) if name in shipped_packs() else None
+
+
+def check_packs(deployment: str) -> None:
+    """Refuse a bad deployment pack at start-up, before any command runs. A single shipped pack named right is not
+    parsed here: it is package data its own tests parse, and a read command, which never uses it, would spend a
+    tenth of its start-up on the YAML. Pack files, and several packs together, are parsed (:func:`load_packs`)."""
+    from habeas.gates.shipped import shipped_packs
+
+    names = [n.strip() for n in deployment.split(",") if n.strip()]
+    if len(names) == 1 and names[0] in shipped_packs():
+        return
+    load_packs(deployment)
 
 
 def load_packs(deployment: str, extra: Sequence[str] = ()) -> tuple[Policy, Packs]:

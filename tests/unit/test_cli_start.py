@@ -121,3 +121,45 @@ def test_a_read_command_imports_none_of_the_write_path(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "0 facilities" in proc.stdout
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+NOT_FOR_A_READ = (
+    "habeas.gates.policy",  # the packs' parser: a shipped pack is known good by name (its own tests parse it)
+    "yaml",
+    "cryptography",  # signing and key derivation
+    "sqlalchemy.dialects.postgresql",  # the other database's statements, built when first used
+)
+
+
+def test_a_read_command_on_a_shipped_pack_parses_no_pack_and_loads_no_cryptography(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    key = str(tmp_path / "h.key")
+    subprocess.run([sys.executable, "-m", "habeas", "--db", db, "--key", key, "init"], capture_output=True, check=True)
+    probe = (
+        "import sys, habeas.cli.main as m\n"
+        f"m.app(['--db', {db!r}, '--key', {key!r}, '--pack', 'us-federal', 'facility', 'list'], "
+        "standalone_mode=False)\n"
+        f"print([n for n in {NOT_FOR_A_READ!r} if n in sys.modules])\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(("pack", "said"), [
+    ("nope", "no such shipped pack"),
+    ("us-federal,nope", "no such shipped pack"),
+    ("{broken}", "not valid YAML"),
+])
+def test_a_read_command_still_refuses_a_bad_pack_first(tmp_path: Path, pack: str, said: str) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("gates: [\n")
+    db = f"sqlite:///{tmp_path / 'h.db'}"
+    subprocess.run([sys.executable, "-m", "habeas", "--db", db, "--key", str(tmp_path / "k"), "init"],
+                   capture_output=True, check=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "habeas", "--db", db, "--pack", pack.replace("{broken}", str(broken)), "facility",
+         "list"], capture_output=True, text=True,
+    )
+    assert proc.returncode != 0
+    assert said in proc.stderr and "Traceback" not in proc.stderr
+    assert proc.stdout == ""

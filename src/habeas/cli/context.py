@@ -24,11 +24,11 @@ class Context:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            from habeas.bootstrap import Settings, load_packs
+            from habeas.bootstrap import Settings, check_packs
 
             settings = Settings.resolve(self.db, self.key, self.pack)
             # The deployment's policy pack is configuration: a bad --pack or HABEAS_POLICY_PACK is refused here.
-            load_packs(settings.pack)
+            check_packs(settings.pack)
             self._settings = settings
         return self._settings
 

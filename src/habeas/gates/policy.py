@@ -30,11 +30,11 @@ from typing import Any, TypeVar
 from habeas.domain.errors import HabeasError
 from habeas.domain.facilities import CapacityStandard
 from habeas.domain.legal import NoticeContent
+from habeas.gates.shipped import FOLDER, shipped_packs
 
 E = TypeVar("E", bound=StrEnum)
 UNDERSTOOD = "understood"
 ALL = "all"
-_PACKS = "packs"
 
 
 class GateName(StrEnum):
@@ -199,12 +199,6 @@ def policy_from_mapping(data: Any, *, source: str, sha256: str = "") -> Policy:
     )
 
 
-def shipped_packs() -> tuple[str, ...]:
-    """Names of the packs shipped with habeas."""
-    folder = resources.files("habeas.gates").joinpath(_PACKS)
-    return tuple(sorted(f.name.removesuffix(".yaml") for f in folder.iterdir() if f.name.endswith(".yaml")))
-
-
 def load_pack(name_or_path: str | Path) -> Policy:
     """A shipped pack by name (``us-federal``), or a pack file by path (anything with a ``/`` or ``.yaml``)."""
     import yaml  # I/O at the edge: the gates and Policy themselves need only the standard library
@@ -221,7 +215,7 @@ def load_pack(name_or_path: str | Path) -> Policy:
         source = text_path
         if text_path not in shipped_packs():
             raise PolicyError(source, "(name)", f"no such shipped pack (shipped: {', '.join(shipped_packs())})")
-        raw = resources.files("habeas.gates").joinpath(_PACKS, f"{text_path}.yaml").read_bytes()
+        raw = resources.files("habeas.gates").joinpath(FOLDER, f"{text_path}.yaml").read_bytes()
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -17,18 +17,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, and_, or_, select
 
 from habeas.domain import incidents
 from habeas.domain.actors import Caller, Role
-from habeas.domain.commands import Command
+from habeas.domain.command import Command
 from habeas.domain.errors import AlreadyExists, UnknownRecord
 from habeas.domain.incidents import LogAccess
 from habeas.domain.values import format_utc
-from habeas.ledger.log import Ledger
 from habeas.services import access_chain
 from habeas.services.records import person_state
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork, as_domain
@@ -36,6 +34,9 @@ from habeas.storage.access import access_log
 from habeas.storage.projections import scope as scope_projection
 from habeas.storage.projections.access import access as access_table
 from habeas.storage.projections.scope import scope
+
+if TYPE_CHECKING:
+    from habeas.ledger.log import Ledger
 
 # The kinds of subject an agency's view (scope) holds.
 PERSON, MANIFEST, HANDOFF, INCIDENT = (
@@ -102,6 +103,9 @@ def public_searcher(secret: bytes, address: str, at: datetime) -> str:
 @lru_cache(maxsize=4)
 def _searcher_key(secret: bytes, day: str) -> bytes:
     """The day's key, derived once a day rather than once a search (30 µs a search)."""
+    from cryptography.hazmat.primitives import hashes  # not for a read command's start-up
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"habeas access-log searcher " + day.encode())
     return hkdf.derive(secret)
 

@@ -21,7 +21,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
 
@@ -30,11 +30,13 @@ from habeas.domain.actors import SYSTEM
 from habeas.domain.events import EventType
 from habeas.ledger.canonical import canonical
 from habeas.ledger.entry import parse_leaf, prepare_entry
-from habeas.ledger.log import Appender
-from habeas.ledger.verify import Problem, VerifyReport
 from habeas.storage import direct
 from habeas.storage.access import ACCESS_LOG_FIELDS, access_log
 from habeas.storage.schema import ledger_entry
+
+if TYPE_CHECKING:  # the ledger's writing and verifying: not for a read command's start-up
+    from habeas.ledger.log import Appender
+    from habeas.ledger.verify import VerifyReport
 
 COMMITTED_SUFFIX = b',"stream":"%s","type":"%s"}' % (
     ACCESS_LOG_STREAM.encode(), EventType.ACCESS_LOG_COMMITTED.value.encode()
@@ -241,6 +243,8 @@ def verify_into(conn: Connection, report: VerifyReport) -> None:
     (not read again), those its stream column finds. Rows after the last commitment count as a problem only when
     the ledger verified to its end: otherwise the missing commitment may be in the part that failed.
     """
+    from habeas.ledger.verify import Problem
+
     leaves = stored_commitment_leaves(conn, report.start) + report.kept
     chain = check_chain(iter_rows(conn), commitments_from_leaves(leaves), complete=report.ok)
     report.access_rows_checked = chain.rows_checked

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, and_, or_, select
 from habeas.domain import agreements
 from habeas.domain.actors import Caller
 from habeas.domain.agreements import Agreement, AgreementRecorded, RecordAgreement, Stay
-from habeas.domain.commands import Command
+from habeas.domain.command import Command
 from habeas.domain.custody import CustodyChanged, CustodyStatus
 from habeas.domain.errors import InvalidField, UnknownRecord
 from habeas.domain.events import Event, EventType

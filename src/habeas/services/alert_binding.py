@@ -23,7 +23,7 @@ from sqlalchemy import Connection, select
 from habeas.domain import commands as c
 from habeas.domain import manifest_commands as mc
 from habeas.domain import return_overrides as ro
-from habeas.domain.commands import Command
+from habeas.domain.command import Command
 from habeas.domain.events import EventType
 from habeas.domain.return_overrides import OpenAlert, OverrideReturnRequired
 from habeas.services import facts

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, and_, select
 from habeas.domain import commands as c
 from habeas.domain import manifests as mf
 from habeas.domain.actors import Caller
-from habeas.domain.commands import Command
+from habeas.domain.command import Command
 from habeas.domain.custody import Authority, Custodian, CustodyStatus
 from habeas.domain.errors import HabeasError, UnknownRecord
 from habeas.domain.identity import IdentityWarning, PersonIdentity, find_duplicates

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from habeas.domain import manifests as mf
-from habeas.domain.commands import Command
+from habeas.domain.command import Command
 from habeas.domain.corrections import EntryCorrected
 from habeas.domain.court_orders import CourtOrderRecorded
 from habeas.domain.errors import InvalidField, UnknownRecord

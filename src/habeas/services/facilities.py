@@ -29,7 +29,6 @@ from habeas.domain.facilities import (
     UnitRegistered,
     computed_capacity,
 )
-from habeas.ledger.note import SIG_ED25519, NoteError, parse_vkey
 from habeas.services.records import (
     AGENCY,
     FACILITY,
@@ -369,6 +368,8 @@ HANDLERS: dict[type[Command], Handler] = {
 def parse_officer_key(text: str) -> bytes:
     """An officer's Ed25519 public key: 32 bytes in base64 (what `habeas officer add --public-key` takes), or a
     C2SP verifier key ``name+keyid+base64`` (what `habeas init` writes beside a key); InvalidField otherwise."""
+    from habeas.ledger.note import SIG_ED25519, NoteError, parse_vkey  # its cryptography: not for a read's start
+
     try:
         raw = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError):

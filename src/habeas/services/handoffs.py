@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import Connection, select
 
 from habeas.domain import handoffs, notifications
-from habeas.domain.commands import Command
+from habeas.domain.command import Command
 from habeas.domain.custody import Authority, Custodian
 from habeas.domain.errors import UnknownRecord
 from habeas.domain.events import EventType

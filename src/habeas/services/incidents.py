@@ -14,7 +14,7 @@ from sqlalchemy import Connection, and_, func, select
 from habeas.domain import commands as c
 from habeas.domain import custody, headcounts, incidents
 from habeas.domain.actors import Caller
-from habeas.domain.commands import Command
+from habeas.domain.command import Command
 from habeas.domain.custody import HELD
 from habeas.domain.errors import AlreadyExists
 from habeas.domain.incidents import IncidentKind, IncidentState, ResolveIncident

@@ -22,7 +22,7 @@ from habeas.domain import commands as c
 from habeas.domain import intake
 from habeas.domain.allegations import AllegationStatus
 from habeas.domain.codec import decode
-from habeas.domain.commands import Command
+from habeas.domain.command import Command
 from habeas.domain.corrections import CorrectionAction
 from habeas.domain.custody import Authority, Custodian, CustodyStatus
 from habeas.domain.errors import DomainError, UnknownRecord

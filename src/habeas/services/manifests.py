@@ -15,7 +15,7 @@ from sqlalchemy import Connection, select
 
 from habeas.domain import manifests as mf
 from habeas.domain.actors import Caller
-from habeas.domain.commands import Command
+from habeas.domain.command import Command
 from habeas.domain.errors import UnknownRecord
 from habeas.domain.events import Event
 from habeas.domain.manifest_events import GateCheck, GateEvaluated, ManifestChanged, ManifestCreated, ManifestStatus

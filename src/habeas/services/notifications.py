@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row, select
 
 from habeas.domain import notifications
 from habeas.domain.actors import Caller
-from habeas.domain.commands import Command
+from habeas.domain.command import Command
 from habeas.domain.notifications import (
     NotificationReason,
     NotificationStatus,

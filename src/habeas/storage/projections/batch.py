@@ -7,13 +7,10 @@ a table and no per-row expression building.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.sql.dml import Insert, UpdateBase
 
 Row = dict[str, Any]
@@ -142,13 +139,13 @@ _CONFLICT = " ON CONFLICT "
 # Compiled once per statement, dialect and set of row keys: the SQL with named parameters, and the values of
 # the parameters the statement fixes itself (``values(erased=True)``).
 _COMPILED: dict[tuple[UpdateBase, str, tuple[str, ...]], tuple[str, dict[str, Any]]] = {}
-_NAMED = {"sqlite": sqlite_dialect(paramstyle="named")}
+_NAMED: dict[str, Any] = {}  # a dialect with named parameters, for a driver whose own style is positional
 
 
 def _compiled(stmt: UpdateBase, conn: Connection, keys: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
     found = _COMPILED.get((stmt, conn.dialect.name, keys))
     if found is None:
-        dialect = conn.dialect if conn.dialect.paramstyle in ("named", "pyformat") else _NAMED[conn.dialect.name]
+        dialect = conn.dialect if conn.dialect.paramstyle in ("named", "pyformat") else _named(conn.dialect.name)
         compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
         constants = {n: b.effective_value for n, b in compiled.binds.items() if n not in keys and not b.required}
         missing = sorted(n for n, b in compiled.binds.items() if n not in keys and b.required)
@@ -158,19 +155,62 @@ def _compiled(stmt: UpdateBase, conn: Connection, keys: tuple[str, ...]) -> tupl
     return found
 
 
-def upsert(table: Table) -> dict[str, UpdateBase]:
+def _named(name: str) -> Any:
+    if name not in _NAMED:
+        from sqlalchemy.dialects import registry
+
+        _NAMED[name] = registry.load(name)(paramstyle="named")
+    return _NAMED[name]
+
+
+def _insert(dialect: str, table: Table) -> Any:
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table)
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    return pg_insert(table)
+
+
+class PerDialect(Mapping[str, UpdateBase]):
+    """A statement for each dialect, built when first asked for: a module that defines one (at import) does not
+    import every dialect's SQLAlchemy code, which a read command would pay for at start-up without using."""
+
+    def __init__(self, build: Callable[[str], UpdateBase]) -> None:
+        self._build = build
+        self._built: dict[str, UpdateBase] = {}
+
+    def __getitem__(self, dialect: str) -> UpdateBase:
+        if dialect not in DIALECTS:
+            raise KeyError(dialect)
+        found = self._built.get(dialect)
+        if found is None:
+            found = self._built[dialect] = self._build(dialect)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(DIALECTS)
+
+    def __len__(self) -> int:
+        return len(DIALECTS)
+
+
+DIALECTS = ("sqlite", "postgresql")
+
+
+def upsert(table: Table) -> PerDialect:
     """Per dialect: insert a row, or set every other column of the row already there with its key."""
     key = list(table.primary_key.columns)
-    out: dict[str, UpdateBase] = {}
-    for name, stmt in (("sqlite", sqlite_insert(table)), ("postgresql", pg_insert(table))):
+
+    def build(dialect: str) -> UpdateBase:
+        stmt = _insert(dialect, table)
         others = {c.name: stmt.excluded[c.name] for c in table.columns if c not in key}
-        out[name] = stmt.on_conflict_do_update(index_elements=key, set_=others)
-    return out
+        return stmt.on_conflict_do_update(index_elements=key, set_=others)  # type: ignore[no-any-return]
+
+    return PerDialect(build)
 
 
-def insert_new(table: Table) -> dict[str, UpdateBase]:
+def insert_new(table: Table) -> PerDialect:
     """Per dialect: insert a row unless one with its key is there already (which then stays as it is)."""
-    return {
-        "sqlite": sqlite_insert(table).on_conflict_do_nothing(),
-        "postgresql": pg_insert(table).on_conflict_do_nothing(),
-    }
+    return PerDialect(lambda dialect: _insert(dialect, table).on_conflict_do_nothing())
