@@ -206,6 +206,15 @@ class Event:
             object.__setattr__(self, _PUBLIC, body)
         return body
 
+    def public_encoded(self, encode: Callable[[dict[str, Any]], bytes]) -> bytes:
+        """``encode(self.public())``, computed once and kept as :meth:`public` is: the ledger's canonical JSON of
+        the body, which the entry and the projections' body column both hold (encoded once for the two)."""
+        text: bytes | None = self.__dict__.get(_PUBLIC_ENCODED)
+        if text is None:
+            text = encode(self.public())
+            object.__setattr__(self, _PUBLIC_ENCODED, text)
+        return text
+
     def private(self) -> dict[str, Any] | None:
         """The JSON-safe personal data, or ``None`` when this event type carries none (computed once, as
         :meth:`public`)."""
@@ -222,6 +231,7 @@ class Event:
 # Where an event keeps its encoded bodies: attributes outside the dataclass fields, so equality, hashing and repr
 # (which read the fields only) never see them.
 _PUBLIC = "_encoded_public"
+_PUBLIC_ENCODED = "_encoded_public_bytes"
 _PRIVATE_BODY = "_encoded_private"
 _NAMES: dict[type[Event], tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {}
 _Fields = tuple[tuple[str, Callable[[Any], Any]], ...]

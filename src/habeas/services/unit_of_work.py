@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from habeas.domain.actors import Actor, Caller
 from habeas.domain.events import Event, EventType
+from habeas.ledger.canonical import canonical
 from habeas.ledger.entry import prepare_entry
 from habeas.services import facts
 from habeas.services.codes import check_codes
@@ -73,7 +74,7 @@ class UnitOfWork:
             prepared.append(
                 prepare_entry(
                     type=e.TYPE.value, stream=e.stream, occurred_at=e.occurred_at, recorded_at=self.now,
-                    actor=actor, body=body, private=e.private(),
+                    actor=actor, body=body, private=e.private(), body_json=e.public_encoded(canonical),
                 )
             )
         seqs = self.appender.append(prepared)

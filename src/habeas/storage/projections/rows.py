@@ -120,6 +120,8 @@ class Recorded:
         """
         if self._in_order and self._body is not None:
             return _IN_ORDER.encode(self._body)
+        if self._event is not None and self.live:  # the text the entry was made of (services/unit_of_work.py)
+            return self._event.public_encoded(canonical).decode()
         return body_json(self.body)
 
 
