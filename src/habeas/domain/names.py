@@ -53,6 +53,17 @@ def require_name(field: str, value: object, *, max_len: int = MAX_NAME) -> str:
     characters, nothing invisible or direction-changing; :class:`InvalidField` naming the character otherwise."""
     if not isinstance(value, str):
         raise InvalidField(field, value, "not text")
+    if value.isascii() and value.isprintable():
+        # Printable ASCII is already NFC, its only space is U+0020, and none of it is invisible or a control: the
+        # checks below would pass every character (most names are such text).
+        text = value.strip()
+        if text and len(text) <= max_len:
+            return text
+    return require_name_any(field, value, max_len=max_len)
+
+
+def require_name_any(field: str, value: str, *, max_len: int = MAX_NAME) -> str:
+    """:func:`require_name` the long way, for any text (what its ASCII shortcut is checked against)."""
     # Any visible space (no-break, ideographic: Japanese names are often typed with U+3000) is a plain space.
     nfc = unicodedata.normalize("NFC", value)
     text = "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in nfc).strip()
@@ -129,6 +140,13 @@ def _augmented(ch: str, scripts: ScriptsOf) -> frozenset[str] | None:
 def _mixed(word: str, scripts: ScriptsOf) -> tuple[str, str] | None:
     """``(letter, main script)`` when ``word``'s resolved script set is empty, else None. The main script is
     the one most of its letters belong to (the first met on a tie), so the odd one out is named."""
+    if word.isascii():  # Latin letters, and digits and signs common to every script: one script
+        return None
+    return mixed_any(word, scripts)
+
+
+def mixed_any(word: str, scripts: ScriptsOf) -> tuple[str, str] | None:
+    """:func:`_mixed` the long way, for any word (what its ASCII shortcut is checked against)."""
     sets = [(ch, s) for ch in word if (s := _augmented(ch, scripts)) is not None]
     if not sets:
         return None

@@ -40,8 +40,17 @@ class Sql:
 
 
 def _run(conn: Connection, sql: Sql, params: Any, many: bool) -> Any:
+    return _send(conn, sql.qmark if conn.dialect.name == "sqlite" else sql.format, params, many)
+
+
+def send(conn: Connection, text: str, params: Any) -> None:
+    """A statement already written in the driver's own parameter style (a SQLAlchemy statement compiled once, as
+    the projections' batches keep them), with one row of parameters or a list of rows (executemany)."""
+    _send(conn, text, params, isinstance(params, list)).close()
+
+
+def _send(conn: Connection, text: str, params: Any, many: bool) -> Any:
     dialect = conn.dialect
-    text = sql.qmark if dialect.name == "sqlite" else sql.format
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     before, after = conn.dispatch.before_cursor_execute, conn.dispatch.after_cursor_execute
     if before:

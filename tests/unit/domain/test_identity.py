@@ -15,6 +15,7 @@ from habeas.domain.identity import (
     PersonMerged,
     find_duplicates,
     fold,
+    fold_any,
     merge_persons,
     name_key,
     register_person,
@@ -221,3 +222,13 @@ def test_merge_refusals() -> None:
     assert merged.value.into_person_id == "p-9"
     with pytest.raises(PersonWasErased):
         merge_persons(cmd, survivor=PersonState(person_id="p-1", erased=True), duplicate=live2, now=NOW)
+
+
+@given(st.text(st.characters(max_codepoint=127)))
+def test_ascii_text_folds_by_its_table_as_the_long_way_folds_it(text: str) -> None:
+    assert fold(text) == fold_any(text)
+
+
+@given(st.text())
+def test_any_text_folds_the_long_way(text: str) -> None:
+    assert fold(text) == fold_any(text)

@@ -8,11 +8,13 @@ import unicodedata
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from habeas.domain import commands as c
 from habeas.domain.errors import InvalidField, shown
 from habeas.domain.identity import register_person
-from habeas.domain.names import require_name, require_one_script
+from habeas.domain.names import _mixed, mixed_any, require_name, require_name_any, require_one_script
 from habeas.domain.people import PartialDate, PersonName, Transliteration, check_scripts, require_born_by
 from habeas.services.scripts import script_extensions
 
@@ -174,3 +176,25 @@ def test_errors_echo_at_most_80_characters_of_a_value() -> None:
     assert shown(PartialDate(year=1990, month=5)) == "1990-05"
     assert shown(datetime(2025, 3, 1, tzinfo=UTC)) == "2025-03-01T00:00:00+00:00"
     assert shown("Ali\u202e") == "'Ali\\u202e'"  # never the control itself
+
+
+# -- the ASCII shortcuts answer as the long way does -------------------------------------------------------------
+
+ASCII = st.text(st.characters(max_codepoint=127), max_size=90)
+
+
+def outcome(check: object, *args: object, **kwargs: object) -> object:
+    try:
+        return check(*args, **kwargs)  # type: ignore[operator]
+    except InvalidField as e:
+        return ("refused", e.field, e.reason)
+
+
+@given(ASCII, st.integers(1, 80))
+def test_ascii_names_are_checked_as_any_text_is(text: str, max_len: int) -> None:
+    assert outcome(require_name, "n", text, max_len=max_len) == outcome(require_name_any, "n", text, max_len=max_len)
+
+
+@given(ASCII)
+def test_an_ascii_word_is_in_one_script_as_the_long_way_finds(word: str) -> None:
+    assert _mixed(word, script_extensions) == mixed_any(word, script_extensions)

@@ -13,6 +13,8 @@ from typing import Any
 from sqlalchemy import Connection, Table
 from sqlalchemy.sql.dml import Insert, UpdateBase
 
+from habeas.storage import direct
+
 Row = dict[str, Any]
 
 
@@ -108,7 +110,7 @@ class Batch:
                     rows = [{**constants, **row} for row in rows]
                 # The statement's SQL, compiled once, goes to the driver with the rows as they are: the rows
                 # already hold plain values, and SQLAlchemy's per-row parameter handling cost more than SQLite.
-                self.conn.exec_driver_sql(sql, rows if len(rows) > 1 else rows[0])
+                direct.send(self.conn, sql, rows if len(rows) > 1 else rows[0])
 
 
     def _copy_in(self, table: str, rows: list[Row]) -> None:
