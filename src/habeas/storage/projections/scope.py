@@ -225,8 +225,10 @@ def _rows(entries: Iterable[tuple[int, tuple[set[tuple[str, str]], set[str]], st
 def apply_scope(conn: Connection, entries: Iterable[tuple[int, Event]], actor_agency: str) -> None:
     """Record who may see what for entries recorded by an officer of ``actor_agency``."""
     rows = _rows((seq, subjects_and_agencies(event), actor_agency) for seq, event in entries)
-    if rows:
-        conn.execute(_INSERT[conn.dialect.name], rows)
+    if rows:  # through a Batch: the statement compiled once, sent to the driver as it is (batch.py)
+        batch = Batch(conn)
+        batch.add(scope, _INSERT[batch.dialect], rows)
+        batch.flush()
 
 
 def scope_many(batch: Batch, items: Sequence[Recorded]) -> None:
