@@ -17,9 +17,8 @@
 ``--quick`` builds one cohort, about 1,000 entries (a smoke run: fixed costs weigh on its rates); the default
 is 100,000. ``--workdir DIR --keep`` keeps the built log (SQLite file, PostgreSQL schema) and reuses it on the
 next run of the same size. Results go to ``--out`` (``results-rebuild.json``); ``--profile`` writes
-``profile-rebuild-<backend>.txt`` and prints its top lines. (``python -m benchmarks`` itself takes
-``--backend``, ``--workdir``, ``--profile`` and ``--pg-url`` for other sections: run this module directly,
-``python -m benchmarks.rebuild_bench``, to give them here.)
+``profile-rebuild-<backend>.txt`` and prints its top lines. Everything after ``--only rebuild`` is this
+module's command line.
 """
 
 from __future__ import annotations

@@ -14,13 +14,19 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, literal, select
 
-from habeas.domain import commands as c
 from habeas.domain import identity, people
 from habeas.domain.actors import Caller
+from habeas.domain.command import Command
 from habeas.domain.errors import InvalidField
 from habeas.domain.events import EventType
-from habeas.domain.identity import PersonIdentity
-from habeas.domain.people import PartialDate, PersonRegistered, normalize_a_number, normalize_document
+from habeas.domain.identity import MergePersons, PersonIdentity, RegisterPerson
+from habeas.domain.people import (
+    PartialDate,
+    PersonRegistered,
+    RecordAdmission,
+    normalize_a_number,
+    normalize_document,
+)
 from habeas.services.custody import CustodyAnswer, custody_answer
 from habeas.services.records import (
     ADMISSION,
@@ -78,7 +84,7 @@ def identity_candidates(conn: Connection, keys: Iterable[tuple[str, str]]) -> li
     return _identities(conn, {pid: int(seq) for _, pid, seq in rows})
 
 
-def register_person(cmd: c.RegisterPerson, *, uow: UnitOfWork) -> Result:
+def register_person(cmd: RegisterPerson, *, uow: UnitOfWork) -> Result:
     people.check_scripts(cmd.name, cmd.aliases, cmd.transliterations, scripts=script_extensions)
     probe = PersonRegistered(
         stream=cmd.person_id, occurred_at=cmd.occurred_at, name=cmd.name, aliases=cmd.aliases,
@@ -94,7 +100,7 @@ def register_person(cmd: c.RegisterPerson, *, uow: UnitOfWork) -> Result:
     return Result(uow.record(events), warnings)
 
 
-def merge_persons(cmd: c.MergePersons, *, uow: UnitOfWork) -> Result:
+def merge_persons(cmd: MergePersons, *, uow: UnitOfWork) -> Result:
     events = identity.merge_persons(
         cmd, survivor=person_state(uow.conn, cmd.person_id),
         duplicate=person_state(uow.conn, cmd.duplicate_id), now=uow.now,
@@ -102,7 +108,7 @@ def merge_persons(cmd: c.MergePersons, *, uow: UnitOfWork) -> Result:
     return Result(uow.record(events))
 
 
-def record_admission(cmd: c.RecordAdmission, *, uow: UnitOfWork) -> Result:
+def record_admission(cmd: RecordAdmission, *, uow: UnitOfWork) -> Result:
     events = people.record_admission(
         cmd, person=person_state(uow.conn, cmd.person_id),
         facility_exists=record_exists(uow.conn, EventType.FACILITY_REGISTERED, cmd.facility_id), now=uow.now,
@@ -316,8 +322,8 @@ def people_in_view(conn: Connection, caller: Caller, *, limit: int, after: str |
     return out
 
 
-HANDLERS: dict[type[c.Command], Handler] = {
-    c.RegisterPerson: register_person,
-    c.MergePersons: merge_persons,
-    c.RecordAdmission: record_admission,
+HANDLERS: dict[type[Command], Handler] = {
+    RegisterPerson: register_person,
+    MergePersons: merge_persons,
+    RecordAdmission: record_admission,
 }
