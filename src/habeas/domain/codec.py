@@ -126,52 +126,102 @@ def _same(value: Any) -> Any:
 
 
 def decode(data: Any, tp: Any, field: str = "value") -> Any:
+    return decoder(tp)(data, field)
+
+
+Decoder = Callable[[Any, str], Any]
+"""``decode(data, field)``: the value of one type from its JSON, or InvalidField naming ``field``."""
+_DECODERS: dict[Any, Decoder] = {}
+
+
+def decoder(tp: Any) -> Decoder:
+    """The function that decodes a value of type ``tp``, worked out once a type, as :func:`encoder` is (a replay
+    decodes every entry of the log: working the branch out each time cost more than decoding)."""
+    found = _DECODERS.get(tp)
+    if found is None:
+        found = _DECODERS[tp] = _decoder_for(tp)
+    return found
+
+
+def _decoder_for(tp: Any) -> Decoder:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        if data is None:
-            return None
-        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
-        return decode(data, inner, field)
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+
+        def optional(data: Any, field: str) -> Any:
+            if data is None:
+                return None
+            (one,) = inner  # a union of two types but None has no decoding: refused as ever, when used
+            return decoder(one)(data, field)
+
+        if len(inner) == 1:
+            one = decoder(inner[0])
+            return lambda data, field: None if data is None else one(data, field)
+        return optional
     if origin is tuple:
-        _expect(field, data, list)
-        inner = typing.get_args(tp)[0]
-        return tuple(decode(v, inner, field) for v in data)
+        item = decoder(typing.get_args(tp)[0])
+        return lambda data, field: tuple(item(v, field) for v in _expect(field, data, list))
     if origin is dict:
-        return copy.deepcopy(_expect(field, data, dict))
+        return lambda data, field: copy.deepcopy(_expect(field, data, dict))
     if dataclasses.is_dataclass(tp):
-        _expect(field, data, dict)
-        return decode_fields(tp, data)  # type: ignore[arg-type]
+        cls: type[Any] = tp  # type: ignore[assignment]
+        return lambda data, field: cls(**decode_kwargs(cls, _expect(field, data, dict)))
     if isinstance(tp, type) and issubclass(tp, Enum):
-        try:
-            return tp(data)
-        except ValueError as e:
-            raise InvalidField(field, data, f"not a {tp.__name__}") from e
+        enum = tp
+
+        def member(data: Any, field: str) -> Any:
+            try:
+                return enum(data)
+            except ValueError as e:
+                raise InvalidField(field, data, f"not a {enum.__name__}") from e
+
+        return member
     if tp is datetime:
-        return parse_utc(_expect(field, data, str))
+        return lambda data, field: parse_utc(_expect(field, data, str))
     if tp is date:
-        try:
-            return date.fromisoformat(_expect(field, data, str))
-        except ValueError as e:
-            raise InvalidField(field, data, "not an ISO 8601 date") from e
+        return _date
     if tp is Decimal:
-        try:
-            return Decimal(_expect(field, data, str))
-        except InvalidOperation as e:
-            raise InvalidField(field, data, "not a decimal") from e
+        return _decimal
     if tp is bytes:
-        try:
-            return base64.b64decode(_expect(field, data, str), validate=True)
-        except binascii.Error as e:
-            raise InvalidField(field, data, "not base64") from e
+        return _bytes
     if tp is bool:
-        return _expect(field, data, bool)
+        return lambda data, field: _expect(field, data, bool)
     if tp is int:
-        if isinstance(data, bool):
-            raise InvalidField(field, data, "not an int")
-        return _expect(field, data, int)
+        return _int
     if tp is str:
-        return _expect(field, data, str)
-    raise TypeError(f"no JSON decoding for {tp!r}")
+        return lambda data, field: _expect(field, data, str)
+
+    def refused(data: Any, field: str) -> Any:
+        raise TypeError(f"no JSON decoding for {tp!r}")
+
+    return refused
+
+
+def _date(data: Any, field: str) -> date:
+    try:
+        return date.fromisoformat(_expect(field, data, str))
+    except ValueError as e:
+        raise InvalidField(field, data, "not an ISO 8601 date") from e
+
+
+def _decimal(data: Any, field: str) -> Decimal:
+    try:
+        return Decimal(_expect(field, data, str))
+    except InvalidOperation as e:
+        raise InvalidField(field, data, "not a decimal") from e
+
+
+def _bytes(data: Any, field: str) -> bytes:
+    try:
+        return base64.b64decode(_expect(field, data, str), validate=True)
+    except binascii.Error as e:
+        raise InvalidField(field, data, "not base64") from e
+
+
+def _int(data: Any, field: str) -> Any:
+    if isinstance(data, bool):
+        raise InvalidField(field, data, "not an int")
+    return _expect(field, data, int)
 
 
 def decode_fields(cls: type[Any], data: dict[str, Any], *, only: typing.Container[str] | None = None) -> Any:
@@ -179,22 +229,41 @@ def decode_fields(cls: type[Any], data: dict[str, Any], *, only: typing.Containe
     return cls(**decode_kwargs(cls, data, only=only))
 
 
+_Plan = tuple[tuple[str, ...], frozenset[str], frozenset[str], dict[str, Decoder]]
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type[Any]) -> _Plan:
+    """A class's fields in order, their names, those without a default, and each one's decoder (once a class)."""
+    found = _PLANS.get(cls)
+    if found is None:
+        hints = field_types(cls)
+        fields = dataclasses.fields(cls)
+        names = tuple(f.name for f in fields)
+        found = _PLANS[cls] = (
+            names, frozenset(names), frozenset(f.name for f in fields if not _has_default(f)),
+            {n: decoder(hints[n]) for n in names},
+        )
+    return found
+
+
 def decode_kwargs(
     cls: type[Any], data: dict[str, Any], *, only: typing.Container[str] | None = None
 ) -> dict[str, Any]:
-    hints = field_types(cls)
-    names = [f.name for f in dataclasses.fields(cls) if only is None or f.name in only]
-    unknown = set(data) - set(names)
+    names, known, required, decoders = _plan(cls)
+    if only is not None:
+        names = tuple(n for n in names if n in only)
+        known = frozenset(names)
+    unknown = data.keys() - known
     if unknown:
         raise InvalidField(cls.__name__, sorted(unknown), "unknown fields")
     # A field added later has a default, and entries written before it lack it: they decode with the default
     # (a ledger is never rewritten, so its old entries must stay readable). A missing field with no default is
     # damage, refused.
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    missing = [n for n in names if n not in data and not _has_default(fields[n])]
+    missing = [n for n in names if n not in data and n in required]
     if missing:
         raise InvalidField(cls.__name__, missing, "missing fields")
-    return {n: decode(data[n], hints[n], n) for n in names if n in data}
+    return {n: decoders[n](data[n], n) for n in names if n in data}
 
 
 def _has_default(f: dataclasses.Field[Any]) -> bool:
