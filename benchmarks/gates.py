@@ -382,7 +382,7 @@ def _timed_parts() -> Iterator[dict[str, float]]:
 
     wrap(clearance, "manifest_state", "load manifest")
     wrap(legal_state, "manifest_legal_states", "load legal state")
-    wrap(clearance, "evaluate", "evaluate")
+    wrap(clearance, "evaluate_people", "evaluate")
     wrap(clearance, "_checks", "evaluate")
     wrap(mf, "clear_manifest", "decide")
     wrap(UnitOfWork, "record", "record (log + projections)")

@@ -161,5 +161,6 @@ def test_a_read_command_still_refuses_a_bad_pack_first(tmp_path: Path, pack: str
          "list"], capture_output=True, text=True,
     )
     assert proc.returncode != 0
-    assert said in proc.stderr and "Traceback" not in proc.stderr
+    assert said in proc.stderr
+    assert "Traceback" not in proc.stderr
     assert proc.stdout == ""

@@ -83,6 +83,10 @@ class Move:
     destination_country: str
 
 
+_ORDER = tuple(Criterion)
+_CRITERIA, _CHECKERS = "_criteria_set", "_criteria_checks"  # where a ClassCriteria keeps what it works out once
+
+
 def _codes(values: tuple[str, ...]) -> str:
     return ", ".join(values)
 
@@ -135,11 +139,21 @@ class ClassCriteria:
         start, end = self.detained_from, self.detained_before
         if start is not None and end is not None and start >= end:
             raise InvalidField("detained_from", start, f"not before detained_before {_when(end)}: an empty class")
-        if not self.criteria():
+        present = self._present()
+        if not present:
             raise InvalidField("criteria", self, "no criterion: a class must be defined by at least one")
+        # Worked out once: a clearance checks one class against everyone aboard, and finding the criteria set
+        # (a walk of the enum) cost more than checking them. Kept outside the fields, so equality, hashing, repr
+        # and the encoding never see it; the class is frozen, so it cannot go stale.
+        set_(self, _CRITERIA, present)
+        set_(self, _CHECKERS, tuple(_CHECKS[k] for k in present))
 
     def criteria(self) -> tuple[Criterion, ...]:
         """The criteria set, in :class:`Criterion` order."""
+        found: tuple[Criterion, ...] = self.__dict__[_CRITERIA]
+        return found
+
+    def _present(self) -> tuple[Criterion, ...]:
         c = Criterion
         present = {
             c.NATIONALITY: bool(self.nationality_in),
@@ -152,11 +166,12 @@ class ClassCriteria:
             c.DETAINED_BEFORE: self.detained_before is not None,
             c.DESIGNATION: bool(self.designation_in),
         }
-        return tuple(k for k in Criterion if present[k])
+        return tuple(k for k in _ORDER if present[k])
 
     def matches(self, facts: PersonFacts, move: Move | None) -> tuple[CriterionMatch, ...]:
         """Each criterion set, checked against ``facts`` on ``move`` (``None``: no move in question)."""
-        return tuple(_CHECKS[k](self, facts, move) for k in self.criteria())
+        checkers: tuple[_Check, ...] = self.__dict__[_CHECKERS]
+        return tuple([check(self, facts, move) for check in checkers])
 
     def covers(self, facts: PersonFacts, move: Move | None = None) -> bool:
         return all(m.match is Match.HOLDS for m in self.matches(facts, move))
@@ -263,7 +278,8 @@ def _detained_before(k: ClassCriteria, f: PersonFacts, move: Move | None) -> Cri
     return _detained(Criterion.DETAINED_BEFORE, "detained before", bound, f, lambda since: since < bound)
 
 
-_CHECKS: Mapping[Criterion, Callable[[ClassCriteria, PersonFacts, Move | None], CriterionMatch]] = {
+_Check = Callable[[ClassCriteria, PersonFacts, Move | None], CriterionMatch]
+_CHECKS: Mapping[Criterion, _Check] = {
     Criterion.NATIONALITY: _nationality,
     Criterion.DESTINATION: _destination,
     Criterion.LEGAL_BASIS: _legal_basis,

@@ -7,7 +7,7 @@ missing data is not consent).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +18,7 @@ from habeas.domain.moves import Leg
 from habeas.domain.values import require_aware, require_id
 from habeas.gates.coverage import Coverage, coverage
 from habeas.gates.policy import Policy
-from habeas.gates.rules import GATES, GateResult
+from habeas.gates.rules import GATES, SHARED, Gate, GateResult
 from habeas.gates.state import CourtOrderRecord, PersonLegalState, StayRecord
 
 # --- running them --------------------------------------------------------------------------------------------
@@ -33,39 +33,90 @@ def evaluate(person_state: PersonLegalState, leg: Leg, policy: Policy, at: datet
     return [GATES[name](person_state, leg, policy, t) for name in policy.gates]
 
 
+def evaluate_people(
+    people: Mapping[str, PersonLegalState], leg: Leg, policy: Policy, at: datetime
+) -> dict[str, list[GateResult]]:
+    """:func:`evaluate` of everyone in ``people`` (a manifest), each answer the same.
+
+    An answer that turns only on what people share (:data:`habeas.gates.rules.SHARED`: no record of a kind, the
+    same facts for the class orders, the one destination) is worked out once and the result shared: results are
+    immutable, so sharing one changes nothing recorded, and :func:`checks` then makes its public form once too.
+    """
+    t = require_aware("at", at)
+    # each gate, what its answer turns on where people may share it, and the answers already worked out
+    gates: list[tuple[Gate, Callable[[PersonLegalState], Hashable | None] | None, dict[Hashable, GateResult]]] = [
+        (GATES[name], SHARED.get(name), {}) for name in policy.gates
+    ]
+    seen: set[int] = set()  # destinations already checked against the leg
+    out: dict[str, list[GateResult]] = {}
+    for person_id, state in people.items():
+        if state.person_id != person_id:
+            raise InvalidField("people", person_id, f"state is for {state.person_id!r}")
+        dest = state.destination
+        if dest is not None and id(dest) not in seen:
+            if dest.country != leg.destination_country:
+                raise InvalidField(
+                    "destination.country", dest.country, f"not the leg's destination {leg.destination_country}"
+                )
+            seen.add(id(dest))
+        row = []
+        for gate, key_of, made in gates:
+            key = None if key_of is None else key_of(state)
+            if key is None:
+                row.append(gate(state, leg, policy, t))
+                continue
+            found = made.get(key)
+            if found is None:
+                found = made[key] = gate(state, leg, policy, t)
+            row.append(found)
+        out[person_id] = row
+    return out
+
+
 def blocking(results: Iterable[GateResult]) -> list[GateResult]:
     """The results that stop a departure: ``fail`` and ``unknown`` alike."""
     return [r for r in results if r.blocks]
 
 
 def checks(results: Mapping[str, Sequence[GateResult]]) -> dict[str, tuple[GateCheck, ...]]:
-    """The public form of everyone's results (:meth:`GateResult.check`). Equal checks are made once and shared:
-    on a manifest most gates give everyone the same answer resting on the same record (the agreement, the
-    destination's capacity, no stay, no order), and a check is immutable, so sharing it changes nothing recorded."""
-    made: dict[tuple[object, ...], GateCheck] = {}
+    """The public form of everyone's results (:meth:`GateResult.check`). A result shared by many people (on a
+    manifest most gates give everyone the same answer resting on the same record, and :func:`evaluate_people`
+    works it out once) gets one check, shared: a check is immutable, so sharing it changes nothing recorded."""
+    made: dict[int, GateCheck] = {}  # by the result's identity (the results all live until the end)
+    models: dict[tuple[object, ...], GateCheck] = {}
     out: dict[str, tuple[GateCheck, ...]] = {}
     for person_id, rs in results.items():
         row = []
         for r in rs:
-            key = (r.gate, r.outcome, r.reason.code, r.rests_on_seq, r.rests_on_record)
-            found = made.get(key)
+            found = made.get(id(r))
             if found is None:
-                found = made[key] = r.check()
+                found = made[id(r)] = _check(r, models)
             row.append(found)
         out[person_id] = tuple(row)
     return out
+
+
+def _check(r: GateResult, models: dict[tuple[object, ...], GateCheck]) -> GateCheck:
+    """``r.check()``, without validating again what a check of the same gate, outcome and reason code already
+    validated: most results rest on the person's own record, so their checks differ from each other only in the
+    record they name (``rests_on_*``, which :class:`GateCheck` takes as given), and checking the gate name and the
+    reason code (two regular expressions and an enum look-up) again for each cost more than the rest of it."""
+    key = (r.gate, r.outcome, r.reason.code)
+    model = models.get(key)
+    if model is None:
+        model = models[key] = r.check()
+    if model.rests_on_seq == r.rests_on_seq and model.rests_on_record == r.rests_on_record:
+        return model
+    check = object.__new__(GateCheck)
+    check.__dict__.update(model.__dict__, rests_on_seq=r.rests_on_seq, rests_on_record=r.rests_on_record)
+    return check
 
 
 def evaluate_manifest(
     people: Mapping[str, PersonLegalState], leg: Leg, policy: Policy, at: datetime
 ) -> dict[str, tuple[GateCheck, ...]]:
     """The ``results`` argument of :func:`habeas.domain.manifests.clear_manifest`, for everyone aboard."""
-    results: dict[str, list[GateResult]] = {}
-    for person_id, state in people.items():
-        if state.person_id != person_id:
-            raise InvalidField("people", person_id, f"state is for {state.person_id!r}")
-        results[person_id] = evaluate(state, leg, policy, at)
-    return checks(results)
+    return checks(evaluate_people(people, leg, policy, at))
 
 
 # --- after departure ------------------------------------------------------------------------------------------

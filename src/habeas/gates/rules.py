@@ -11,7 +11,7 @@ The legal sources behind each rule and each default are in the policy packs (``p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -368,6 +368,48 @@ def destination_capacity(person: PersonLegalState, leg: Leg, policy: Policy, at:
         return _result(gate, FAIL, "over-capacity", text, seq=cap.seq, record=cap.facility_id)
     return _result(gate, PASS, "within-capacity", text, seq=cap.seq, record=cap.facility_id)
 
+
+# --- what a gate's answer turns on, where everyone on a manifest may share it ------------------------------------
+#
+# For a gate listed here, ``SHARED[gate](person)`` is a key such that, on one leg under one policy at one time, two
+# people with equal keys get equal answers: everything of the person the gate reads is in the key (``None``: this
+# person's answer is their own, work it out). A manifest's people share the destination and the court orders (one
+# object each, loaded once), so those enter the key by identity. :func:`habeas.gates.evaluate.evaluate_people`
+# works each shared answer out once: checking every class order against every person was a third of the
+# evaluation. The gates left out rest on each person's own records (their seq), so nobody shares them.
+
+_NONE_LOADED, _NONE_ON_RECORD = "not-loaded", "none"
+
+
+def _empty_key(records: tuple[object, ...] | None) -> str | None:
+    """No record at all (or none loaded) is an answer everyone shares; any record is the person's own."""
+    return _NONE_LOADED if records is None else _NONE_ON_RECORD if not records else None
+
+
+def _court_order_key(person: PersonLegalState) -> Hashable:
+    """The orders (by identity) and every fact a class criterion reads; the person's id only if an order names
+    people (:data:`FACTS_READ` lists the facts, and a test holds it to :class:`PersonFacts`'s fields)."""
+    orders = person.court_orders
+    if orders is None:
+        return _NONE_LOADED
+    f = person.facts
+    named = any(o.scope.criteria is None for o in orders)
+    return (
+        id(orders), f.person_id if named else None, f.nationalities, f.legal_bases, f.facility_id, f.field_office,
+        f.district, f.detained_since, f.designations,
+    )
+
+
+FACTS_READ = ("person_id", "nationalities", "legal_bases", "facility_id", "field_office", "district",
+              "detained_since", "designations")
+
+SHARED: Mapping[GateName, Callable[[PersonLegalState], Hashable | None]] = {
+    G.NO_PROTECTION_AGAINST_DESTINATION: lambda p: _empty_key(p.protections),
+    G.NO_STAY_IN_FORCE: lambda p: _empty_key(p.stays),
+    G.NO_COURT_ORDER_COVERING: _court_order_key,
+    G.AGREEMENT_COVERS: lambda p: (id(p.destination), p.categories),
+    G.DESTINATION_CAPACITY: lambda p: id(p.destination),
+}
 
 GATES: Mapping[GateName, Gate] = {
     G.IDENTITY_VERIFIED: identity_verified,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from operator import itemgetter
 
 from sqlalchemy import (
@@ -252,16 +253,24 @@ def _apply_changed(batch: Batch, items: Sequence[Recorded]) -> None:
             p.people_changed = True
 
 
-def _gate_rows(r: Recorded) -> tuple[Row, list[tuple[str, str, int | None, str, str]]]:
+def _gate_rows(r: Recorded, times: dict[datetime, str]) -> tuple[Row, list[tuple[str, str, int | None, str, str]]]:
     """The ``p_gate_result`` row of a gate.evaluated and its blocking checks (gate, outcome, record seq, record,
-    reason code), from the event when live and from the body otherwise."""
+    reason code), from the event when live and from the body otherwise. ``times`` keeps each time's text: a
+    clearance records everyone's results at one time."""
     if r.live:
         event = r.event
         assert isinstance(event, GateEvaluated)
-        person_id, policy, at = event.person_id, event.policy, format_utc(event.occurred_at)
-        checks = [(c.gate, c.outcome.value, c.rests_on_seq, c.rests_on_record, c.reason_code) for c in event.checks]
-        blocking = [c for c, check in zip(checks, event.checks, strict=True) if check.blocks]
-        blocks = not event.checks or any(check.blocks for check in event.checks)
+        at = times.get(event.occurred_at)
+        if at is None:
+            at = times[event.occurred_at] = format_utc(event.occurred_at)
+        person_id, policy = event.person_id, event.policy
+        # GateCheck.blocks, inlined: one pass over the checks, read only where one blocks (seldom)
+        blocking = [
+            (c.gate, _VALUES[c.outcome], c.rests_on_seq, c.rests_on_record, c.reason_code)
+            for c in event.checks
+            if c.outcome is not _PASSED
+        ]
+        blocks = not event.checks or bool(blocking)
     else:
         body = r.body
         person_id, policy, at = body["person_id"], body["policy"], body["occurred_at"]
@@ -279,6 +288,8 @@ def _gate_rows(r: Recorded) -> tuple[Row, list[tuple[str, str, int | None, str, 
 
 
 _PASS = GateOutcome.PASS.value
+_PASSED = GateOutcome.PASS
+_VALUES = {o: o.value for o in GateOutcome}  # ``.value`` of an enum member is a descriptor call: a look-up is less
 
 
 def apply_gates_many(batch: Batch, items: Sequence[Recorded]) -> None:
@@ -289,8 +300,9 @@ def apply_gates_many(batch: Batch, items: Sequence[Recorded]) -> None:
     flight, once for each key (the first entry keeps it).
     """
     results, alerts = [], []
+    times: dict[datetime, str] = {}
     for r in items:
-        row, blocking = _gate_rows(r)
+        row, blocking = _gate_rows(r, times)
         results.append(row)
         if _status(batch, r.stream) not in IN_FLIGHT:  # (an unknown manifest is refused here)
             continue
