@@ -20,7 +20,7 @@ from habeas.domain.errors import HabeasError
 from habeas.domain.facilities import OfficerRef
 from habeas.domain.values import parse_utc
 from habeas.services import facts
-from habeas.services.facilities import officer_ref, unit_ref
+from habeas.services.facilities import unit_ref
 from habeas.services.records import (
     FACILITY,
     OFFICER,
@@ -72,8 +72,19 @@ def custody_state_of(person_id: str, row: Any) -> CustodyState:
     )
 
 
-def _officer(conn: Connection, officer_id: str) -> OfficerRef | None:
-    return facts.remembered(facts.officer_key(officer_id), lambda: officer_ref(conn, officer_id))
+_OFFICER_AGENCY = direct.Sql("SELECT parent_id FROM p_record WHERE kind = ? AND record_id = ?")
+
+
+def officer_of(conn: Connection, officer_id: str) -> OfficerRef | None:
+    """``facilities.officer_ref``, in the memo of the command's decision and sent straight to the driver: every
+    custody step and admission asks it."""
+
+    def load() -> OfficerRef | None:
+        row = direct.first(conn, _OFFICER_AGENCY, (OFFICER, officer_id))
+        return None if row is None else OfficerRef(officer_id=officer_id, agency_id=row[0])
+
+    return facts.remembered(facts.officer_key(officer_id), load)
+
 
 
 # Everything an admission's checks and decision read, in one query: the person, their custody, the unit (that it
@@ -135,7 +146,7 @@ def _custody(decide: Callable[..., Any], *, unit: bool = False, officer: bool = 
             facility_id = getattr(cmd, "facility_id", None) or current.facility_id or ""
             extra["unit"] = unit_ref(uow.conn, facility_id, cmd.unit_id)
         if officer:
-            extra["officer"] = _officer(uow.conn, cmd.custodian.officer_id)
+            extra["officer"] = officer_of(uow.conn, cmd.custodian.officer_id)
         return Result(uow.record(decide(cmd, state=current, now=uow.now, **extra)))
 
     return handle

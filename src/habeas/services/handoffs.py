@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, and_, select
 
 from habeas.domain import handoffs, notifications
 from habeas.domain.command import Command
@@ -24,9 +25,10 @@ from habeas.domain.handoffs import HandoffReceipt, receipt_from_event
 from habeas.ledger.note import ed25519_verify
 from habeas.services.custody import custody_state
 from habeas.services.facilities import officer_ref
-from habeas.services.records import event_at, has_record, record_event
+from habeas.services.records import event_at, record_event
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork
 from habeas.storage.projections.handoffs import handoff, handoff_signature
+from habeas.storage.projections.schema import KIND, record
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -115,12 +117,30 @@ def complete_handoff(cmd: CompleteHandoff, *, uow: UnitOfWork) -> Result:
         now=uow.now,
     )
     policy = notifications.NotificationPolicy()
+    counselled = _with_counsel(uow.conn, receipt.person_ids)
     for person_id in receipt.person_ids:
         events += notifications.transfer_notifications(
             person_id, transferred_at=receipt.at, related_id=receipt.receipt_id, policy=policy,
-            has_counsel=has_record(uow.conn, EventType.COUNSEL_RECORDED, person_id),
+            has_counsel=person_id in counselled,
         )
     return Result(uow.record(events), value=receipt)
+
+
+def _with_counsel(conn: Connection, person_ids: Sequence[str]) -> set[str]:
+    """Those of ``person_ids`` with a counsel record not retracted (``records.has_record`` for each), in one
+    query a chunk rather than one a person: a receipt names a flight's people."""
+    ids, out = list(dict.fromkeys(person_ids)), set[str]()
+    for k in range(0, len(ids), _CHUNK):
+        out.update(str(r[0]) for r in conn.execute(
+            select(record.c.person_id).distinct().where(and_(
+                record.c.kind == KIND[EventType.COUNSEL_RECORDED], record.c.person_id.in_(ids[k : k + _CHUNK]),
+                record.c.retracted.is_(False),
+            ))
+        ))
+    return out
+
+
+_CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit
 
 
 # -- queries ---------------------------------------------------------------------------------------------------

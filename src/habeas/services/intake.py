@@ -9,14 +9,15 @@ only where there is room, so a large prison's intake stays linear in the size of
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
+from sqlalchemy import Connection, and_, select
 
 from habeas.domain import commands as c
 from habeas.domain import intake
@@ -26,17 +27,18 @@ from habeas.domain.command import Command
 from habeas.domain.corrections import CorrectionAction
 from habeas.domain.custody import Authority, Custodian, CustodyStatus
 from habeas.domain.errors import DomainError, UnknownRecord
-from habeas.domain.events import EventType
-from habeas.domain.facilities import CapacityStandard, DetentionCategory, Separation, computed_capacity
+from habeas.domain.events import EventType, event_from
+from habeas.domain.facilities import CapacityStandard, DetentionCategory, Separation, UnitRegistered, computed_capacity
 from habeas.domain.people import PartialDate, Sex
 from habeas.domain.separation import Occupant, UnitOccupancy, age_group_at
 from habeas.gates.policy import Policy
-from habeas.services.custody import custody_state
-from habeas.services.facilities import housing_units, officer_ref, units
+from habeas.ledger.entry import parse_leaf
+from habeas.services.custody import custody_state, officer_of
+from habeas.services.facilities import housing_units, units
 from habeas.services.records import person_state, private_payloads, record_exists
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork
+from habeas.storage import direct
 from habeas.storage.projections.corrections import correction
-from habeas.storage.projections.custody import custody
 from habeas.storage.projections.people import person
 from habeas.storage.projections.schema import KIND, record
 
@@ -99,74 +101,166 @@ def occupants(conn: Connection, person_ids: Sequence[str], *, at: datetime) -> l
     about them). Read from the rows and the private payloads (corrections included; an erased record says
     nothing), a few queries for any number of people."""
     ids = list(person_ids)
-    registered = registrations(conn, ids)
-    convicted: set[str] = set()
-    organisations: dict[str, list[str]] = {p: [] for p in ids}
-    kinds = (KIND[EventType.CONVICTION_RECORDED], KIND[EventType.ALLEGATION_RECORDED])
     rows = list(conn.execute(
         select(record.c.person_id, record.c.kind, record.c.status, record.c.seq)
-        .where(and_(record.c.person_id.in_(ids), record.c.kind.in_(kinds), record.c.retracted.is_(False)))
+        .where(and_(record.c.person_id.in_(ids), record.c.kind.in_(_SEPARATING_KINDS), record.c.retracted.is_(False)))
         .order_by(record.c.seq)
     ))
-    alleged = [r for r in rows if r.kind == KIND[EventType.ALLEGATION_RECORDED]]
-    payloads = private_payloads(conn, [int(r.seq) for r in alleged if r.status != AllegationStatus.WITHDRAWN.value])
-    for r in rows:
-        if r.kind == KIND[EventType.CONVICTION_RECORDED]:
-            convicted.add(r.person_id)
+    return _occupants(conn, ids, registrations(conn, ids), [tuple(r) for r in rows], at=at)
+
+
+_SEPARATING_KINDS = (KIND[EventType.CONVICTION_RECORDED], KIND[EventType.ALLEGATION_RECORDED])
+
+
+def _occupants(
+    conn: Connection, ids: Sequence[str], registered: Mapping[str, tuple[Sex, PartialDate | None]],
+    rows: Sequence[tuple[Any, ...]], *, at: datetime,
+) -> list[Occupant]:
+    """:func:`occupants` from the registrations and the ``(person_id, kind, status, seq)`` rows of the convictions
+    and allegations not retracted, in log order."""
+    convicted: set[str] = set()
+    organisations: dict[str, list[str]] = {p: [] for p in ids}
+    conviction, allegation = _SEPARATING_KINDS
+    withdrawn = AllegationStatus.WITHDRAWN.value
+    payloads = private_payloads(conn, [int(seq) for _, kind, status, seq in rows
+                                       if kind == allegation and status != withdrawn]) if rows else {}
+    for person_id, kind, _, seq in rows:
+        if kind == conviction:
+            convicted.add(person_id)
         else:
-            organisation = payloads.get(int(r.seq), {}).get("organisation")
-            if organisation is not None and organisation not in organisations[r.person_id]:
-                organisations[r.person_id].append(organisation)
+            organisation = payloads.get(int(seq), {}).get("organisation")
+            if organisation is not None and organisation not in organisations[person_id]:
+                organisations[person_id].append(organisation)
+    unknown = (Sex.UNKNOWN, None)
     return [
         Occupant(
             person_id=p,
-            sex=registered.get(p, (Sex.UNKNOWN, None))[0],
+            sex=registered.get(p, unknown)[0],
             category=DetentionCategory.CONVICTED if p in convicted else DetentionCategory.MIGRATION,
-            age_group=age_group_at(registered.get(p, (Sex.UNKNOWN, None))[1], at),
+            age_group=age_group_at(registered.get(p, unknown)[1], at),
             organisations=tuple(organisations[p]),
         )
         for p in ids
     ]
 
 
+# What separation turns on, read for the admission that looks at everyone in a unit (the O(unit) part of an
+# intake) in three statements whatever the unit's size, sent straight to the driver; and for the person admitted
+# the same way. ``{who}`` is the people's ids: a subquery of the unit's, or the one person's. The registrations,
+# each with its private payload (an erased one has none)...
+_WHO_IN_UNIT = "SELECT c.person_id FROM p_custody c WHERE c.facility_id = ? AND c.unit_id = ? AND c.status = ?"
+_REGISTERED_IN_UNIT = direct.Sql(  # everyone the unit holds, registered or not (as occupants() lists them)
+    "SELECT c.person_id, p.seq, p.body, lp.payload FROM p_custody c"
+    " LEFT JOIN p_person p ON p.person_id = c.person_id LEFT JOIN ledger_private lp ON lp.seq = p.seq"
+    " WHERE c.facility_id = ? AND c.unit_id = ? AND c.status = ? ORDER BY c.person_id"
+)
+_REGISTERED_ONE = direct.Sql(
+    "SELECT p.person_id, p.seq, p.body, lp.payload FROM p_person p LEFT JOIN ledger_private lp ON lp.seq = p.seq"
+    " WHERE p.person_id = ?"
+)
+# ...which of them were ever amended (few: theirs are read as registrations() reads them)...
+_AMENDED = (
+    "SELECT DISTINCT a.corrected_seq FROM p_correction a WHERE a.action = ? AND a.corrected_seq IN"
+    " (SELECT p.seq FROM p_person p WHERE p.person_id IN ({who}))"
+)
+# ...and their convictions and allegations not retracted, in log order.
+_RECORDS = (
+    "SELECT r.person_id, r.kind, r.status, r.seq FROM p_record r WHERE r.kind IN (?, ?) AND r.retracted = ?"
+    " AND r.person_id IN ({who}) ORDER BY r.seq"
+)
+_IN_UNIT = (_REGISTERED_IN_UNIT, direct.Sql(_AMENDED.format(who=_WHO_IN_UNIT)),
+            direct.Sql(_RECORDS.format(who=_WHO_IN_UNIT)))
+_ONE = (_REGISTERED_ONE, direct.Sql(_AMENDED.format(who="?")), direct.Sql(_RECORDS.format(who="?")))
+
+
+def unit_occupants(conn: Connection, facility_id: str, unit_id: str, *, at: datetime) -> list[Occupant]:
+    """:func:`occupants` of everyone the unit holds now (in person id order), read in three statements: an
+    intake reads everyone in the unit it places someone in, so what that costs a person counts at every
+    admission."""
+    return _read(conn, _IN_UNIT, (facility_id, unit_id, CustodyStatus.IN_CUSTODY.value), None, at=at)
+
+
 def occupant(conn: Connection, person_id: str, *, at: datetime) -> Occupant:
-    return occupants(conn, [person_id], at=at)[0]
+    """``occupants(conn, [person_id], at=at)[0]``, in three statements."""
+    return _read(conn, _ONE, (person_id,), [person_id], at=at)[0]
+
+
+def _read(
+    conn: Connection, statements: tuple[direct.Sql, direct.Sql, direct.Sql], who: tuple[str, ...],
+    ids: list[str] | None, *, at: datetime,
+) -> list[Occupant]:
+    registered_sql, amended_sql, records_sql = statements
+    people = direct.rows(conn, registered_sql, who)
+    ids = [str(r[0]) for r in people] if ids is None else ids
+    amended = {int(r[0]) for r in direct.rows(conn, amended_sql, (CorrectionAction.AMEND.value, *who))}
+    registered: dict[str, tuple[Sex, PartialDate | None]] = {}
+    for person_id, seq, body, payload in people:
+        if seq is None or int(seq) in amended:
+            continue  # no registration row (registrations() leaves them out), or amended: read below
+        born = None if payload is None else _private_of(payload).get("date_of_birth")
+        registered[str(person_id)] = (Sex(json.loads(body).get("sex", Sex.UNKNOWN.value)), _birth_date(born))
+    if amended:
+        registered.update(registrations(conn, [str(r[0]) for r in people if r[1] is not None and int(r[1]) in amended]))
+    records = direct.rows(conn, records_sql, (*_SEPARATING_KINDS, False, *who))
+    return _occupants(conn, ids, registered, [tuple(r) for r in records], at=at)
+
+
+def _private_of(payload: Any) -> dict[str, Any]:
+    found = parse_leaf(bytes(payload))
+    return found if isinstance(found, dict) else {}
+
+
+_UNIT_BODIES = direct.Sql("SELECT body FROM p_record WHERE kind = ? AND parent_id = ? ORDER BY seq")
 
 
 def housing_areas(conn: Connection, facility_id: str) -> list[tuple[str, Decimal]]:
     """``(unit id, floor area)`` of each unit people are housed in (no other unit's parent: cells, not the
     blocks they form), in registration order. JSON only: this runs at every intake of a large prison."""
-    rows = conn.execute(
-        select(record.c.body).where(
-            and_(record.c.kind == KIND[EventType.UNIT_REGISTERED], record.c.parent_id == facility_id)
-        ).order_by(record.c.seq)
-    )
-    bodies = [json.loads(r.body) for r in rows]
+    rows = direct.rows(conn, _UNIT_BODIES, (KIND[EventType.UNIT_REGISTERED], facility_id))
+    bodies = [json.loads(r[0]) for r in rows]
     parents = {b.get("parent_unit_id") for b in bodies}
     return [(b["unit_id"], Decimal(b["floor_area_m2"])) for b in bodies if b["unit_id"] not in parents]
 
 
-def unit_people(conn: Connection, facility_id: str, unit_id: str) -> list[str]:
-    rows = conn.execute(
-        select(custody.c.person_id).where(
-            and_(
-                custody.c.facility_id == facility_id,
-                custody.c.unit_id == unit_id,
-                custody.c.status == CustodyStatus.IN_CUSTODY.value,
-            )
-        ).order_by(custody.c.person_id)
-    )
-    return [r.person_id for r in rows]
+_UNIT_COUNTS = direct.Sql(
+    "SELECT unit_id, count(*) FROM p_custody WHERE facility_id = ? AND status = ? GROUP BY unit_id"
+)
 
 
 def unit_counts(conn: Connection, facility_id: str) -> dict[str, int]:
     """How many people each unit of the facility holds now."""
-    rows = conn.execute(
-        select(custody.c.unit_id, func.count())
-        .where(and_(custody.c.facility_id == facility_id, custody.c.status == CustodyStatus.IN_CUSTODY.value))
-        .group_by(custody.c.unit_id)
-    )
+    rows = direct.rows(conn, _UNIT_COUNTS, (facility_id, CustodyStatus.IN_CUSTODY.value))
     return {str(r[0]): int(r[1]) for r in rows}
+
+
+# One unit's row and private payload (who it is for is private in the log); and whether it was ever amended.
+_UNIT_ROW = direct.Sql(
+    "SELECT r.seq, r.body, lp.payload FROM p_record r LEFT JOIN ledger_private lp ON lp.seq = r.seq"
+    " WHERE r.kind = ? AND r.parent_id = ? AND r.record_id = ? ORDER BY r.seq"
+)
+_ENTRY_AMENDED = direct.Sql("SELECT 1 FROM p_correction WHERE action = ? AND corrected_seq = ?")
+
+
+def _unit(conn: Connection, facility_id: str, unit_id: str) -> list[UnitRegistered]:
+    """``units(conn, facility_id, unit_id)``, for the unit an intake looks at: two statements and, for a unit's
+    row and payload as they stand, a decoding made once (an amended unit is read as units() reads it)."""
+    rows = direct.rows(conn, _UNIT_ROW, (KIND[EventType.UNIT_REGISTERED], facility_id, f"{facility_id}/{unit_id}"))
+    amend = CorrectionAction.AMEND.value
+    if any(direct.first(conn, _ENTRY_AMENDED, (amend, int(r[0]))) is not None for r in rows):
+        return units(conn, facility_id, unit_id)
+    return [_unit_registered(facility_id, str(body), None if payload is None else bytes(payload))
+            for _, body, payload in rows]
+
+
+@functools.lru_cache(maxsize=1024)
+def _unit_registered(facility_id: str, body: str, payload: bytes | None) -> UnitRegistered:
+    """A unit's event from its public body and private payload: a facility's, which no erasure touches, so it
+    may be kept; keyed by both, so an amendment is a new key."""
+    private = None if payload is None else parse_leaf(payload)
+    event = event_from(EventType.UNIT_REGISTERED.value, facility_id, json.loads(body),
+                       private if isinstance(private, dict) else None)
+    assert isinstance(event, UnitRegistered)
+    return event
 
 
 def unit_occupancies(
@@ -174,14 +268,13 @@ def unit_occupancies(
 ) -> list[UnitOccupancy]:
     """Each housing unit (or only ``only``) with who is in it now, as they stand on the day of ``at``."""
     out = []
-    for u in housing_units(conn, facility_id) if only is None else units(conn, facility_id, only):
-        people = unit_people(conn, facility_id, u.unit_id)
+    for u in housing_units(conn, facility_id) if only is None else _unit(conn, facility_id, only):
         out.append(
             UnitOccupancy(
                 facility_id=facility_id, unit_id=u.unit_id, floor_area_m2=u.floor_area_m2,
                 # a unit's private payload is on the facility's stream, which no erasure touches
                 separation=u.separation or Separation(),
-                occupants=tuple(occupants(conn, people, at=at)),
+                occupants=tuple(unit_occupants(conn, facility_id, u.unit_id, at=at)),
             )
         )
     return out
@@ -211,7 +304,7 @@ def admit_at_intake(cmd: AdmitAtIntake, *, uow: UnitOfWork, policy: Policy) -> R
             receipt_id=cmd.receipt_id, override=cmd.override,
         ),
         person=person, occupant=who, unit=unit, state=custody_state(uow.conn, adm.person_id),
-        officer=officer_ref(uow.conn, cmd.custodian.officer_id), standard=standard, now=uow.now,
+        officer=officer_of(uow.conn, cmd.custodian.officer_id), standard=standard, now=uow.now,
         already_recorded=record_exists(uow.conn, EventType.PERSON_ADMISSION_RECORDED, adm.admission_id),
     )
     overridden = [e for e in events if isinstance(e, intake.IntakeCapacityOverride | intake.IntakeUnknownOverride)]

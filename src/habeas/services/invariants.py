@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,6 +23,7 @@ from habeas.domain import commands as c
 from habeas.domain import manifests as mf
 from habeas.domain.codec import decode
 from habeas.domain.custody import CustodyState, CustodyStatus
+from habeas.domain.errors import InvalidField
 from habeas.domain.events import EventType, event_from
 from habeas.domain.facilities import CapacityStandard, computed_capacity
 from habeas.domain.headcounts import HeadcountRecorded
@@ -37,7 +39,15 @@ from habeas.domain.invariants import (
     require_reconciled,
     require_room,
 )
-from habeas.domain.manifest_events import GateCheck, GateEvaluated, ManifestPersonStruck, ManifestStatus
+from habeas.domain.manifest_events import (
+    GateCheck,
+    GateEvaluated,
+    GateOutcome,
+    ManifestCreated,
+    ManifestPersonStruck,
+    ManifestStatus,
+)
+from habeas.domain.manifest_state import apply_manifest
 from habeas.ledger.canonical import canonical
 from habeas.services import facts
 from habeas.services.custody import custody_state
@@ -45,8 +55,8 @@ from habeas.services.handoffs import CompleteHandoff, IssueHandoff, handoff_comp
 from habeas.services.intake import AdmitAtIntake
 from habeas.services.records import event_at
 from habeas.storage import direct
-from habeas.storage.projections.incidents import headcount, incident
-from habeas.storage.projections.manifests import gate_result, load_manifest, manifest, manifest_person
+from habeas.storage.projections.incidents import headcount
+from habeas.storage.projections.manifests import load_manifest, manifest, manifest_person
 from habeas.storage.projections.schema import KIND
 from habeas.storage.schema import ledger_entry
 
@@ -67,16 +77,60 @@ def _struck_reason(conn: Connection, manifest_id: str, person_id: str) -> str | 
     return None
 
 
+_GATE_BODY = direct.Sql("SELECT body FROM p_gate_result WHERE manifest_id = ? AND person_id = ?")
+_GATE_BODIES = direct.Sql("SELECT body FROM p_gate_result WHERE manifest_id = ? ORDER BY seq")
+
+
 def _gates(conn: Connection, manifest_id: str, person_id: str) -> tuple[GateCheck, ...] | None:
     """The person's latest gate results on the manifest; None if never evaluated."""
-    body = conn.execute(
-        select(gate_result.c.body).where(gate_result.c.manifest_id == manifest_id, gate_result.c.person_id == person_id)
-    ).scalar()
-    if body is None:
-        return None
-    event = event_from(EventType.GATE_EVALUATED.value, manifest_id, json.loads(body), None)
+    row = direct.first(conn, _GATE_BODY, (manifest_id, person_id))
+    return None if row is None else _gate_event(manifest_id, json.loads(row[0])).checks
+
+
+def _gate_event(manifest_id: str, data: Any) -> GateEvaluated:
+    """A stored gate.evaluated body's event: every departure reads one, so one in the form the codec writes
+    (:func:`_plain_gates`) is built straight from it; any other goes through the codec, which says what is wrong
+    with it."""
+    if _plain_gates(data):
+        return GateEvaluated(
+            stream=manifest_id, occurred_at=decode(data["occurred_at"], datetime, "occurred_at"),
+            person_id=data["person_id"], policy=data["policy"],
+            checks=tuple(GateCheck(**check) for check in data["checks"]),
+            **({"pack_sha256": data["pack_sha256"]} if "pack_sha256" in data else {}),
+        )
+    event = event_from(EventType.GATE_EVALUATED.value, manifest_id, data, None)
     assert isinstance(event, GateEvaluated)
-    return event.checks
+    return event
+
+
+_GATES_REQUIRED = frozenset({"occurred_at", "person_id", "policy", "checks"})
+_GATES_MAY = frozenset({"pack_sha256"})
+_CHECK_REQUIRED, _CHECK_MAY = frozenset({"gate", "outcome", "reason_code"}), frozenset({"rests_on_seq",
+                                                                                        "rests_on_record"})
+_OUTCOMES = frozenset(o.value for o in GateOutcome)
+
+
+def _plain_gates(data: Any) -> bool:
+    """Whether a stored gate.evaluated body is in the form the codec decodes to exactly ``GateCheck(**check)``
+    for each check (GateCheck still checks its codes); any other goes through the codec, which says what is
+    wrong with it."""
+    if not (isinstance(data, dict) and _GATES_REQUIRED <= data.keys() <= _GATES_REQUIRED | _GATES_MAY):
+        return False
+    if not all(isinstance(data[k], str) for k in ("person_id", "policy", *(_GATES_MAY & data.keys()))):
+        return False
+    try:
+        decode(data["occurred_at"], datetime, "occurred_at")
+    except InvalidField:
+        return False
+    checks = data["checks"]
+    return isinstance(checks, list) and all(
+        isinstance(c, dict) and _CHECK_REQUIRED <= c.keys() <= _CHECK_REQUIRED | _CHECK_MAY
+        and isinstance(c["gate"], str) and isinstance(c["reason_code"], str)
+        and isinstance(c["outcome"], str) and c["outcome"] in _OUTCOMES
+        and (c.get("rests_on_seq") is None or type(c["rests_on_seq"]) is int)
+        and (c.get("rests_on_record") is None or isinstance(c["rests_on_record"], str))
+        for c in checks
+    )
 
 
 def _manifests_carrying(conn: Connection, leg_id: str) -> list[str]:
@@ -91,40 +145,79 @@ def _manifests_carrying(conn: Connection, leg_id: str) -> list[str]:
     return [m for m in rows if (found := load_manifest(conn, m, with_results=False)) and found.leg.leg_id == leg_id]
 
 
-def carriers(conn: Connection, leg_id: str, person_id: str) -> list[Carrier]:
+# Each manifest listing a person (aboard, struck or an alternate), with its status and the leg it carries, in the
+# order they were made: one statement for a person, as every departure asks it; and for a receipt's people at once.
+_LISTED = (
+    "SELECT mp.person_id, mp.manifest_id, mp.role, m.status, m.created_body FROM p_manifest_person mp"
+    " JOIN p_manifest m ON m.manifest_id = mp.manifest_id"
+)
+_LISTED_ONE = direct.Sql(f"{_LISTED} WHERE mp.person_id = ? ORDER BY m.seq")
+Listed = tuple[str, Listing, ManifestStatus, str]  # (manifest id, listing, status, leg id)
+_CHUNK = 500  # ids per IN (...): well under SQLite's bound-parameter limit (a person's rows stay in one chunk)
+
+
+@functools.lru_cache(maxsize=1024)
+def _leg_of(manifest_id: str, created_body: str) -> str:
+    """The leg id a manifest.created public body names, decoded as load_manifest decodes it. The body is the
+    public log's and never changes (the row keeps it as created): decoded once for each manifest, not at every
+    move of each person on it."""
+    created = event_from(EventType.MANIFEST_CREATED.value, manifest_id, json.loads(created_body), None)
+    assert isinstance(created, ManifestCreated)
+    return created.leg.leg_id
+
+
+def _listings(conn: Connection, person_ids: Sequence[str]) -> dict[str, list[Listed]]:
+    """The manifests listing each person, in the order they were made."""
+    if not person_ids:
+        return {}
+    if len(person_ids) == 1:
+        rows = direct.rows(conn, _LISTED_ONE, (person_ids[0],))
+    else:
+        ids = list(dict.fromkeys(person_ids))
+        rows = [tuple(r) for k in range(0, len(ids), _CHUNK) for r in conn.execute(
+            select(manifest_person.c.person_id, manifest_person.c.manifest_id, manifest_person.c.role,
+                   manifest.c.status, manifest.c.created_body)
+            .join(manifest, manifest.c.manifest_id == manifest_person.c.manifest_id)
+            .where(manifest_person.c.person_id.in_(ids[k : k + _CHUNK]))
+            .order_by(manifest.c.seq)
+        )]
+    out: dict[str, list[Listed]] = {}
+    for person_id, manifest_id, role, status, body in rows:
+        out.setdefault(str(person_id), []).append(
+            (str(manifest_id), Listing(role), ManifestStatus(status), _leg_of(str(manifest_id), str(body))))
+    return out
+
+
+def carriers(conn: Connection, leg_id: str, person_id: str, *, details: bool = True,
+             listed: Sequence[Listed] | None = None) -> list[Carrier]:
     """What each manifest carrying the leg says about the person: the ones listing them (aboard, struck or an
-    alternate), or, if none does, every one carrying it (which does not list them)."""
-    listed = conn.execute(
-        select(manifest_person.c.manifest_id, manifest_person.c.role)
-        .join(manifest, manifest.c.manifest_id == manifest_person.c.manifest_id)
-        .where(manifest_person.c.person_id == person_id)
-        .order_by(manifest.c.seq)
-    ).all()
-    found = []
-    for row in listed:
-        m = load_manifest(conn, row.manifest_id, with_results=False)
-        if m is not None and m.leg.leg_id == leg_id:
-            found.append((m, Listing(row.role)))
+    alternate), or, if none does, every one carrying it (which does not list them). ``details``: why they were
+    struck and their gate results, which only a departure's decision reads (leaving a leg turns on the status
+    alone). ``listed``: the person's :func:`_listings`, if already read."""
+    if listed is None:
+        listed = _listings(conn, [person_id]).get(person_id, [])
+    found = [(m, listed_as, status) for m, listed_as, status, leg in listed if leg == leg_id]
     if not found:
         for manifest_id in _manifests_carrying(conn, leg_id):
             m = load_manifest(conn, manifest_id, with_results=False)
             assert m is not None
-            found.append((m, Listing.NOT_LISTED))
+            found.append((m.manifest_id, Listing.NOT_LISTED, m.status))
     return [
         Carrier(
-            manifest_id=m.manifest_id, leg_id=leg_id, status=m.status, listed=listed_as,
-            struck_reason=_struck_reason(conn, m.manifest_id, person_id) if listed_as is Listing.STRUCK else None,
-            gates=_gates(conn, m.manifest_id, person_id) if listed_as is Listing.ABOARD else None,
+            manifest_id=m, leg_id=leg_id, status=status, listed=listed_as,
+            struck_reason=_struck_reason(conn, m, person_id) if details and listed_as is Listing.STRUCK else None,
+            gates=_gates(conn, m, person_id) if details and listed_as is Listing.ABOARD else None,
         )
-        for m, listed_as in found
+        for m, listed_as, status in found
     ]
 
 
-def _leg_carrier(conn: Connection, state: CustodyState) -> Carrier | None:
-    """The manifest carrying the leg the person is on, if they are on one a manifest carries."""
+def _leg_carrier(conn: Connection, state: CustodyState, listed: Sequence[Listed] | None = None) -> Carrier | None:
+    """The manifest carrying the leg the person is on, if they are on one a manifest carries (as leaving it turns
+    on: its status, not the person's gates)."""
     if state.status is not CustodyStatus.IN_TRANSIT or state.leg_id is None:
         return None
-    return carrier_of(carriers(conn, state.leg_id, state.person_id))
+    return carrier_of(carriers(conn, state.leg_id, state.person_id, details=False, listed=listed))
 
 
 def _last_count(conn: Connection, manifest_id: str) -> LastCount:
@@ -141,16 +234,17 @@ def _last_count(conn: Connection, manifest_id: str) -> LastCount:
 def _open_discrepancies(conn: Connection, person_ids: Sequence[str]) -> dict[str, list[str]]:
     """The open headcount-discrepancy incidents naming each person (open ones are few: all are read)."""
     wanted, out = set(person_ids), dict[str, list[str]]()
-    rows = conn.execute(
-        select(incident.c.incident_id, incident.c.person_ids)
-        .where(incident.c.kind == IncidentKind.HEADCOUNT_DISCREPANCY.value, incident.c.resolved_seq.is_(None))
-        .order_by(incident.c.seq)
-    )
-    for row in rows:
-        for p in json.loads(row.person_ids):
+    for incident_id, people in direct.rows(conn, _OPEN_DISCREPANCIES, (IncidentKind.HEADCOUNT_DISCREPANCY.value,)):
+        for p in json.loads(people):
             if p in wanted:
-                out.setdefault(p, []).append(row.incident_id)
+                out.setdefault(p, []).append(incident_id)
     return out
+
+
+# every release, removal and hand-over asks it: sent straight to the driver
+_OPEN_DISCREPANCIES = direct.Sql(
+    "SELECT incident_id, person_ids FROM p_incident WHERE kind = ? AND resolved_seq IS NULL ORDER BY seq"
+)
 
 
 # -- the checks, named after the invariants ----------------------------------------------------------------------
@@ -187,7 +281,9 @@ def nobody_leaves_a_leg_in_the_air(conn: Connection, cmd: c.ArriveAtFacility | A
 def nobody_left_behind_at_wheels_up(conn: Connection, cmd: mf.Depart) -> None:
     """Invariant 1: a manifest departs only with everyone aboard whose custody is recorded here on its leg (boarded
     with ``custody depart``, as the demo does), never while one of them is still recorded at the facility."""
-    m = load_manifest(conn, cmd.manifest_id)
+    m = load_manifest(conn, cmd.manifest_id, with_results=False)
+    for (body,) in [] if m is None else direct.rows(conn, _GATE_BODIES, (cmd.manifest_id,)):
+        m = apply_manifest(m, _gate_event(cmd.manifest_id, json.loads(body)))  # as load_manifest applies them
     if m is None or m.status is not ManifestStatus.BOARDING or m.blocked():
         return  # the manifest's own decision refuses these, naming why (unknown, its state, the gates)
     require_boarded(m.manifest_id, m.leg.leg_id, [custody_state(conn, p) for p in m.people])
@@ -198,9 +294,11 @@ def _reconciles(conn: Connection, person_ids: Sequence[str], manifest_id: str | 
     the last count on the receipt's manifest and on the manifest carrying them, named by no open discrepancy."""
     counts: dict[str, list[LastCount]] = {}
     known: dict[str, LastCount] = {}
+    states = {p: custody_state(conn, p) for p in person_ids}
+    # the manifests listing everyone on a leg, in one statement for the receipt, not one a person
+    listings = _listings(conn, [p for p, s in states.items() if s.status is CustodyStatus.IN_TRANSIT and s.leg_id])
     for p in person_ids:
-        state = custody_state(conn, p)
-        carrier = _leg_carrier(conn, state)
+        carrier = _leg_carrier(conn, states[p], listings.get(p, []))
         if carrier is not None:
             require_leaving(p, carrier, "handoff")
         manifests = [*([manifest_id] if manifest_id else []), *([carrier.manifest_id] if carrier else [])]
