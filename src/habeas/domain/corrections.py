@@ -14,14 +14,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from habeas.domain.command import Command
-from habeas.domain.custody import HELD, CustodyState
 from habeas.domain.errors import InvalidField, PersonWasErased, Refused, UnknownRecord
 from habeas.domain.events import PRIVATE, Event, EventType
 from habeas.domain.people import PersonState
 from habeas.domain.values import require_not_future, require_slug
+
+if TYPE_CHECKING:  # custody's own module is not needed to read a correction (a read command imports this one)
+    from habeas.domain.custody import CustodyState
 
 
 class CorrectionAction(StrEnum):
@@ -156,6 +158,8 @@ def erase_person(
         raise UnknownRecord("person", cmd.person_id)
     if person.erased:
         raise PersonWasErased(cmd.person_id)
+    from habeas.domain.custody import HELD
+
     if custody.status in HELD:
         raise Refused("person", cmd.person_id, f"held ({custody.status}); release or hand over first")
     return [

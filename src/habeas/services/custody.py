@@ -13,14 +13,14 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from habeas.domain import commands as c
 from habeas.domain import custody, people
+from habeas.domain import custody_commands as c
+from habeas.domain.command import Command
 from habeas.domain.custody import Authority, Custodian, CustodyState, CustodyStatus
 from habeas.domain.errors import HabeasError
 from habeas.domain.facilities import OfficerRef
 from habeas.domain.values import parse_utc
 from habeas.services import facts
-from habeas.services.facilities import unit_ref
 from habeas.services.records import (
     FACILITY,
     OFFICER,
@@ -131,7 +131,7 @@ def load_admission(conn: Connection, cmd: c.AdmitToCustody, memo: facts.Memo) ->
     memo[facts.others_key(cmd.facility_id, cmd.unit_id, cmd.person_id)] = int(others)
 
 
-LOADERS: dict[type[c.Command], facts.Loader] = {c.AdmitToCustody: load_admission}
+LOADERS: dict[type[Command], facts.Loader] = {c.AdmitToCustody: load_admission}
 """The commands whose checks and decision read their facts in one query (the door fills the memo with it)."""
 
 
@@ -143,6 +143,8 @@ def _custody(decide: Callable[..., Any], *, unit: bool = False, officer: bool = 
         current = custody_state(uow.conn, cmd.person_id)
         extra: dict[str, Any] = {}
         if unit:
+            from habeas.services.facilities import unit_ref  # the write path's: not for a read's start-up
+
             facility_id = getattr(cmd, "facility_id", None) or current.facility_id or ""
             extra["unit"] = unit_ref(uow.conn, facility_id, cmd.unit_id)
         if officer:
@@ -287,7 +289,7 @@ def custody_answer(conn: Connection, person_id: str) -> CustodyAnswer:
 # A death or an escape is not a custody step of its own here: it is an incident (services/incidents.py), whose
 # one command also changes the custody and makes next of kin and the independent authority due, wherever the
 # death is reported from (one path per fact).
-HANDLERS: dict[type[c.Command], Handler] = {
+HANDLERS: dict[type[Command], Handler] = {
     c.AdmitToCustody: admit,
     c.DepartOnLeg: depart,
     c.ArriveAtFacility: arrive,
