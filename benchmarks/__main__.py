@@ -1,10 +1,12 @@
-"""``python -m benchmarks [--quick] [--only sqlite|postgres|gates|locator|bulk]``: run, print, write results.json.
+"""``python -m benchmarks [--quick] [--only sqlite|postgres|gates|locator|bulk|cli|commands|rebuild|ice-air]``.
 
-The full run does the ledger sections, then the gates and the demo (benchmarks/gates.py) on the same backends;
+The full run does the ledger sections, then the gates and the demo (benchmarks/gates.py) on the same backends,
+then issue 12's sections: the command path beside eventsourcing, rebuild, the ICE Air replay of the busiest day
+and the locator under load (each prints its targets with PASS/FAIL and writes its own results file);
 ``--only gates`` does the gates and the demo alone (both backends if PostgreSQL is reachable) and writes
 results-gates.json.
-``--only locator`` runs the public locator under wrk against ``habeas serve`` (benchmarks/locator.py; not part of
-the full run: it seeds 100,000 people per backend the first time) and writes results-locator.json.
+``--only locator`` runs the public locator under wrk against ``habeas serve`` (benchmarks/locator.py; it seeds
+100,000 people per backend the first time) and writes results-locator.json.
 ``--only bulk`` registers 261 people from a file and takes them to their cells, one command a person and with the bulk
 commands (benchmarks/bulk.py; SQLite; not part of the full run) and writes results-bulk.json. ``--only cli`` times
 `habeas --help` and a read command as real processes beside the interpreter's own start (benchmarks/cli_start.py).
@@ -195,7 +197,30 @@ def main(argv: list[str] | None = None) -> int:
     path.write_text(json.dumps(results, indent=2) + "\n")
     print_tables(results, out)
     out.print(f"results written to {path}")
-    return 0
+    if args.only is not None:
+        return 0
+    return _issue_12_sections(args, backends, out, log)
+
+
+def _issue_12_sections(args: argparse.Namespace, backends: list[str], out: Console, log: Console) -> int:
+    """The rest of a full run: the command path, rebuild, the ICE Air replay (its busiest day, on each backend;
+    the year extrapolated from it) and the locator under load, each printing its targets with PASS/FAIL."""
+    import importlib
+
+    quick = ["--quick"] if args.quick else []
+    both = ["--backend", "both" if len(backends) == 2 else backends[0]]
+    runs = {
+        "commands": [] if len(backends) == 2 else ["--backend", backends[0]],
+        "rebuild": [] if len(backends) == 2 else ["--backend", backends[0]],
+        "ice-air": [*([] if args.quick else ["--day", "2012-04-19"]), *both],
+    }
+    failed = 0
+    for name, extra in runs.items():
+        log.rule(f"python -m benchmarks --only {name} {' '.join(extra)}".rstrip())
+        section = importlib.import_module(f"benchmarks.{SECTIONS[name]}")
+        failed |= int(section.main(["--out", str(args.out), *quick, *extra]))
+    log.rule("python -m benchmarks --only locator")
+    return failed | _locator(args, backends, out, log)
 
 
 if __name__ == "__main__":
