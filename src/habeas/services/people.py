@@ -10,7 +10,7 @@ import contextlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Select, and_, literal, select
 
@@ -27,7 +27,6 @@ from habeas.domain.people import (
     normalize_a_number,
     normalize_document,
 )
-from habeas.services.custody import CustodyAnswer, custody_answer
 from habeas.services.records import (
     ADMISSION,
     ALLEGATION,
@@ -48,6 +47,9 @@ from habeas.storage import direct
 from habeas.storage.projections.people import identity_keys, name_search_key, person, person_key
 from habeas.storage.projections.schema import record
 from habeas.storage.projections.scope import PERSON, scope
+
+if TYPE_CHECKING:  # custody's services: imported by a person's view, not by a search
+    from habeas.services.custody import CustodyAnswer
 
 
 def _matching(keys: int) -> direct.Sql:
@@ -152,6 +154,8 @@ def _court_orders_naming(conn: Connection, person_id: str) -> list[RecordView]:
 
 
 def person_view(conn: Connection, person_id: str) -> PersonView:
+    from habeas.services.custody import custody_answer
+
     row = person_row(conn, person_id)
     public = json.loads(row.body)
     event = None if row.erased else event_at(conn, int(row.seq))
