@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, or_, select
 
 from habeas.domain import incidents
 from habeas.domain.actors import Caller, Role
@@ -30,6 +30,7 @@ from habeas.domain.values import format_utc
 from habeas.services import access_chain
 from habeas.services.records import person_state
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork, as_domain
+from habeas.storage import direct
 from habeas.storage.access import access_log
 from habeas.storage.projections import scope as scope_projection
 from habeas.storage.projections.access import access as access_table
@@ -129,17 +130,30 @@ HANDLERS: dict[type[Command], Handler] = {
 # -- scope, as the entry points ask for it (the caller's agency's view) ------------------------------------
 
 
-def visible(conn: Connection, caller: Caller, kind: str, subject_ids: Sequence[str]) -> set[str]:
-    """Which of ``subject_ids`` (of ``kind``: PERSON, MANIFEST, HANDOFF, INCIDENT) the caller's agency sees."""
-    ids = sorted(set(subject_ids))
-    if not ids:
-        return set()
-    rows = conn.execute(
-        select(scope.c.subject_id).where(
-            and_(scope.c.agency_id == caller.agency, scope.c.subject_kind == kind, scope.c.subject_id.in_(ids))
-        )
+_VISIBLE_CHUNK = 500
+"""Ids a visibility query names at most (SQLite's bound on a statement's parameters is far above it)."""
+
+
+@lru_cache(maxsize=64)
+def _visible_sql(n: int) -> direct.Sql:
+    return direct.Sql(
+        "SELECT subject_id FROM p_scope WHERE agency_id = ? AND subject_kind = ? AND subject_id IN ("
+        + ", ".join("?" * n) + ")"
     )
-    return {r.subject_id for r in rows}
+
+
+def visible(conn: Connection, caller: Caller, kind: str, subject_ids: Sequence[str]) -> set[str]:
+    """Which of ``subject_ids`` (of ``kind``: PERSON, MANIFEST, HANDOFF, INCIDENT) the caller's agency sees.
+
+    One point query on the scope's key a chunk of ids, sent straight to the driver (storage/direct.py): the
+    door asks this of nearly every command an agency issues, and built as a Core expression it cost ten times
+    what the database spends answering it (0.4 ms a command, the ICE Air replay's top cost of a custody step)."""
+    ids = sorted(set(subject_ids))
+    seen: set[str] = set()
+    for at in range(0, len(ids), _VISIBLE_CHUNK):
+        chunk = ids[at:at + _VISIBLE_CHUNK]
+        seen.update(r[0] for r in direct.rows(conn, _visible_sql(len(chunk)), (caller.agency, kind, *chunk)))
+    return seen
 
 
 def require_visible(conn: Connection, caller: Caller, kind: str, subject_ids: Sequence[str]) -> None:

@@ -86,9 +86,13 @@ def _in_view(conn: Connection, caller: Caller, kind: str, ids: Iterable[str | No
 
 def _holds(conn: Connection, cmd: Any, caller: Caller, person_ids: Iterable[str]) -> None:
     """The caller's agency is the custodian of every person named who has one (held, in transit, or handed over
-    and not yet admitted); every person named must be in its view."""
-    for person_id in person_ids:
-        _in_view(conn, caller, PERSON, [person_id])
+    and not yet admitted); every person named must be in its view. Who is in view is asked once for them all;
+    each person is then refused in the order named, in view first, as one query a person refused them."""
+    named = list(person_ids)
+    seen = visible(conn, caller, PERSON, [p for p in named if p is not None])
+    for person_id in named:
+        if person_id is not None and person_id not in seen:
+            raise UnknownRecord(PERSON, person_id)
         state = custody_state(conn, person_id)
         if state.custodian is not None and state.custodian.agency_id != caller.agency:
             raise NotTheCustodian(_name(cmd), person_id, caller.agency, state.custodian.agency_id)

@@ -13,6 +13,7 @@ recorded as a re-check whose failure raises a return-required alert. Each lapse 
 
 from __future__ import annotations
 
+import functools
 import gc
 import threading
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from habeas.domain import manifests as mf
 from habeas.domain.command import Command
@@ -38,7 +39,8 @@ from habeas.gates.state import CourtOrderRecord, StayRecord
 from habeas.services import legal_state
 from habeas.services.records import event_at
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork
-from habeas.storage.projections.manifests import ABOARD, load_manifest, manifest, manifest_person
+from habeas.storage import direct
+from habeas.storage.projections.manifests import ABOARD, load_manifest
 from habeas.storage.projections.schema import record_key
 
 S = ManifestStatus
@@ -175,13 +177,25 @@ def _record_gate_results(cmd: mf.RecordGateResults, *, uow: UnitOfWork, packs: P
 # -- the reaction to legal records --------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=16)
+def _manifests_sql(n_statuses: int, of_person: bool) -> direct.Sql:
+    marks = ", ".join("?" * n_statuses)
+    if not of_person:
+        return direct.Sql(f"SELECT manifest_id FROM p_manifest WHERE status IN ({marks}) ORDER BY manifest_id")
+    return direct.Sql(
+        "SELECT m.manifest_id FROM p_manifest m JOIN p_manifest_person mp ON mp.manifest_id = m.manifest_id"
+        f" WHERE mp.person_id = ? AND mp.role = ? AND m.status IN ({marks}) ORDER BY m.manifest_id"
+    )
+
+
 def _manifests_with(conn: Connection, statuses: frozenset[ManifestStatus], person_id: str | None = None) -> list[str]:
-    query = select(manifest.c.manifest_id).where(manifest.c.status.in_([s.value for s in statuses]))
-    if person_id is not None:
-        query = query.join(manifest_person, manifest_person.c.manifest_id == manifest.c.manifest_id).where(
-            manifest_person.c.person_id == person_id, manifest_person.c.role == ABOARD
-        )
-    return [r.manifest_id for r in conn.execute(query.order_by(manifest.c.manifest_id))]
+    """The manifests in one of ``statuses`` (with ``person_id`` aboard, if named), by id. Every legal record
+    asks this (:func:`after_legal_record`), so it goes straight to the driver (storage/direct.py): built as a
+    Core expression it cost 0.4 ms a record, ten times the query."""
+    values = sorted(s.value for s in statuses)
+    if person_id is None:
+        return [r[0] for r in direct.rows(conn, _manifests_sql(len(values), False), values)]
+    return [r[0] for r in direct.rows(conn, _manifests_sql(len(values), True), (person_id, ABOARD, *values))]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -20,7 +20,7 @@ from habeas.domain.errors import AlreadyExists
 from habeas.domain.incidents import IncidentKind, IncidentState, ResolveIncident
 from habeas.services.access import INCIDENT, visible
 from habeas.services.custody import custody_state
-from habeas.services.manifests import manifest_from_log
+from habeas.services.manifests import manifest_people
 from habeas.services.unit_of_work import Handler, Result, UnitOfWork, as_domain
 from habeas.storage.projections.incidents import headcount, incident
 
@@ -58,8 +58,7 @@ def headcount_exists(conn: Connection, headcount_id: str) -> bool:
 def record_headcount(cmd: RecordHeadcount, *, uow: UnitOfWork) -> Result:
     expected: tuple[str, ...] | None = cmd.expected_person_ids
     if expected is None:
-        found = manifest_from_log(uow.conn, cmd.manifest_id)
-        expected = None if found is None else found.people
+        expected = manifest_people(uow.conn, cmd.manifest_id)
     events = headcounts.record_headcount(
         as_domain(headcounts.RecordHeadcount, cmd), expected=expected, now=uow.now,
         already_recorded=headcount_exists(uow.conn, cmd.headcount_id),
