@@ -85,6 +85,8 @@ class TrustedProxies:
         return ",".join(str(n) for n in self.networks)
 
     def trusts(self, address: str) -> bool:
+        if not self.networks:  # no proxy named (the usual case): no need to parse the address of every request
+            return False
         ip = _ip(address)
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped  # a dual-stack socket's IPv4 peer, ::ffff:10.0.0.5

@@ -246,6 +246,16 @@ class Ledger:
             store.insert_checkpoint(conn, checkpoint)
         return note
 
+    def written_edge(self, size: int, root: bytes) -> Sequence[tuple[int, bytes]] | None:
+        """The right edge of the tree of ``size`` and ``root`` ((level, hash) nodes, levels falling), if this
+        process's writer wrote that tree last; None otherwise (another process wrote on, or this one moved on).
+        What the public locator's proofs start from. Read-only: the frontier kept is never changed once set (each
+        batch appends to a copy)."""
+        cached = self._frontier
+        if cached is None or cached[0] != size or cached[1] != root:
+            return None
+        return tuple(cached[2].nodes)
+
     def _frontier_for(self, conn: Connection, size: int, root: bytes) -> Frontier:
         cached = self._frontier
         if cached is not None and cached[0] == size and cached[1] == root:

@@ -19,15 +19,16 @@ proof to the tiles it needs (issue 12: 6 ms of CPU a lookup before, under 0.5 ms
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pycountry
@@ -41,7 +42,7 @@ from habeas.domain.people import normalize_a_number
 from habeas.ledger import merkle
 from habeas.ledger.log import Ledger, LogError
 from habeas.ledger.tiles import TILE_HEIGHT, TileReader
-from habeas.ledger.tlog_proof import format_tlog_proof
+from habeas.ledger.tlog_proof import TLOG_PROOF_HEADER
 from habeas.storage import direct, ledger_store
 from habeas.storage.projections.custody import custody
 from habeas.storage.projections.people import person, person_key
@@ -239,11 +240,23 @@ def _body(text: str | None) -> dict[str, Any]:
     return {} if text is None else dict(json.loads(text))
 
 
+# A facility's or agency's reference is made from its record's body once, not once an answer: a log names a few
+# hundred of them, and every answer names one to three (frozen, so an answer may share them).
+@lru_cache(maxsize=4096)
 def _agency_ref(agency_id: str | None, body: str | None) -> AgencyRef | None:
     if agency_id is None:
         return None
     b = _body(body)
     return AgencyRef(agency_id=agency_id, name=b.get("name"), country=b.get("country"))
+
+
+@lru_cache(maxsize=4096)
+def _facility_ref(facility_id: str, body: str | None) -> FacilityRef:
+    b = _body(body)
+    return FacilityRef(
+        facility_id=facility_id, name=b.get("name"), address=b.get("address"), city=b.get("city"),
+        region=b.get("region"), postal_code=b.get("postal_code"), country=b.get("country"), contact=b.get("contact"),
+    )
 
 
 def _answer(row: Sequence[Any]) -> _Answer:
@@ -259,14 +272,7 @@ def _answer(row: Sequence[Any]) -> _Answer:
         )
         return _Answer(located, leaf_bytes, merged_into, bool(erased), born_in)
     custodian = _agency_ref(custodian_id, custodian_body)
-    facility = None
-    if facility_id is not None:
-        b = _body(facility_body)
-        facility = FacilityRef(
-            facility_id=facility_id, name=b.get("name"), address=b.get("address"), city=b.get("city"),
-            region=b.get("region"), postal_code=b.get("postal_code"), country=b.get("country"),
-            contact=b.get("contact"),
-        )
+    facility = None if facility_id is None else _facility_ref(facility_id, facility_body)
     transfer = None
     if status in (CustodyStatus.HANDED_OVER, CustodyStatus.REMOVED) and country is not None:
         transfer = Transfer(agency=custodian, country=country, at=since)
@@ -342,6 +348,11 @@ def _summary(status: str, since: str | None, custodian: AgencyRef | None, facili
     return f"{status.replace('_', ' ')} since {since}"
 
 
+Edge = Sequence[tuple[int, bytes]]
+"""A tree's perfect subtrees as (height, root), largest first: the writer's :class:`~habeas.ledger.tiles.Frontier`
+nodes, which are exactly these."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Edge:
     """A tree of ``size`` leaves as the perfect subtrees it splits into (its largest power of two first, then the
@@ -352,31 +363,44 @@ class _Edge:
     heights: tuple[int, ...]
     roots: tuple[bytes, ...]
     rests: tuple[bytes | None, ...]  # None after the last subtree
+    outers: dict[int, str] = field(default_factory=dict, compare=False)  # subtree -> :meth:`outer` as proof lines
 
     @classmethod
-    def of(cls, nodes: merkle.NodeReader, size: int) -> _Edge:
-        starts, heights, roots = [], [], []
+    def of(cls, nodes: merkle.NodeReader, size: int, known: Edge | None = None, before: _Edge | None = None) -> _Edge:
+        """The edge of ``size``: its roots as ``known`` gives them (the writer's frontier of this very tree), else
+        those ``before`` (an edge of a smaller size) shares with it, else read. A perfect subtree never changes
+        once complete, so only the subtrees the new entries closed are read: each checkpoint moves the tree on by
+        an entry or a few, and reading its right edge again took a lookup more CPU than the rest of its proof."""
+        starts, heights = [], []
         start = 0
         for level in range(size.bit_length() - 1, -1, -1):
             if size >> level & 1:
                 starts.append(start)
                 heights.append(level)
-                roots.append(nodes.node(level, start >> level))
                 start += 1 << level
+        if known is not None and [h for h, _ in known] == heights:
+            roots = [root for _, root in known]
+        else:
+            kept = {} if before is None else dict(zip(zip(before.starts, before.heights, strict=True), before.roots,
+                                                      strict=True))
+            roots = [kept.get((s, h)) or nodes.node(h, s >> h) for s, h in zip(starts, heights, strict=True)]
         rests: list[bytes | None] = [None]
         for root in reversed(roots[1:]):  # right to left: MTH of the rest is the fold of the roots after it
             rests.append(root if rests[-1] is None else merkle.node_hash(root, rests[-1]))
         return cls(size, tuple(starts), tuple(heights), tuple(roots), tuple(reversed(rests)))
 
-    def path(self, tiles: TileReader, seq: int) -> list[bytes]:
-        """RFC 9162's PATH(seq, D[0:size]), leaf to root: the siblings inside the perfect subtree that holds the
-        leaf (read a tile at a time: each tile gives eight levels of them), the hash of the subtrees after it, the
-        roots of those before it, nearest first. The hashes :func:`merkle.inclusion_proof` folds from ranges."""
+    def subtree(self, seq: int) -> int:
+        """Which of the perfect subtrees holds leaf ``seq``."""
         i = len(self.starts) - 1
         while seq < self.starts[i]:
             i -= 1
+        return i
+
+    def inner(self, tiles: TileReader, seq: int, i: int) -> tuple[bytes, ...]:
+        """The leaf's siblings inside perfect subtree ``i``, leaf upwards (read a tile at a time: each tile gives
+        eight levels of them). The same in every larger tree whose edge keeps that subtree."""
         height = self.heights[i]
-        hashes = []
+        hashes: list[bytes] = []
         for base in range(0, height, TILE_HEIGHT):  # tree levels base .. base + 7 are in one tile of tile level L
             levels = range(min(TILE_HEIGHT, height - base))
             first = seq >> base  # the leaf's ancestor at tree level base
@@ -384,11 +408,36 @@ class _Edge:
             offset = first - (tile << TILE_HEIGHT)  # its place in the tile
             folded = tiles.levels(base // TILE_HEIGHT, tile, max(((offset >> k) ^ 1) + 1 << k for k in levels))
             hashes += [folded[k][(offset >> k) ^ 1] for k in levels]
+        return tuple(hashes)
+
+    def outer(self, i: int) -> list[bytes]:
+        """The rest of PATH(seq, D[0:size]) for a leaf in subtree ``i``: the hash of the subtrees after it, then
+        the roots of those before it, nearest first."""
         rest = self.rests[i]
-        if rest is not None:
-            hashes.append(rest)
-        hashes.extend(reversed(self.roots[:i]))
-        return hashes
+        return [*(() if rest is None else (rest,)), *reversed(self.roots[:i])]
+
+    def outer_lines(self, i: int) -> str:
+        """:meth:`outer` as a tlog-proof's lines, each ended by a newline (made once a subtree)."""
+        found = self.outers.get(i)
+        if found is None:
+            found = self.outers[i] = _lines(self.outer(i))
+        return found
+
+    def path(self, tiles: TileReader, seq: int) -> list[bytes]:
+        """RFC 9162's PATH(seq, D[0:size]), leaf to root: the hashes :func:`merkle.inclusion_proof` folds from
+        ranges."""
+        i = self.subtree(seq)
+        return [*self.inner(tiles, seq, i), *self.outer(i)]
+
+
+def _lines(hashes: Sequence[bytes]) -> str:
+    return "".join(f"{base64.b64encode(h).decode()}\n" for h in hashes)
+
+
+def _tlog_proof(seq: int, lines: str, note: str) -> str:
+    """The c2sp.org/tlog-proof@v1 text :func:`habeas.ledger.tlog_proof.format_tlog_proof` makes (no extra data),
+    from the hashes already written as lines: a proof is mostly lines kept from earlier proofs."""
+    return f"{TLOG_PROOF_HEADER}\nindex {seq}\n{lines}\n{note}"
 
 
 class ProofCache:
@@ -396,17 +445,21 @@ class ProofCache:
 
     A proof depends only on the entry and the tree size, so the proof made for one answer is the proof of every
     later answer resting on the same entry until the checkpoint moves. Each search that finds someone moves it
-    (its access-log commitment is an entry), so what every proof of a size shares is kept too (:class:`_Edge`):
-    a proof is then the entry's siblings in its perfect subtree, read from tiles this cache keeps (full tiles never
-    change), and what is kept. The tiles are read on the lookup's own connection (:meth:`reader`): a proof costs a
-    lookup no second connection and no read of the log's head.
+    (its access-log commitment is an entry), so what outlives a checkpoint is kept too: the leaf's siblings inside
+    its perfect subtree (the same in every tree that still has the subtree), and the tree's right edge
+    (:class:`_Edge`), taken from the writer's frontier when this process wrote that very tree (``known``), else
+    built from the last one; a new proof is then those, joined. Tiles are read through this cache's
+    (full tiles never change), on the lookup's own connection (:meth:`reader`): a proof costs a lookup no second
+    connection and no read of the log's head.
     """
 
     PROOFS = 50_000  # proofs kept for one checkpoint (about 1.5 kB each) before they start again
 
-    def __init__(self) -> None:
+    def __init__(self, known: Callable[[int, str], Edge | None] | None = None) -> None:
         self._lock = threading.Lock()
+        self._known = known
         self._proofs: dict[int, str] = {}  # seq -> the proof against the latest checkpoint
+        self._inner: dict[tuple[int, int, int], str] = {}  # (seq, subtree start, height) -> its siblings' lines
         self._edge: _Edge | None = None  # of the latest size
         self._tiles: OrderedDict[tuple[int, int], list[list[bytes]]] = OrderedDict()
 
@@ -426,9 +479,18 @@ class ProofCache:
             if edge is not None and edge.size == size and (hit := self._proofs.get(seq)) is not None:
                 return hit
         if edge is None or edge.size != size:
-            edge = _Edge.of(nodes, size)
-        proof = format_tlog_proof(seq, edge.path(nodes, seq), note)
+            known = None if self._known is None else self._known(size, note)
+            edge = _Edge.of(nodes, size, known, edge if edge is not None and edge.size < size else None)
+        i = edge.subtree(seq)
+        key = (seq, edge.starts[i], edge.heights[i])
+        inner = self._inner.get(key)
+        if inner is None:
+            inner = _lines(edge.inner(nodes, seq, i))
+        proof = _tlog_proof(seq, inner + edge.outer_lines(i), note)
         with self._lock:
+            if len(self._inner) >= self.PROOFS:
+                self._inner = {}
+            self._inner[key] = inner
             kept = self._edge
             if kept is None or size > kept.size:
                 # the checkpoint moved on: what was kept for the old size is no one's answer any more
@@ -441,6 +503,26 @@ class ProofCache:
         return proof
 
 
+def _written(ledger: Ledger) -> Callable[[int, str], Edge | None]:
+    """The right edge of the tree of ``size`` the checkpoint ``note`` signs, if this process's writer has it in
+    memory (it wrote that tree last), checked against the note's root; None otherwise (another process wrote on,
+    or the writer moved on already). Holds the ledger weakly: :data:`_LOOKUPS` is keyed by it."""
+    ref = weakref.ref(ledger)
+
+    def known(size: int, note: str) -> Edge | None:
+        found = ref()
+        if found is None:
+            return None
+        lines = note.split("\n", 3)
+        try:
+            root = base64.b64decode(lines[2], validate=True) if len(lines) > 3 else None
+        except ValueError:
+            return None
+        return None if root is None else found.written_edge(size, root)
+
+    return known
+
+
 class Lookups:
     """What the locator keeps for one log: its proofs, and a gate that lets at most as many lookups read at once as
     the engine's pool keeps connections, less one for the writer. More would not go faster on a few CPUs, and each
@@ -448,7 +530,7 @@ class Lookups:
     under 50 clients: one lookup in five opened a SQLite connection, with its PRAGMAs)."""
 
     def __init__(self, ledger: Ledger) -> None:
-        self.proofs = ProofCache()
+        self.proofs = ProofCache(_written(ledger))
         pool = ledger.engine.pool
         size = pool.size() if isinstance(pool, QueuePool) else 2
         self.gate = threading.BoundedSemaphore(max(1, size - 1))
