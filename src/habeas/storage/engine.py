@@ -8,6 +8,7 @@ waits for the lock instead of failing at once. PostgreSQL goes through psycopg 3
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,12 +16,14 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DisconnectionError
 
 from habeas.storage import direct
 from habeas.storage.errors import StorageError, translated
 
 DEFAULT_URL = "sqlite:///./habeas.db"
+PING_AFTER = 10.0
+"""Seconds a PostgreSQL connection may sit in the pool before it is checked again when taken out."""
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -40,7 +43,9 @@ def sqlite_path(url: str) -> Path | None:
     return Path(u.database)
 
 
-def make_engine(url: str, *, schema: str | None = None, must_exist: bool = False, **kw: Any) -> Engine:
+def make_engine(
+    url: str, *, schema: str | None = None, must_exist: bool = False, ping_after: float = PING_AFTER, **kw: Any
+) -> Engine:
     """An engine for ``url``; ``schema`` (PostgreSQL) puts every table in a schema of its own (tests use it).
 
     ``must_exist`` refuses a SQLite path that is not there yet, so a mistyped ``--db`` on a read command says so
@@ -68,8 +73,32 @@ def make_engine(url: str, *, schema: str | None = None, must_exist: bool = False
             if not _SCHEMA_NAME.match(schema):
                 raise StorageError(f"bad schema name {schema!r}")
             connect_args["options"] = f"-csearch_path={schema}"
-        return create_engine(url, connect_args=connect_args, pool_pre_ping=True, **kw)
+        engine = create_engine(url, connect_args=connect_args, **kw)
+        _ping_after_idle(engine, ping_after)
+        return engine
     raise StorageError(f"unsupported database {backend!r}: use sqlite:///PATH or postgresql://...")
+
+
+def _ping_after_idle(engine: Engine, seconds: float) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, but only for a connection that sat in the pool ``seconds`` or more: one
+    a restarted or restarting server may have dropped. Pinging at every checkout cost a lookup of the public
+    locator a quarter of its time (a round trip before its one statement), for connections used a moment ago. A
+    failed ping is a disconnection: the pool drops the connection and takes, or opens, another."""
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(dbapi_connection: Any, record: Any) -> None:
+        record.info["habeas_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        since = record.info.get("habeas_idle_since")
+        if since is None or time.monotonic() - since < seconds:
+            return  # new, or back in the pool a moment ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as e:
+            raise DisconnectionError(f"the connection dropped while idle: {e}") from e
 
 
 @contextmanager
