@@ -170,11 +170,11 @@ class Signer:
     def private_key(self) -> Ed25519PrivateKey:
         return Ed25519PrivateKey.from_private_bytes(self.seed)
 
-    @property
+    @cached_property  # the writer names the key in the signature of every checkpoint: derived once, not a batch
     def public_key(self) -> bytes:
         return self.private_key.public_key().public_bytes_raw()
 
-    @property
+    @cached_property
     def key_id(self) -> int:
         return key_id(self.name, SIG_ED25519, self.public_key)
 
