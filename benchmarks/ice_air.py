@@ -9,8 +9,7 @@ verified and every projection rebuilt from it and compared.
 
 Slices: ``--day 2012-04-19`` (the busiest day in the file), ``--month 2012-04``, ``--year 2012`` (the default),
 ``--limit-route-days N``, ``--cap-people N`` (each route-day cut to N people); ``--quick`` is the first 4
-route-days of the busiest day, at most 10 people each. ``--backend sqlite|postgres`` (``both`` too, when run as
-``python -m benchmarks.ice_air``: the dispatcher's own ``--backend`` knows only the two).
+route-days of the busiest day, at most 10 people each. ``--backend sqlite|postgres|both``.
 
 Targets (issue 12), each printed with PASS/FAIL beside the limits measured in the same run (the register step's
 own people/s: registering alone; a raw executemany + SHA-256 append and habeas's ledger appending alone, in

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Column, Connection, Index, String, Table
 
 from habeas.domain.codec import field_types
-from habeas.domain.custody import Authority, Custodian
+from habeas.domain.custody_commands import Authority, Custodian
 from habeas.domain.events import Event, EventType, event_class
 from habeas.storage.projections.batch import Batch, Row, insert_new
 from habeas.storage.projections.rows import Recorded
