@@ -87,19 +87,14 @@ def _run_mode(mode: str, system: System, crowd: list[Person]) -> float:
 
 def _profile(path: Path, fn: Callable[[], None]) -> None:
     import cProfile
-    import io
-    import pstats
+
+    from benchmarks.profile import write_report
 
     prof = cProfile.Profile()
     prof.enable()
     fn()
     prof.disable()
-    text = io.StringIO()
-    stats = pstats.Stats(prof, stream=text).strip_dirs()
-    for order in ("tottime", "cumulative"):
-        text.write(f"==== sorted by {order} ====\n")
-        stats.sort_stats(order).print_stats(30)
-    path.write_text(text.getvalue())
+    write_report(prof, path)
 
 
 def run_backend(backend: str, sizes: dict[str, int], root: Path, *, pg_url: str, out: Path, profile: bool,

@@ -22,10 +22,8 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import json
 import os
-import pstats
 import shutil
 import subprocess
 import sys
@@ -43,6 +41,7 @@ from rich.console import Console
 from rich.table import Table
 
 from benchmarks.measure import median
+from benchmarks.profile import write_report
 from habeas.bootstrap import Settings, init, open_services
 from habeas.domain import commands as c
 from habeas.domain import manifests as mf
@@ -394,12 +393,7 @@ def _timed_parts() -> Iterator[dict[str, float]]:
 
 
 def _hotspots(prof: cProfile.Profile, path: Path, top: int = 6) -> list[str]:
-    text = io.StringIO()
-    stats = pstats.Stats(prof, stream=text).strip_dirs()
-    for order in ("tottime", "cumulative"):
-        text.write(f"==== sorted by {order} ====\n")
-        stats.sort_stats(order).print_stats(30)
-    path.write_text(text.getvalue())
+    stats = write_report(prof, path)
     rows = sorted(stats.stats.items(), key=lambda kv: kv[1][2], reverse=True)  # type: ignore[attr-defined]
     total = sum(v[2] for _, v in rows) or 1.0
     return [f"{fn}:{line} {name} {v[2] / total:.0%} ({v[1]:,} calls)" for (fn, line, name), v in rows[:top]]

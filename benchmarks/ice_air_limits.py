@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.measure import status_kib
 from benchmarks.systems import HabeasLog, RawLog, new_place
 from benchmarks.workload import chunks
 
@@ -26,13 +27,7 @@ BATCH = 1_000
 
 def rss_mib() -> float:
     """The resident set now, in MiB (0 where there is no /proc)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return (status_kib("VmRSS") or 0) / 1024
 
 
 @dataclass

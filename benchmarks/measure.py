@@ -26,7 +26,7 @@ PRODUCERS = 32
 BATCH = 1_000
 
 
-def _status_kib(key: str) -> int | None:
+def status_kib(key: str) -> int | None:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith(key + ":"):
@@ -45,11 +45,11 @@ class PeakMemory:
             self.resettable = True
         except OSError:
             self.resettable = False
-        self.start_kib = _status_kib("VmRSS") or 0
+        self.start_kib = status_kib("VmRSS") or 0
         return self
 
     def __exit__(self, *exc: object) -> None:
-        peak = _status_kib("VmHWM") if self.resettable else None
+        peak = status_kib("VmHWM") if self.resettable else None
         if peak is None:
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         self.peak_kib = peak
