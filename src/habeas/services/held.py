@@ -67,7 +67,7 @@ def held_facts(conn: Connection, people: Sequence[str]) -> dict[str, Held]:
     facilities' registrations)."""
     # The public body of each entry, read as JSON: the four fields used here are public and plain, and decoding
     # every custody entry of a plane's people into events costs more than the rest of their legal state.
-    steps: dict[str, list[tuple[str, str, str | None, datetime]]] = {p: [] for p in people}
+    steps: Steps = {p: [] for p in people}
     for k in range(0, len(people), _CHUNK):
         chunk = list(people[k : k + _CHUNK])
         found = conn.execute(
@@ -80,6 +80,15 @@ def held_facts(conn: Connection, people: Sequence[str]) -> dict[str, Held]:
             steps[stream].append(
                 (body["transition"], body["from_status"], body.get("facility_id"), parse_utc(body["occurred_at"]))
             )
+    return held_from_steps(conn, steps)
+
+
+Steps = dict[str, list[tuple[str, str, str | None, datetime]]]
+"""Each person's custody entries in log order: (transition, from status, facility, when)."""
+
+
+def held_from_steps(conn: Connection, steps: Steps) -> dict[str, Held]:
+    """:class:`Held` for each person from their custody entries, with the facilities' areas read in one go."""
     course = {p: _course(h) for p, h in steps.items()}
     areas = _facility_areas(conn, sorted({f for f, _ in course.values() if f is not None}))
     out = {}

@@ -26,7 +26,7 @@ from habeas.domain.errors import InvalidField
 from habeas.domain.events import EventType, event_class
 from habeas.domain.values import parse_utc
 from habeas.ledger.entry import parse_leaf
-from habeas.services.held import Held, _course, _facility_areas  # its rules, read here set-wise (see held_of)
+from habeas.services.held import Held, Steps, held_from_steps  # its rules, read here set-wise (see held_of)
 from habeas.storage.projections.corrections import correction
 from habeas.storage.projections.schema import KIND, record
 from habeas.storage.schema import ledger_entry, ledger_private
@@ -258,7 +258,7 @@ def _leaves(leaves: Sequence[bytes]) -> list[dict[str, Any]]:
 def held_of(conn: Connection, ids: Sequence[str]) -> dict[str, Held]:
     """:func:`habeas.services.held.held_facts` with one statement for everyone's custody entries (``held_facts``
     reads a chunk of 500 people a statement), then the facilities they name."""
-    steps: dict[str, list[tuple[str, str, str | None, datetime]]] = {p: [] for p in ids}
+    steps: Steps = {p: [] for p in ids}
     found = conn.execute(
         select(ledger_entry.c.stream, ledger_entry.c.leaf)
         .where(among(ledger_entry.c.stream, conn, ids), ledger_entry.c.type == EventType.CUSTODY_CHANGED.value)
@@ -270,13 +270,7 @@ def held_of(conn: Connection, ids: Sequence[str]) -> dict[str, Held]:
         steps[stream].append(
             (body["transition"], body["from_status"], body.get("facility_id"), parse_utc(body["occurred_at"]))
         )
-    course = {p: _course(h) for p, h in steps.items()}
-    areas = _facility_areas(conn, sorted({f for f, _ in course.values() if f is not None}))
-    out = {}
-    for p, (facility, since) in course.items():
-        office, district = areas.get(facility, (None, None)) if facility is not None else (None, None)
-        out[p] = Held(facility_id=facility, field_office=office, district=district, detained_since=since)
-    return out
+    return held_from_steps(conn, steps)
 
 
 def rows_by_person(conn: Connection, query: Any) -> dict[str, Any]:
