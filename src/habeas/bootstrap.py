@@ -24,6 +24,7 @@ from habeas.domain.errors import HabeasError
 from habeas.services.door import Door
 from habeas.storage import ledger_store, migrate
 from habeas.storage.engine import DEFAULT_URL, make_engine
+from habeas.storage.errors import translated
 
 if TYPE_CHECKING:  # imported where used: a command that only reads opens a Door and nothing of the write path
     from habeas.gates.policy import Packs, Policy
@@ -138,7 +139,7 @@ def open_ledger(
 def _open_ledger_engine(settings: Settings, schema: str | None) -> Engine:
     engine = open_engine(settings, schema=schema)
     try:
-        with engine.connect() as conn:
+        with translated("connection"), engine.connect() as conn:  # a server that does not answer: one line
             if not ledger_store.has_schema(conn):
                 raise HabeasError(f"{settings.db_url} holds no habeas ledger: run `habeas init` first")
     except BaseException:

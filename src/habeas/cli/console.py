@@ -34,8 +34,9 @@ class DataTable(Table):
         super().add_row(*cells, style=style, end_section=end_section)
 
 
-err = _Console(stderr=True, highlight=False, soft_wrap=True)
-out = _Console(highlight=False)
+# No emoji codes: what the CLI prints quotes files, names and ids, and ":x:" in them is text, not an emoji.
+err = _Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+out = _Console(highlight=False, emoji=False)
 
 
 def one_line(e: BaseException) -> str:

@@ -148,7 +148,7 @@ def demo_cmd(
     from habeas.services.notifications import missed_notifications
 
     started = time.perf_counter()
-    con = out if out.is_terminal else Console(highlight=False, width=WIDTH)
+    con = out if out.is_terminal else Console(highlight=False, width=WIDTH, emoji=False)
     _fresh_dir(directory)
     ground_pack = operation.write_ground_pack(directory)
     settings = Settings(db_url=f"sqlite:///{directory / 'habeas.db'}", key_path=directory / "habeas.key")
