@@ -14,7 +14,8 @@ def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     (line,) = proc.stderr.strip().splitlines()
-    assert line.startswith("error: the database could not serve") and "Connection refused" in line
+    assert line.startswith("error: the database could not serve")
+    assert "Connection refused" in line
 
 
 def test_an_error_quoting_a_file_shows_its_text_as_written(tmp_path: Path) -> None:
